@@ -1,0 +1,18 @@
+import zoneinfo
+
+from django.utils import timezone
+
+
+class ViewerTimezoneMiddleware:
+    """Show times in the viewer's own time zone (stored in UTC, always)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        return self.get_response(request)

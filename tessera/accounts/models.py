@@ -1,0 +1,248 @@
+"""People and how the desk is organised: who may see and do what is decided in
+tickets.policy from the facts stored here (department memberships and their roles)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Perm(models.TextChoices):
+    """What a role can grant inside a department."""
+
+    VIEW = "view", _("View tickets")
+    REPLY = "reply", _("Reply to the user")
+    NOTE = "note", _("Write internal notes")
+    ASSIGN = "assign", _("Assign and reassign")
+    TRANSFER = "transfer", _("Transfer to another department")
+    PRIORITY = "priority", _("Change priority")
+    STATUS = "status", _("Change status (resolve, reopen)")
+    CLOSE = "close", _("Close tickets")
+    DELETE = "delete", _("Delete tickets")
+    MERGE = "merge", _("Merge tickets")
+    MANAGE = "manage", _("Manage collaborators and ticket details")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def normalize_email(self, email: str | None) -> str:
+        return (email or "").strip().lower()
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(email=self.normalize_email(username))
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    domain = models.CharField(
+        _("email domain"), max_length=200, blank=True, help_text=_("Users with this email domain join automatically.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who touches a ticket: end users (who may never set a password) and agents.
+
+    Login is by email address, stored lower-cased so "Ken@Example.com" and
+    "ken@example.com" are one person.
+    """
+
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    is_staff = models.BooleanField(
+        _("administrator"), default=False, help_text=_("May sign in to the configuration admin.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["name", "email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return (self.name or self.email).split(" ")[0]
+
+    @property
+    def agent_or_none(self) -> Agent | None:
+        try:
+            return self.agent
+        except Agent.DoesNotExist:
+            return None
+
+    @property
+    def is_agent(self) -> bool:
+        agent = self.agent_or_none
+        return agent is not None and agent.is_active
+
+
+class Role(models.Model):
+    """A named set of permissions, given to an agent per department."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    permissions = models.JSONField(_("permissions"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def grants(self, perm: str) -> bool:
+        return perm in self.permissions
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    manager = models.ForeignKey(
+        "Agent",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_departments",
+    )
+    email = models.EmailField(
+        _("outgoing email"), blank=True, help_text=_("From address for mail about this department's tickets.")
+    )
+    is_public = models.BooleanField(_("public"), default=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    lead = models.ForeignKey(
+        "Agent", verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+    )
+    members = models.ManyToManyField("Agent", verbose_name=_("members"), related_name="teams", blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agent(models.Model):
+    """The staff side of a user: where they work, with which role, and how they sign."""
+
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="agent")
+    departments = models.ManyToManyField(
+        Department, through="Membership", related_name="agents", verbose_name=_("departments")
+    )
+    signature = models.TextField(_("signature"), blank=True)
+    is_available = models.BooleanField(_("available for assignment"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        ordering = ["user__name"]
+
+    def __str__(self) -> str:
+        return self.user.display_name
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name
+
+
+class Membership(models.Model):
+    """An agent's place in one department, and the role they hold there.
+
+    The primary membership's role also applies to tickets the agent reaches
+    outside their departments (assigned to them, or referred to them).
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("agent"))
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("department")
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("role"))
+    is_primary = models.BooleanField(_("primary department"), default=False)
+
+    class Meta:
+        verbose_name = _("department membership")
+        verbose_name_plural = _("department memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "department"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["agent"], condition=models.Q(is_primary=True), name="membership_one_primary"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} @ {self.department} ({self.role})"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "staff"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("tickets/<int:number>/", views.ticket, name="ticket"),
+]

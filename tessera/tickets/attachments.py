@@ -1,0 +1,69 @@
+"""Checking and storing files people attach. Validation happens before anything is saved,
+so a refused file never leaves half a ticket behind."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from .models import Attachment, ThreadEntry
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file ready to store: its name, bytes and declared type."""
+
+    name: str
+    content: bytes
+    content_type: str = ""
+
+
+def from_uploaded_files(files) -> list[Upload]:
+    uploads = []
+    for f in files:
+        uploads.append(Upload(name=f.name, content=f.read(), content_type=getattr(f, "content_type", "") or ""))
+    return uploads
+
+
+def validate_uploads(uploads: list[Upload]) -> None:
+    limits = settings.TESSERA
+    errors = []
+    if len(uploads) > limits["MAX_ATTACHMENTS"]:
+        errors.append(_("Attach at most %(n)d files.") % {"n": limits["MAX_ATTACHMENTS"]})
+    for up in uploads:
+        ext = os.path.splitext(up.name)[1].lower()
+        if ext in limits["BLOCKED_EXTENSIONS"]:
+            errors.append(_("“%(name)s”: files of type %(ext)s are not accepted.") % {"name": up.name, "ext": ext})
+        elif len(up.content) > limits["MAX_ATTACHMENT_BYTES"]:
+            errors.append(
+                _("“%(name)s” is %(size)s; the limit is %(limit)s.")
+                % {
+                    "name": up.name,
+                    "size": filesizeformat(len(up.content)),
+                    "limit": filesizeformat(limits["MAX_ATTACHMENT_BYTES"]),
+                }
+            )
+    if errors:
+        raise ValidationError({"attachments": errors})
+
+
+def store(entry: ThreadEntry, uploads: list[Upload]) -> list[Attachment]:
+    stored = []
+    for up in uploads:
+        digest = hashlib.sha256(up.content).hexdigest()
+        name = get_valid_filename(os.path.basename(up.name)) or "attachment"
+        content_type = up.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        att = Attachment(entry=entry, name=name[:255], size=len(up.content), content_type=content_type, sha256=digest)
+        att.file.save(name, ContentFile(up.content), save=False)
+        att.save()
+        stored.append(att)
+    return stored

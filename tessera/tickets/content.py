@@ -1,0 +1,67 @@
+"""Turning what people type or send into safe HTML with a plain-text twin.
+
+Sanitising happens once, on the way in; templates then trust body_html.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody",
+    "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+
+
+def clean_html(raw: str) -> str:
+    """Keep formatting, drop anything that could run or phone home."""
+    return nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "cid"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+_BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr|blockquote|pre|table|ul|ol)>|<br\s*/?>", re.I)
+
+
+def html_to_text(fragment: str) -> str:
+    text = _BLOCK_END.sub("\n", fragment)
+    text = nh3.clean(text, tags=set())
+    text = html.unescape(text)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def from_text(text: str) -> tuple[str, str]:
+    """Typed text (Markdown allowed, raw HTML shown as text) → (safe html, text)."""
+    text = text.replace("\r\n", "\n").strip()
+    return clean_html(_markdown.render(text)), text
+
+
+def from_html(raw: str) -> tuple[str, str]:
+    """HTML from outside (email, rich editors) → (safe html, text)."""
+    safe = clean_html(raw)
+    return safe, html_to_text(safe)
+
+
+def clean_line(text: str) -> str:
+    """A one-line field such as a subject: no markup, no control characters, single spaces."""
+    text = html.unescape(nh3.clean(text or "", tags=set()))
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,301 @@
+"""Tickets and everything written on them. State changes go through tickets.services only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    """The fixed lifecycle underneath the admin-defined statuses."""
+
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+
+
+ACTIVE_STATES = (State.OPEN, State.PENDING)
+
+
+class Source(models.TextChoices):
+    WEB = "web", _("Web portal")
+    EMAIL = "email", _("Email")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone")
+    STAFF = "staff", _("Agent")
+
+
+class Priority(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), help_text=_("1 is the most urgent."))
+    colour = models.CharField(_("colour"), max_length=7, default="#6b7280", help_text=_("Hex colour, e.g. #d92d20"))
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+        ordering = ["urgency"]
+        constraints = [models.UniqueConstraint(fields=["urgency"], name="priority_urgency_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Status(models.Model):
+    """An admin-defined name on top of a lifecycle state ("Waiting on customer" → pending)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_default = models.BooleanField(
+        _("default for its state"), default=False, help_text=_("Used when a ticket enters this state.")
+    )
+
+    class Meta:
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+        ordering = ["order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(is_default=True), name="status_default_per_state"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HelpTopic(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="topics"
+    )
+    default_priority = models.ForeignKey(
+        Priority, verbose_name=_("default priority"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    is_public = models.BooleanField(_("public"), default=True, help_text=_("End users can choose it on the portal."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("help topic")
+        verbose_name_plural = _("help topics")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Counter(models.Model):
+    """Named counters bumped inside the creating transaction (ticket numbers)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class Ticket(models.Model):
+    number = models.PositiveBigIntegerField(_("number"), unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    topic = models.ForeignKey(
+        HelpTopic, verbose_name=_("help topic"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    priority = models.ForeignKey(Priority, verbose_name=_("priority"), on_delete=models.PROTECT, related_name="+")
+    status = models.ForeignKey(Status, verbose_name=_("status"), on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    assignee = models.ForeignKey(
+        "accounts.Agent",
+        verbose_name=_("assigned agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("assigned team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.WEB)
+    is_answered = models.BooleanField(_("answered"), default=False)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every change; forms carry it to detect stale edits."
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    last_response_at = models.DateTimeField(_("last response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["department", "state", "-updated_at", "-id"], name="ticket_dept_state_upd"),
+            models.Index(fields=["assignee", "state", "-updated_at", "-id"], name="ticket_assignee_state_upd"),
+            models.Index(fields=["team", "state", "-updated_at", "-id"], name="ticket_team_state_upd"),
+            models.Index(fields=["user", "-created_at"], name="ticket_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.number}"
+
+
+class Referral(models.Model):
+    """An agent who sent a ticket out of their department keeps following it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="referrals")
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="referrals")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        constraints = [models.UniqueConstraint(fields=["ticket", "agent"], name="referral_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} → {self.agent_id}"
+
+
+class Collaborator(models.Model):
+    """A user copied on a ticket: they see it on the portal and get its public replies."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("collaborator")
+        verbose_name_plural = _("collaborators")
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="collaborator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} cc {self.user_id}"
+
+
+class EntryKind(models.TextChoices):
+    MESSAGE = "message", _("Message")
+    RESPONSE = "response", _("Response")
+    NOTE = "note", _("Internal note")
+
+
+class ThreadEntry(models.Model):
+    """One thing written on a ticket. body_html is sanitised on the way in; body_text is its twin
+    for search, email and anyone who wants plain text."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=10, choices=EntryKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(_("author name"), max_length=150, blank=True)
+    body_html = models.TextField(_("body"))
+    body_text = models.TextField(_("plain text"))
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.WEB)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thread entry")
+        verbose_name_plural = _("thread entries")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="entry_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.author_name}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != EntryKind.NOTE
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Content-addressed folders keep directories small and names unguessable.
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}/{filename}"
+
+
+class Attachment(models.Model):
+    entry = models.ForeignKey(ThreadEntry, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=120)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("created")
+    ASSIGNED = "assigned", _("assigned")
+    CLAIMED = "claimed", _("claimed")
+    RELEASED = "released", _("released")
+    TRANSFERRED = "transferred", _("transferred")
+    PRIORITY = "priority", _("priority changed")
+    STATUS = "status", _("status changed")
+    REOPENED = "reopened", _("reopened")
+    NOTE = "note", _("note added")
+    REPLIED = "replied", _("replied")
+    MESSAGE = "message", _("message received")
+    COLLABORATOR_ADDED = "collab_added", _("collaborator added")
+    COLLABORATOR_REMOVED = "collab_removed", _("collaborator removed")
+    REFERRED = "referred", _("referred")
+
+
+class Event(models.Model):
+    """The timeline: who changed what on a ticket, from what to what."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    before = models.CharField(_("before"), max_length=255, blank=True)
+    after = models.CharField(_("after"), max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_kind_display()}"

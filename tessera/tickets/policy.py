@@ -1,0 +1,193 @@
+"""The one place that decides who may do what to a ticket.
+
+Agents reach a ticket through its department (their membership's role decides
+what they may do), through assignment to them or their team, or through a
+referral (they sent it on and keep following it). End users reach their own
+tickets and those they are copied on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from tessera.accounts.models import Agent, Membership, Perm, User
+
+from .models import State, Ticket
+
+if TYPE_CHECKING:
+    from tessera.accounts.models import Department
+
+
+# Actions an end user may take on a ticket they own or are copied on.
+END_USER_ACTIONS = frozenset({"view", "reply", "close"})
+# What following a referred ticket allows, on top of seeing it.
+REFERRAL_ACTIONS = frozenset({Perm.VIEW, Perm.NOTE, Perm.REPLY, Perm.CLOSE})
+
+
+@dataclass(frozen=True)
+class Access:
+    """How one agent reaches one ticket."""
+
+    role_perms: frozenset[str]
+    via_department: bool
+    via_assignment: bool
+    via_referral: bool
+
+    @property
+    def any(self) -> bool:
+        return self.via_department or self.via_assignment or self.via_referral
+
+
+def _memberships(agent: Agent) -> list[Membership]:
+    # Cached per Agent instance: a page asks policy many questions about one agent.
+    cache = getattr(agent, "_membership_cache", None)
+    if cache is None:
+        cache = list(agent.memberships.select_related("role"))
+        agent._membership_cache = cache
+    return cache
+
+
+def _team_ids(agent: Agent) -> set[int]:
+    cache = getattr(agent, "_team_cache", None)
+    if cache is None:
+        cache = set(agent.teams.filter(is_active=True).values_list("id", flat=True))
+        agent._team_cache = cache
+    return cache
+
+
+def department_ids(agent: Agent) -> set[int]:
+    return {m.department_id for m in _memberships(agent)}
+
+
+def primary_perms(agent: Agent) -> frozenset[str]:
+    memberships = _memberships(agent)
+    primary = next((m for m in memberships if m.is_primary), memberships[0] if memberships else None)
+    return frozenset(primary.role.permissions) if primary else frozenset()
+
+
+def department_perms(agent: Agent, department_id: int) -> frozenset[str]:
+    for m in _memberships(agent):
+        if m.department_id == department_id:
+            return frozenset(m.role.permissions)
+    return frozenset()
+
+
+def access(agent: Agent, ticket: Ticket) -> Access:
+    dept_perms = department_perms(agent, ticket.department_id)
+    via_department = Perm.VIEW in dept_perms
+    via_assignment = ticket.assignee_id == agent.pk or (
+        ticket.team_id is not None and ticket.team_id in _team_ids(agent)
+    )
+    via_referral = not (via_department or via_assignment) and _is_referred(agent, ticket)
+    if via_department:
+        perms = dept_perms
+    elif via_assignment:
+        perms = primary_perms(agent) | {Perm.VIEW}
+    elif via_referral:
+        perms = (primary_perms(agent) & REFERRAL_ACTIONS) | {Perm.VIEW}
+    else:
+        perms = frozenset()
+    return Access(frozenset(perms), via_department, via_assignment, via_referral)
+
+
+def _is_referred(agent: Agent, ticket: Ticket) -> bool:
+    cache = getattr(ticket, "_referral_agent_ids", None)
+    if cache is None:
+        cache = set(ticket.referrals.values_list("agent_id", flat=True))
+        ticket._referral_agent_ids = cache
+    return agent.pk in cache
+
+
+def _active_agent(user: User | None) -> Agent | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    agent = user.agent_or_none
+    return agent if agent is not None and agent.is_active else None
+
+
+def is_end_user_party(user: User, ticket: Ticket) -> bool:
+    if ticket.user_id == user.pk:
+        return True
+    return ticket.collaborators.filter(user_id=user.pk).exists()
+
+
+def can(actor: User | None, action: str, ticket: Ticket | None = None, *, department: Department | None = None) -> bool:
+    """May `actor` do `action` to `ticket` (or, with no ticket, in `department`)?
+
+    Actions are the Perm values plus "open" (open a ticket) and "claim"/"release",
+    which ride on the assign permission.
+    """
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    agent = _active_agent(actor)
+
+    if ticket is None:
+        if action == "open":
+            return True  # any signed-in person may open a ticket; topic visibility is checked by the service
+        if agent is None:
+            return False
+        if actor.is_superuser:
+            return True
+        if department is not None:
+            return action in department_perms(agent, department.pk)
+        return any(action in m.role.permissions for m in _memberships(agent))
+
+    if agent is None or (agent is not None and ticket.user_id == actor.pk and not _agent_reaches(agent, ticket)):
+        return _end_user_can(actor, action, ticket)
+
+    if actor.is_superuser:
+        return _state_allows(action, ticket)
+    acc = access(agent, ticket)
+    if not acc.any:
+        return False
+    if action == "claim":
+        # Taking an unassigned ticket only needs the right to answer it.
+        return bool({Perm.ASSIGN, Perm.REPLY} & acc.role_perms) and ticket.assignee_id is None and ticket.is_active
+    if action == "release":
+        return Perm.ASSIGN in acc.role_perms and _state_allows(action, ticket)
+    if action not in acc.role_perms:
+        return False
+    # Followers (referral only) may close what the handling department resolved, nothing earlier.
+    if acc.via_referral and action == Perm.CLOSE and ticket.state != State.RESOLVED:
+        return False
+    return _state_allows(action, ticket)
+
+
+def _agent_reaches(agent: Agent, ticket: Ticket) -> bool:
+    return access(agent, ticket).any
+
+
+def _state_allows(action: str, ticket: Ticket) -> bool:
+    if ticket.state == State.ARCHIVED:
+        return action == Perm.VIEW
+    if ticket.state == State.CLOSED:
+        # A closed ticket is read-only until reopened (a status change).
+        return action in (Perm.VIEW, Perm.NOTE, Perm.STATUS, Perm.MERGE, Perm.DELETE, Perm.MANAGE)
+    return True
+
+
+def _end_user_can(user: User, action: str, ticket: Ticket) -> bool:
+    if action not in END_USER_ACTIONS or not is_end_user_party(user, ticket):
+        return False
+    if action == "close":
+        return ticket.user_id == user.pk and ticket.state != State.CLOSED and ticket.state != State.ARCHIVED
+    if action == "reply":
+        return ticket.state != State.ARCHIVED
+    return True
+
+
+def visible_tickets(agent: Agent, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    qs = Ticket.objects.all() if qs is None else qs
+    if agent.user.is_superuser:
+        return qs
+    # The referral join can duplicate rows; filter on an id subquery to keep queues distinct and indexable.
+    referred = Ticket.objects.filter(referrals__agent_id=agent.pk).values("pk")
+    view_depts = [m.department_id for m in _memberships(agent) if Perm.VIEW in m.role.permissions]
+    q = Q(department_id__in=view_depts) | Q(assignee_id=agent.pk) | Q(pk__in=referred)
+    teams = _team_ids(agent)
+    if teams:
+        q |= Q(team_id__in=teams)
+    return qs.filter(q)

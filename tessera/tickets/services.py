@@ -1,0 +1,539 @@
+"""Every change to a ticket happens here.
+
+Each service takes the acting user first, asks policy.can, changes the models in
+one transaction (locking the ticket row), writes timeline Events, and schedules
+notifications with transaction.on_commit so mail only goes out for data that is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tessera.accounts.models import Agent, Department, Perm, Team, User
+
+from . import attachments as attachment_store
+from . import notifications, policy
+from .content import clean_line, from_text
+from .models import (
+    Collaborator,
+    Counter,
+    EntryKind,
+    Event,
+    EventKind,
+    HelpTopic,
+    Priority,
+    Referral,
+    Source,
+    State,
+    Status,
+    ThreadEntry,
+    Ticket,
+)
+
+FIRST_TICKET_NUMBER = 100001
+
+
+class StaleTicket(ValidationError):
+    """The ticket changed after the form was loaded; the caller shows the news and keeps the input."""
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _deny(message: str) -> PermissionDenied:
+    return PermissionDenied(message)
+
+
+def _require(actor: User | None, action: str, ticket: Ticket, message: str) -> None:
+    if not policy.can(actor, action, ticket):
+        raise _deny(message)
+
+
+def _lock(ticket: Ticket, expected_version: int | None) -> Ticket:
+    """Re-read the ticket under a row lock and refuse stale edits."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleTicket(
+            _("Ticket %(ref)s changed while you were working on it. Review the latest activity, then try again.")
+            % {"ref": locked.reference},
+            code="stale",
+        )
+    return locked
+
+
+def _touch(ticket: Ticket, now, *fields: str) -> None:
+    ticket.updated_at = now
+    ticket.version = F("version") + 1
+    ticket.save(update_fields=["updated_at", "version", *fields])
+    ticket.refresh_from_db(fields=["version"])
+
+
+def _event(ticket: Ticket, actor: User | None, kind: str, before: str = "", after: str = "", **data) -> Event:
+    return Event.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        actor_name=actor.display_name if actor else _("System"),
+        before=str(before)[:255],
+        after=str(after)[:255],
+        data=data,
+    )
+
+
+def _validate_body(text: str, field: str) -> None:
+    if not (text or "").strip():
+        raise ValidationError({field: _("Write a message first.")})
+    limit = settings.TESSERA["MAX_MESSAGE_LENGTH"]
+    if len(text) > limit:
+        raise ValidationError(
+            {field: _("This is %(n)d characters long; the limit is %(limit)d.") % {"n": len(text), "limit": limit}}
+        )
+
+
+def _entry(
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    text: str,
+    source: str,
+    uploads: Sequence[attachment_store.Upload] = (),
+    now=None,
+) -> ThreadEntry:
+    body_html, body_text = from_text(text)
+    entry = ThreadEntry.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author=actor,
+        author_name=actor.display_name if actor else "",
+        body_html=body_html,
+        body_text=body_text,
+        source=source,
+        created_at=now or timezone.now(),
+    )
+    if uploads:
+        attachment_store.store(entry, list(uploads))
+    return entry
+
+
+def default_status(state: str) -> Status:
+    status = Status.objects.filter(state=state, is_default=True).first() or Status.objects.filter(state=state).first()
+    if status is None:
+        raise ValidationError(_("No status is configured for the “%(state)s” state.") % {"state": State(state).label})
+    return status
+
+
+def _next_number() -> int:
+    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
+    # so concurrent creators queue here; Ticket.number's unique constraint backs it up.
+    counter, _created = Counter.objects.get_or_create(name="ticket", defaults={"value": FIRST_TICKET_NUMBER - 1})
+    Counter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+    return Counter.objects.values_list("value", flat=True).get(pk=counter.pk)
+
+
+def _keep_following(actor: User | None, ticket: Ticket) -> None:
+    """An agent who sends a ticket out of their reach keeps following it (a referral)."""
+    agent = actor.agent_or_none if actor else None
+    if agent is None or actor.is_superuser:
+        return
+    ticket._referral_agent_ids = None
+    if not policy.access(agent, ticket).via_department and ticket.assignee_id != agent.pk:
+        Referral.objects.get_or_create(ticket=ticket, agent=agent)
+
+
+# ---------------------------------------------------------------------------- intake
+
+
+def open_ticket(
+    actor: User,
+    *,
+    requester: User,
+    subject: str,
+    message: str,
+    topic: HelpTopic | None = None,
+    department: Department | None = None,
+    priority: Priority | None = None,
+    source: str = Source.WEB,
+    uploads: Sequence[attachment_store.Upload] = (),
+) -> Ticket:
+    """Open a ticket for `requester`. The actor is the requester on the portal, or an agent."""
+    if not policy.can(actor, "open"):
+        raise _deny(_("Sign in or give your email address to open a ticket."))
+    is_agent = actor.is_agent
+    if actor.pk != requester.pk and not is_agent:
+        raise _deny(_("Only agents can open tickets on behalf of someone else."))
+    errors: dict[str, list[str]] = {}
+    subject = clean_line(subject)
+    if not subject:
+        errors.setdefault("subject", []).append(_("Give the ticket a subject."))
+    elif len(subject) > settings.TESSERA["MAX_SUBJECT_LENGTH"]:
+        errors.setdefault("subject", []).append(
+            _("Keep the subject under %(n)d characters.") % {"n": settings.TESSERA["MAX_SUBJECT_LENGTH"]}
+        )
+    try:
+        _validate_body(message, "message")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if topic is not None and (not topic.is_active or (not topic.is_public and not is_agent)):
+        errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
+    if topic is None and department is None:
+        errors.setdefault("topic", []).append(_("Choose a help topic."))
+    try:
+        attachment_store.validate_uploads(list(uploads))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    department = department or topic.department
+    priority = priority or (topic.default_priority if topic else None) or _default_priority()
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            number=_next_number(),
+            subject=subject,
+            user=requester,
+            organization=requester.organization,
+            department=department,
+            topic=topic,
+            priority=priority,
+            status=default_status(State.OPEN),
+            state=State.OPEN,
+            source=source,
+            created_at=now,
+            updated_at=now,
+            last_message_at=now,
+        )
+        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now)
+        _event(ticket, actor, EventKind.CREATED, after=department.name, source=source)
+        transaction.on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
+    return ticket
+
+
+def _default_priority() -> Priority:
+    priority = Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("-urgency").first()
+    if priority is None:
+        raise ValidationError(_("No priorities are configured; an administrator must add one."))
+    return priority
+
+
+# ---------------------------------------------------------------------------- conversation
+
+
+def reply(
+    actor: User,
+    ticket: Ticket,
+    *,
+    message: str,
+    uploads: Sequence[attachment_store.Upload] = (),
+    status: Status | None = None,
+    source: str = Source.WEB,
+    expected_version: int | None = None,
+) -> ThreadEntry:
+    """A public reply. From an agent it is a response; from the end user, a message
+    (which reopens a resolved or closed ticket)."""
+    _require(actor, Perm.REPLY, ticket, _("You cannot reply to this ticket."))
+    _validate_body(message, "message")
+    attachment_store.validate_uploads(list(uploads))
+    as_agent = actor.is_agent and policy.access(actor.agent, ticket).any
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        if as_agent:
+            entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now)
+            ticket.last_response_at = now
+            ticket.first_response_at = ticket.first_response_at or now
+            ticket.is_answered = True
+            _touch(ticket, now, "last_response_at", "first_response_at", "is_answered")
+        else:
+            entry = _entry(ticket, actor, EntryKind.MESSAGE, message, source, uploads, now)
+            ticket.last_message_at = now
+            ticket.is_answered = False
+            fields = ["last_message_at", "is_answered"]
+            if ticket.state in (State.RESOLVED, State.CLOSED, State.PENDING):
+                before = ticket.status
+                ticket.status = default_status(State.OPEN)
+                if ticket.state != State.PENDING:
+                    _event(ticket, actor, EventKind.REOPENED, before.name, ticket.status.name)
+                _event(ticket, actor, EventKind.STATUS, before.name, ticket.status.name)
+                ticket.state = State.OPEN
+                ticket.closed_at = None
+                fields += ["status", "state", "closed_at"]
+            _touch(ticket, now, *fields)
+        if status is not None and status.pk != ticket.status_id:
+            _apply_status(actor, ticket, status, now)
+        transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
+    return entry
+
+
+def add_note(
+    actor: User, ticket: Ticket, *, note: str, uploads: Sequence[attachment_store.Upload] = (), expected_version=None
+) -> ThreadEntry:
+    """An internal note: agents only, never shown to the end user."""
+    _require(actor, Perm.NOTE, ticket, _("You cannot add notes to this ticket."))
+    _validate_body(note, "note")
+    attachment_store.validate_uploads(list(uploads))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, uploads, now)
+        _event(ticket, actor, EventKind.NOTE, entry_id=entry.pk)
+        _touch(ticket, now)
+        transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
+    return entry
+
+
+# ---------------------------------------------------------------------------- routing
+
+
+def _check_assignable(agent: Agent | None, team: Team | None) -> None:
+    if agent is not None and (not agent.is_active or not agent.user.is_active):
+        raise ValidationError({"agent": _("%(name)s is no longer an active agent.") % {"name": agent.name}})
+    if agent is not None and not agent.is_available:
+        raise ValidationError({"agent": _("%(name)s is not available for assignment.") % {"name": agent.name}})
+    if team is not None and not team.is_active:
+        raise ValidationError({"team": _("The team %(name)s is not active.") % {"name": team.name}})
+
+
+def _apply_assignment(actor: User, ticket: Ticket, agent: Agent | None, team: Team | None, now) -> list[str]:
+    changed = []
+    if agent is not None and agent.pk != ticket.assignee_id:
+        before = ticket.assignee.name if ticket.assignee_id else ""
+        ticket.assignee = agent
+        _event(ticket, actor, EventKind.ASSIGNED, before, agent.name, agent_id=agent.pk)
+        changed.append("assignee")
+    if team is not None and team.pk != ticket.team_id:
+        before = ticket.team.name if ticket.team_id else ""
+        ticket.team = team
+        _event(ticket, actor, EventKind.ASSIGNED, before, team.name, team_id=team.pk)
+        changed.append("team")
+        if agent is None and ticket.assignee_id is not None:
+            # Handing to a team puts it back in the team's pool.
+            ticket.assignee = None
+            changed.append("assignee")
+    return changed
+
+
+def assign(
+    actor: User,
+    ticket: Ticket,
+    *,
+    agent: Agent | None = None,
+    team: Team | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Hand the ticket to an agent or a team, optionally explaining why in an internal note."""
+    _require(actor, Perm.ASSIGN, ticket, _("You cannot assign this ticket."))
+    if agent is None and team is None:
+        raise ValidationError({"agent": _("Choose an agent or a team.")})
+    _check_assignable(agent, team)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        changed = _apply_assignment(actor, ticket, agent, team, now)
+        if not changed:
+            raise ValidationError({"agent": _("The ticket is already assigned that way.")})
+        note_entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now) if note.strip() else None
+        _touch(ticket, now, *set(changed))
+        _keep_following(actor, ticket)
+        transaction.on_commit(
+            lambda: notifications.assigned(
+                ticket.pk, actor.pk, agent.pk if "assignee" in changed and agent else None, team.pk if team else None
+            )
+        )
+        if note_entry:
+            transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
+    return ticket
+
+
+def claim(actor: User, ticket: Ticket, *, expected_version: int | None = None) -> Ticket:
+    """Take an unassigned ticket for yourself."""
+    _require(actor, "claim", ticket, _("You cannot claim this ticket."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        if ticket.assignee_id is not None:
+            raise ValidationError(
+                _("%(name)s already has this ticket. Ask them, or reassign it.") % {"name": ticket.assignee.name}
+            )
+        ticket.assignee = actor.agent
+        _event(ticket, actor, EventKind.CLAIMED, "", actor.display_name)
+        _touch(ticket, now, "assignee")
+    return ticket
+
+
+def release(actor: User, ticket: Ticket, *, expected_version: int | None = None) -> Ticket:
+    """Give a ticket back to the department's (or team's) pool."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        if ticket.assignee_id is None:
+            raise ValidationError(_("Nobody is assigned to this ticket."))
+        mine = actor.agent_or_none is not None and ticket.assignee_id == actor.agent.pk
+        if not (mine and policy.can(actor, Perm.VIEW, ticket)) and not policy.can(actor, "release", ticket):
+            raise _deny(_("You cannot release this ticket."))
+        before = ticket.assignee.name
+        ticket.assignee = None
+        _event(ticket, actor, EventKind.RELEASED, before, "")
+        _touch(ticket, now, "assignee")
+    return ticket
+
+
+def transfer(
+    actor: User,
+    ticket: Ticket,
+    *,
+    department: Department,
+    agent: Agent | None = None,
+    team: Team | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Ticket:
+    """Move the ticket to another department, optionally straight to an agent or team there.
+
+    An agent who sends it out of their departments keeps following it."""
+    _require(actor, Perm.TRANSFER, ticket, _("You cannot transfer this ticket."))
+    if department.pk == ticket.department_id and agent is None and team is None:
+        raise ValidationError({"department": _("The ticket is already in %(dept)s.") % {"dept": department.name}})
+    if (agent or team) and not policy.can(actor, Perm.ASSIGN, ticket):
+        raise _deny(_("You can transfer this ticket but not assign it."))
+    _check_assignable(agent, team)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        changed = []
+        if department.pk != ticket.department_id:
+            before = ticket.department.name
+            ticket.department = department
+            changed.append("department")
+            _event(ticket, actor, EventKind.TRANSFERRED, before, department.name, department_id=department.pk)
+            if agent is None and ticket.assignee_id and not _reaches_department(ticket.assignee, department):
+                # The old assignee does not work in the new department: back to its pool.
+                _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "")
+                ticket.assignee = None
+                changed.append("assignee")
+        changed += _apply_assignment(actor, ticket, agent, team, now)
+        note_entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now) if note.strip() else None
+        _touch(ticket, now, *set(changed))
+        _keep_following(actor, ticket)
+        transaction.on_commit(lambda: notifications.transferred(ticket.pk, actor.pk))
+        if agent or team:
+            transaction.on_commit(
+                lambda: notifications.assigned(
+                    ticket.pk, actor.pk, agent.pk if agent else None, team.pk if team else None
+                )
+            )
+        if note_entry:
+            transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
+    return ticket
+
+
+def _reaches_department(agent: Agent, department: Department) -> bool:
+    return agent.memberships.filter(department=department).exists()
+
+
+# ---------------------------------------------------------------------------- priority and status
+
+
+def set_priority(
+    actor: User, ticket: Ticket, *, priority: Priority, note: str = "", expected_version: int | None = None
+) -> Ticket:
+    _require(actor, Perm.PRIORITY, ticket, _("You cannot change this ticket's priority."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        if priority.pk == ticket.priority_id:
+            raise ValidationError({"priority": _("The priority is already %(name)s.") % {"name": priority.name}})
+        before = ticket.priority.name
+        ticket.priority = priority
+        _event(ticket, actor, EventKind.PRIORITY, before, priority.name, priority_id=priority.pk)
+        if note.strip():
+            _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
+        _touch(ticket, now, "priority")
+    return ticket
+
+
+def _status_action(status: Status) -> str:
+    return Perm.CLOSE if status.state in (State.CLOSED, State.ARCHIVED) else Perm.STATUS
+
+
+def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> None:
+    if not policy.can(actor, _status_action(status), ticket):
+        raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
+    before = ticket.status
+    old_state = ticket.state
+    ticket.status = status
+    ticket.state = status.state
+    if status.state == State.RESOLVED:
+        ticket.resolved_at = now
+    if status.state == State.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    if status.state in (State.OPEN, State.PENDING):
+        ticket.closed_at = None
+        if old_state in (State.RESOLVED, State.CLOSED):
+            ticket.resolved_at = None
+            _event(ticket, actor, EventKind.REOPENED, before.name, status.name)
+    _event(ticket, actor, EventKind.STATUS, before.name, status.name, state=status.state)
+    _touch(ticket, now, "status", "state", "resolved_at", "closed_at")
+    transaction.on_commit(lambda: notifications.status_changed(ticket.pk, actor.pk, old_state, status.state))
+
+
+def set_status(
+    actor: User, ticket: Ticket, *, status: Status, note: str = "", expected_version: int | None = None
+) -> Ticket:
+    """Resolve, close, reopen or park a ticket by choosing one of the admin-defined statuses."""
+    if not policy.can(actor, _status_action(status), ticket):
+        raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        if status.pk == ticket.status_id:
+            raise ValidationError({"status": _("The ticket is already %(name)s.") % {"name": status.name}})
+        _apply_status(actor, ticket, status, now)
+        if note.strip():
+            _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
+    return ticket
+
+
+def close_by_user(actor: User, ticket: Ticket) -> Ticket:
+    """The end user says they are done."""
+    _require(actor, "close", ticket, _("You cannot close this ticket."))
+    return set_status(actor, ticket, status=default_status(State.CLOSED))
+
+
+# ---------------------------------------------------------------------------- collaborators
+
+
+def add_collaborator(actor: User, ticket: Ticket, *, user: User) -> Collaborator:
+    _require(actor, Perm.MANAGE, ticket, _("You cannot change who is copied on this ticket."))
+    if user.pk == ticket.user_id:
+        raise ValidationError({"email": _("%(name)s opened this ticket.") % {"name": user.display_name}})
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, None)
+        collab, created = Collaborator.objects.get_or_create(ticket=ticket, user=user)
+        if not created:
+            raise ValidationError({"email": _("%(name)s is already copied.") % {"name": user.display_name}})
+        _event(ticket, actor, EventKind.COLLABORATOR_ADDED, "", user.email, user_id=user.pk)
+        _touch(ticket, now)
+    return collab
+
+
+def remove_collaborator(actor: User, ticket: Ticket, *, user: User) -> None:
+    _require(actor, Perm.MANAGE, ticket, _("You cannot change who is copied on this ticket."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, None)
+        deleted, _rows = Collaborator.objects.filter(ticket=ticket, user=user).delete()
+        if not deleted:
+            raise ValidationError({"email": _("%(name)s is not copied on this ticket.") % {"name": user.display_name}})
+        _event(ticket, actor, EventKind.COLLABORATOR_REMOVED, user.email, "", user_id=user.pk)
+        _touch(ticket, now)
