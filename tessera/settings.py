@@ -188,6 +188,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # One line per task run is noise; failures still show.
+        "django.tasks": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+    },
 }
 
 # Help desk policy knobs.

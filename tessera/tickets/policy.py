@@ -94,11 +94,8 @@ def access(agent: Agent, ticket: Ticket) -> Access:
 
 
 def _is_referred(agent: Agent, ticket: Ticket) -> bool:
-    cache = getattr(ticket, "_referral_agent_ids", None)
-    if cache is None:
-        cache = set(ticket.referrals.values_list("agent_id", flat=True))
-        ticket._referral_agent_ids = cache
-    return agent.pk in cache
+    # Not cached: a referral is created in the middle of the very service that asks next.
+    return ticket.referrals.filter(agent_id=agent.pk).exists()
 
 
 def _active_agent(user: User | None) -> Agent | None:

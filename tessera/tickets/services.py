@@ -142,7 +142,6 @@ def _keep_following(actor: User | None, ticket: Ticket) -> None:
     agent = actor.agent_or_none if actor else None
     if agent is None or actor.is_superuser:
         return
-    ticket._referral_agent_ids = None
     if not policy.access(agent, ticket).via_department and ticket.assignee_id != agent.pk:
         Referral.objects.get_or_create(ticket=ticket, agent=agent)
 

@@ -1,0 +1,50 @@
+# Tessera: `make run` serves the desk, `make test` runs every test. Both set themselves up.
+SHELL := /bin/sh
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export TESSERA_DATA_DIR ?= $(CURDIR)/var
+PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+
+.PHONY: run test setup setup-dev lint format clean
+
+$(VENV)/bin/python:
+	@PYTHON=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$PYTHON"; \
+	"$$PYTHON" -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	@echo "Installing pinned dependencies…"
+	@$(PY) -m pip install $(PIP_FLAGS) -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(PY) -c "import django, ninja, nh3" || { echo "Dependency install failed." >&2; exit 1; }
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	@echo "Installing pinned test dependencies…"
+	@$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(PY) -c "import pytest, playwright, aiosmtpd" || { echo "Dependency install failed." >&2; exit 1; }
+	@touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+run: setup
+	@$(PY) manage.py migrate --no-input
+	@$(PY) manage.py seed_demo --if-empty
+	@$(PY) manage.py collectstatic --no-input -v0
+	@echo "Tessera is serving on http://127.0.0.1:$(PORT)/ (portal) and http://127.0.0.1:$(PORT)/staff/ (agents). Ctrl-C stops it."
+	@exec $(VENV)/bin/gunicorn tessera.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --error-logfile -
+
+test: setup-dev
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

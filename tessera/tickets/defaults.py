@@ -1,0 +1,51 @@
+"""The statuses, priorities and roles a new desk starts with.
+
+Takes the model classes as arguments so the data migration can pass its
+historical models and tests can pass the real ones.
+"""
+
+from __future__ import annotations
+
+PRIORITIES = [
+    # name, urgency (1 = most urgent), colour, default
+    ("Sev-A (Emergency)", 1, "#b42318", False),
+    ("Sev-B (High)", 2, "#c4320a", False),
+    ("Sev-C (Normal)", 3, "#1d4ed8", True),
+    ("Sev-D (Low)", 4, "#6b7280", False),
+]
+STATUSES = [
+    # name, state, order
+    ("Open", "open", 1),
+    ("Waiting on customer", "pending", 2),
+    ("Resolved", "resolved", 3),
+    ("Closed", "closed", 4),
+    ("Archived", "archived", 5),
+]
+ROLES = {
+    "Agent": ["view", "reply", "note", "assign", "transfer", "priority", "status", "close", "manage"],
+    "Manager": [
+        "view",
+        "reply",
+        "note",
+        "assign",
+        "transfer",
+        "priority",
+        "status",
+        "close",
+        "delete",
+        "merge",
+        "manage",
+    ],
+    "Observer": ["view", "note"],
+}
+
+
+def ensure_defaults(Priority, Status, Role) -> None:
+    if not Priority.objects.exists():
+        for name, urgency, colour, default in PRIORITIES:
+            Priority.objects.create(name=name, urgency=urgency, colour=colour, is_default=default)
+    if not Status.objects.exists():
+        for name, state, order in STATUSES:
+            Status.objects.create(name=name, state=state, order=order, is_default=True)
+    for name, perms in ROLES.items():
+        Role.objects.get_or_create(name=name, defaults={"permissions": perms})

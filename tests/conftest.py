@@ -1,0 +1,177 @@
+"""Shared fixtures: the story's people (John, Jane, Ken), a real SMTP peer, and Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+
+# Playwright's sync API keeps an asyncio loop running in the main thread; Django would
+# then refuse ORM calls from test bodies and fixtures. They really are synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery staple"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # live_server serves static files through the finders, which do not know manifest names.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def desk(db):
+    """Support (tier 1) and System Administration, with John, Jane, Ken and an outsider agent."""
+    from tessera.accounts.models import Agent, Department, Membership, Role, Team, User
+    from tessera.tickets.defaults import ensure_defaults
+    from tessera.tickets.models import HelpTopic, Priority, Status
+
+    ensure_defaults(Priority, Status, Role)
+    support = Department.objects.create(name="Support", email="support@example.com")
+    sysadmin = Department.objects.create(name="System Administration", email="sysadmin@example.com")
+    billing = Department.objects.create(name="Billing")
+    agent_role = Role.objects.get(name="Agent")
+    observer = Role.objects.get(name="Observer")
+
+    def agent(email, name, dept, role=agent_role):
+        user = User.objects.create_user(email, PASSWORD, name=name)
+        a = Agent.objects.create(user=user)
+        Membership.objects.create(agent=a, department=dept, role=role, is_primary=True)
+        return a
+
+    john = agent("john@example.com", "John Doe", support)
+    jane = agent("jane@example.com", "Jane Doe", sysadmin)
+    bill = agent("bill@example.com", "Bill Payne", billing)
+    olga = agent("olga@example.com", "Olga Observer", support, observer)
+    ops = Team.objects.create(name="Infrastructure on-call", lead=jane)
+    ops.members.add(jane)
+    ken = User.objects.create_user("ken@example.com", PASSWORD, name="Ken Adams")
+    admin = User.objects.create_superuser("admin@example.com", PASSWORD, name="Ada Admin")
+    priorities = {p.urgency: p for p in Priority.objects.all()}
+    statuses = {s.state: s for s in Status.objects.all()}
+    return SimpleNamespace(
+        support=support,
+        sysadmin=sysadmin,
+        billing=billing,
+        john=john,
+        jane=jane,
+        bill=bill,
+        olga=olga,
+        ken=ken,
+        admin=admin,
+        ops=ops,
+        sev_a=priorities[1],
+        sev_b=priorities[2],
+        sev_c=priorities[3],
+        sev_d=priorities[4],
+        open=statuses["open"],
+        pending=statuses["pending"],
+        resolved=statuses["resolved"],
+        closed=statuses["closed"],
+        general=HelpTopic.objects.create(name="General question", department=support, default_priority=priorities[3]),
+        outage=HelpTopic.objects.create(name="Server outage", department=sysadmin, default_priority=priorities[2]),
+        internal=HelpTopic.objects.create(name="Internal: hardware", department=sysadmin, is_public=False),
+        password=PASSWORD,
+    )
+
+
+@pytest.fixture
+def ken_ticket(desk):
+    """A ticket Ken opened on the portal about the printer, sitting unassigned in Support."""
+    from tessera.tickets import services
+
+    return services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Printer jams", message="It jams on page two.", topic=desk.general
+    )
+
+
+# ---------------------------------------------------------------------------- a real SMTP peer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class SmtpSink:
+    """Collects what Tessera's SMTP client delivers; messages are parsed MIME."""
+
+    port: int = 0
+    envelopes: list = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self):
+        from email import message_from_bytes, policy
+
+        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+    def to(self, address: str):
+        return [m for m in self.messages if address in m["To"]]
+
+    def wait_for(self, predicate, timeout: float = 5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages if predicate(m)]
+            if found:
+                return found
+            time.sleep(0.05)
+        subjects = [(m["To"], m["Subject"]) for m in self.messages]
+        raise AssertionError(f"no matching email within {timeout}s; got {subjects}")
+
+
+@pytest.fixture
+def smtp(settings):
+    """Route Tessera's mail through Django's SMTP backend to an aiosmtpd server on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
+        }
+    }
+    yield sink
+    controller.stop()
+
+
+def body_text(message) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+# ---------------------------------------------------------------------------- Chromium
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
