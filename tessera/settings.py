@@ -6,12 +6,13 @@ installations; everything else is a house default.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import environ
 
 from django.utils.translation import gettext_lazy as _
+
+from tessera import conf
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -20,19 +21,7 @@ DATA_DIR = Path(env.str("TESSERA_DATA_DIR", default=str(BASE_DIR / "var"))).reso
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key() -> str:
-    """Use SECRET_KEY when given; otherwise generate one once and keep it in the data folder,
-    so sessions and access links survive restarts without anyone having to invent a key."""
-    if key := env.str("SECRET_KEY", default=""):
-        return key
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = conf.secret_key(env.str("SECRET_KEY", default=""), DATA_DIR)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -149,31 +138,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
 
-def _mailers() -> dict:
-    """EMAIL_URL (django-environ's smtp://, smtp+tls://, smtp+ssl:// form) becomes Django 6.1's
-    MAILERS; without it, every message is written to the data folder, so nothing is lost."""
-    url = env.str("EMAIL_URL", default="")
-    if not url:
-        return {
-            "default": {
-                "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
-            }
-        }
-    cfg = env.email_url_config(url)
-    options = {
-        "host": cfg.get("EMAIL_HOST") or "127.0.0.1",
-        "port": int(cfg.get("EMAIL_PORT") or 25),
-        "username": cfg.get("EMAIL_HOST_USER") or None,
-        "password": cfg.get("EMAIL_HOST_PASSWORD") or None,
-        "use_tls": bool(cfg.get("EMAIL_USE_TLS")),
-        "use_ssl": bool(cfg.get("EMAIL_USE_SSL")),
-        "timeout": 20,
-    }
-    return {"default": {"BACKEND": cfg["EMAIL_BACKEND"], "OPTIONS": options}}
-
-
-MAILERS = _mailers()
+MAILERS = conf.mailers(env.str("EMAIL_URL", default=""), DATA_DIR)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tessera Help Desk <support@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
