@@ -1,9 +1,411 @@
-from django.http import HttpResponse
+"""What end users see: open a ticket, follow it by link or account, reply, close.
+
+Views parse input, call tickets.services and render. Whatever a service refuses comes
+back as a page that says why (400 with the form as typed, or 403), never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_http_methods
+
+from tessera.accounts.models import User
+from tessera.accounts.services import end_user_for_email
+from tessera.tickets import access_links, policy, selectors, services
+from tessera.tickets.attachments import from_uploaded_files
+from tessera.tickets.models import Attachment, Source, State, Ticket
+
+from . import selectors as portal_selectors
+from . import tasks
+from .forms import (
+    OpenTicketForm,
+    ReplyForm,
+    SetOrResetPasswordForm,
+    SignInForm,
+    StatusCheckForm,
+    attach_service_errors,
+)
+
+log = logging.getLogger(__name__)
+
+# Where the confirmation page finds the ticket just opened: the session, so the URL
+# carries nothing a stranger could reuse or guess.
+OPENED_SESSION_KEY = "portal.opened_ticket"
+
+# Served inline; everything else downloads. SVG is left out on purpose: it can carry script.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+# A downloaded file is a document of its own; it gets no scripts, no plugins, no same-origin powers.
+FILE_CSP = {"default-src": ["'none'"], "img-src": ["'self'"], "sandbox": True}
 
 
-def home(request):
-    return HttpResponse("portal")
+# ---------------------------------------------------------------------------- small pages
 
 
-def access(request, token):
-    return HttpResponse("access")
+def _forbidden(request: HttpRequest, exc: PermissionDenied, *, back: str | None = None, hint: str = "") -> HttpResponse:
+    reason = str(exc) or _("You are not allowed to do that.")
+    return render(request, "portal/forbidden.html", {"reason": reason, "back": back, "hint": hint}, status=403)
+
+
+def _not_found(request: HttpRequest, *, what: str) -> HttpResponse:
+    return render(request, "portal/not_found.html", {"what": what}, status=404)
+
+
+# ---------------------------------------------------------------------------- open a ticket
+
+
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    signed_in = request.user.is_authenticated
+    if request.method != "POST":
+        return render(request, "portal/home.html", {"form": OpenTicketForm(signed_in=signed_in)})
+
+    form = OpenTicketForm(request.POST, request.FILES, signed_in=signed_in)
+    if form.is_valid():
+        try:
+            ticket = _open_ticket(request, form.cleaned_data)
+        except PermissionDenied as exc:
+            return _forbidden(request, exc)
+        except ValidationError as exc:
+            attach_service_errors(form, exc)
+        else:
+            request.session[OPENED_SESSION_KEY] = {"number": ticket.number, "email": ticket.user.email}
+            return redirect("portal:opened")
+    context = {"form": form, "files_lost": bool(request.FILES)}
+    return render(request, "portal/home.html", context, status=400)
+
+
+def _open_ticket(request: HttpRequest, data: dict) -> Ticket:
+    # One transaction around both services: a guest whose ticket is refused leaves
+    # no half-made account behind for that address.
+    with transaction.atomic():
+        if request.user.is_authenticated:
+            requester = request.user
+        else:
+            requester = end_user_for_email(email=data["email"], name=data["name"])
+        return services.open_ticket(
+            requester,
+            requester=requester,
+            subject=data["subject"],
+            message=data["message"],
+            topic=data["topic"],
+            source=Source.WEB,
+            uploads=from_uploaded_files(data["attachments"]),
+        )
+
+
+@require_http_methods(["GET"])
+def opened(request: HttpRequest) -> HttpResponse:
+    """The confirmation after POST/redirect/GET; it only knows what this browser just opened."""
+    opened = request.session.get(OPENED_SESSION_KEY)
+    if not opened:
+        return redirect("portal:home")
+    return render(request, "portal/opened.html", {"number": opened["number"], "email": opened["email"]})
+
+
+# ---------------------------------------------------------------------------- check status
+
+
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "portal/status.html", {"form": StatusCheckForm()})
+    form = StatusCheckForm(request.POST)
+    if not form.is_valid():
+        return render(request, "portal/status.html", {"form": form}, status=400)
+    _send_access_link_if_party(form.cleaned_data["email"], form.cleaned_data["number"])
+    # Always the same answer, so the form cannot tell anyone which tickets exist or whose they are.
+    return redirect("portal:status_sent")
+
+
+def _send_access_link_if_party(email: str, number: int) -> None:
+    user = portal_selectors.end_user_by_email(email)
+    ticket = portal_selectors.ticket_of_end_user(user, number) if user else None
+    if ticket is None:
+        return
+    try:
+        tasks.send_access_link.enqueue(ticket.pk, user.pk)
+    except Exception:
+        # The page must look the same either way; the operator sees the log.
+        log.exception("Could not queue the access link for ticket %s", ticket.number)
+
+
+@require_http_methods(["GET"])
+def status_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/status_sent.html")
+
+
+# ---------------------------------------------------------------------------- the ticket page
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """One ticket as one viewer reaches it: by private link (token) or signed in (number)."""
+
+    ticket: Ticket
+    viewer: User
+    url: str
+    token: str | None = None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def access(request: HttpRequest, token: str) -> HttpResponse:
+    resolved = access_links.resolve_token(token)
+    if resolved is None:
+        return render(request, "portal/link_invalid.html", status=404)
+    ticket, viewer = resolved
+    return _ticket_page(request, TicketPage(ticket, viewer, reverse("portal:access", args=[token]), token))
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def ticket(request: HttpRequest, number: int) -> HttpResponse:
+    found = portal_selectors.ticket_of_end_user(request.user, number)
+    if found is None:
+        return _not_found(request, what=_("We could not find that ticket among yours."))
+    return _ticket_page(request, TicketPage(found, request.user, reverse("portal:ticket", args=[number])))
+
+
+def _ticket_page(request: HttpRequest, page: TicketPage) -> HttpResponse:
+    """Shared by the access link and My tickets, so both behave exactly alike."""
+    if not policy.can(page.viewer, "view", page.ticket):
+        return _not_found(request, what=_("We could not find that ticket among yours."))
+    if request.method == "POST":
+        if request.POST.get("action") == "close":
+            return _close(request, page)
+        return _reply(request, page)
+    return _render_ticket(request, page, ReplyForm())
+
+
+def _posted_version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+def _reply(request: HttpRequest, page: TicketPage) -> HttpResponse:
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        was_done = page.ticket.state in (State.RESOLVED, State.CLOSED)
+        try:
+            services.reply(
+                page.viewer,
+                page.ticket,
+                message=form.cleaned_data["message"],
+                uploads=from_uploaded_files(form.cleaned_data["attachments"]),
+                source=Source.WEB,
+                expected_version=_posted_version(request),
+            )
+        except PermissionDenied as exc:
+            return _forbidden(request, exc, back=page.url)
+        except ValidationError as exc:
+            # A stale ticket lands here too: the page re-reads it, so the news shows above the kept text.
+            attach_service_errors(form, exc)
+            page = replace(page, ticket=_reload(page.ticket))
+        else:
+            if was_done:
+                messages.success(request, _("Your reply was sent and the ticket is open again."))
+            else:
+                messages.success(request, _("Your reply was sent."))
+            return redirect(page.url)
+    return _render_ticket(request, page, form, files_lost=bool(request.FILES), status=400)
+
+
+def _close(request: HttpRequest, page: TicketPage) -> HttpResponse:
+    try:
+        services.close_by_user(page.viewer, page.ticket)
+    except PermissionDenied as exc:
+        hint = _("Only the person who opened a ticket can close it; people copied on it can read and reply.")
+        return _forbidden(request, exc, back=page.url, hint=hint)
+    except ValidationError as exc:
+        page = replace(page, ticket=_reload(page.ticket))
+        return _render_ticket(request, page, ReplyForm(), close_errors=exc.messages, status=400)
+    messages.success(
+        request,
+        _("Ticket %(ref)s is closed. If you need more help, reply here and it opens again.")
+        % {"ref": page.ticket.reference},
+    )
+    return redirect(page.url)
+
+
+def _reload(ticket: Ticket) -> Ticket:
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _render_ticket(
+    request: HttpRequest,
+    page: TicketPage,
+    form: ReplyForm,
+    *,
+    close_errors: list[str] | None = None,
+    files_lost: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    ticket = page.ticket
+    context = {
+        "ticket": ticket,
+        "viewer": page.viewer,
+        "page_url": page.url,
+        "token": page.token,
+        "timeline": selectors.timeline(ticket, include_internal=False),
+        "form": form,
+        "can_reply": policy.can(page.viewer, "reply", ticket),
+        "can_close": policy.can(page.viewer, "close", ticket),
+        "close_errors": close_errors or [],
+        "files_lost": files_lost,
+    }
+    return render(request, "portal/ticket.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------- attachments
+
+
+@csp_override(FILE_CSP)
+@require_http_methods(["GET"])
+def access_file(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse:
+    resolved = access_links.resolve_token(token)
+    if resolved is None:
+        return render(request, "portal/link_invalid.html", status=404)
+    ticket, viewer = resolved
+    return _serve(request, ticket, viewer, attachment_id)
+
+
+@csp_override(FILE_CSP)
+@login_required
+@require_http_methods(["GET"])
+def ticket_file(request: HttpRequest, number: int, attachment_id: int) -> HttpResponse:
+    found = portal_selectors.ticket_of_end_user(request.user, number)
+    if found is None:
+        return _not_found(request, what=_("We could not find that file."))
+    return _serve(request, found, request.user, attachment_id)
+
+
+def _serve(request: HttpRequest, ticket: Ticket, viewer: User, attachment_id: int) -> HttpResponse:
+    attachment = portal_selectors.public_attachment(ticket, attachment_id)
+    if attachment is None or not policy.can(viewer, "view", ticket):
+        return _not_found(request, what=_("We could not find that file."))
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        log.error("Attachment %s of ticket %s is missing from storage", attachment.pk, ticket.number)
+        return _not_found(request, what=_("That file is no longer stored. Ask the help desk to send it again."))
+    content_type = _safe_content_type(attachment)
+    response = FileResponse(
+        handle,
+        as_attachment=content_type not in INLINE_IMAGE_TYPES,
+        filename=attachment.name,
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _safe_content_type(attachment: Attachment) -> str:
+    """The sender declared this type; trust its shape, never its word about being harmless."""
+    declared = attachment.content_type.split(";", 1)[0].strip().lower()
+    return declared if _CONTENT_TYPE.match(declared) else "application/octet-stream"
+
+
+# ---------------------------------------------------------------------------- my tickets
+
+
+@login_required
+@require_http_methods(["GET"])
+def my_tickets(request: HttpRequest) -> HttpResponse:
+    before = _parse_cursor(request.GET.get("before", ""))
+    tickets, has_more = portal_selectors.my_tickets_page(request.user, before=before)
+    next_cursor = _cursor(tickets[-1]) if has_more else None
+    context = {"tickets": tickets, "next_cursor": next_cursor, "is_first_page": before is None}
+    return render(request, "portal/my_tickets.html", context)
+
+
+def _cursor(ticket: Ticket) -> str:
+    return f"{ticket.created_at.isoformat()}~{ticket.pk}"
+
+
+def _parse_cursor(raw: str) -> tuple[datetime, int] | None:
+    """A hand-edited or stale cursor simply shows the first page."""
+    stamp, _sep, pk = raw.rpartition("~")
+    try:
+        when = datetime.fromisoformat(stamp)
+        return (when, int(pk)) if when.tzinfo is not None else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+class _InvalidFormIsBadRequest:
+    """Django's auth views answer a refused form with 200; the portal says 400 everywhere,
+    so tests, logs and assistive tools read every refusal the same way."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class LoginView(_InvalidFormIsBadRequest, auth_views.LoginView):
+    template_name = "portal/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+    next_page = "portal:my_tickets"
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "portal:home"
+
+
+class PasswordResetView(_InvalidFormIsBadRequest, auth_views.PasswordResetView):
+    form_class = SetOrResetPasswordForm
+    template_name = "portal/password_reset_form.html"
+    subject_template_name = "emails/portal_password_reset_subject.txt"
+    email_template_name = "emails/portal_password_reset.txt"
+    html_email_template_name = "emails/portal_password_reset.html"
+    success_url = reverse_lazy("portal:password_reset_done")
+    title = gettext_lazy("Set or reset your password")
+
+    def form_valid(self, form: SetOrResetPasswordForm) -> HttpResponse:
+        # Links in mail use the desk's public address, never the Host header of this request.
+        self.extra_email_context = {"base_url": settings.TESSERA["BASE_URL"].rstrip("/")}
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/password_reset_done.html"
+    title = gettext_lazy("Check your email")
+
+
+class PasswordResetConfirmView(_InvalidFormIsBadRequest, auth_views.PasswordResetConfirmView):
+    template_name = "portal/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+    post_reset_login = True
+    title = gettext_lazy("Choose a password")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/password_reset_complete.html"
+    title = gettext_lazy("Your password is set")

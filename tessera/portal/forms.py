@@ -1,0 +1,165 @@
+"""Portal forms: they parse and label input; the services decide what is acceptable.
+
+Fields stay lenient where a service has the rule (message length, subject markup,
+attachment types and sizes), so one rule lives in one place and every adapter
+gives the same answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name; always cleans to a (possibly empty) list."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def attachments_help() -> str:
+    """Said up front, so nobody uploads a 40 MB video to learn the limit from an error."""
+    limits = settings.TESSERA
+    return _("Optional. Up to %(n)d files, %(size)s each. Programs and scripts (such as .exe) are not accepted.") % {
+        "n": limits["MAX_ATTACHMENTS"],
+        "size": filesizeformat(limits["MAX_ATTACHMENT_BYTES"]),
+    }
+
+
+MARKDOWN_HELP = _("You can use Markdown: **bold**, *italic*, lists and links.")
+
+
+def attach_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's errors next to the fields they name; anything else goes on top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class OpenTicketForm(forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Tell us your name.")},
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("We send the link to follow your ticket here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Give your email address so we can answer you.")},
+    )
+    topic = forms.ModelChoiceField(
+        label=_("Help topic"),
+        queryset=selectors.public_topics(),
+        empty_label=_("Choose a topic…"),
+        error_messages={
+            "required": _("Choose a help topic."),
+            "invalid_choice": _("Choose one of the help topics listed."),
+        },
+    )
+    subject = forms.CharField(label=_("Subject"), error_messages={"required": _("Give the ticket a subject.")})
+    message = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=MARKDOWN_HELP,
+        error_messages={"required": _("Write a message first.")},
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, signed_in: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if signed_in:
+            # The account already says who they are; asking again invites typos.
+            del self.fields["name"]
+            del self.fields["email"]
+        self.fields["subject"].widget.attrs["maxlength"] = settings.TESSERA["MAX_SUBJECT_LENGTH"]
+        self.fields["attachments"].help_text = attachments_help()
+
+
+class ReplyForm(forms.Form):
+    message = forms.CharField(
+        label=_("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=MARKDOWN_HELP,
+        error_messages={"required": _("Write a message first.")},
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = attachments_help()
+
+
+class StatusCheckForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("The address you used to open the ticket, or the one copied on it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    number = forms.CharField(
+        label=_("Ticket number"),
+        max_length=24,
+        help_text=_("From your confirmation email, for example 100001."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_number(self) -> int:
+        # People copy "#100001" or "Ticket 100001" from the email subject.
+        digits = re.sub(r"^\s*(?:ticket\s*)?#?\s*", "", self.cleaned_data["number"], flags=re.I).strip()
+        if not digits.isdigit() or len(digits) > 18:
+            raise ValidationError(_("Enter the ticket number, for example 100001."), code="invalid")
+        return int(digits)
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "That email address and password do not match. If you have only opened tickets by email, "
+            "set a password first."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("Email address")
+        username.widget.input_type = "email"
+        username.widget.attrs["autocomplete"] = "email"
+
+
+class SetOrResetPasswordForm(PasswordResetForm):
+    """Also serves people who never had a password: a guest who opened tickets by email
+    proves the address is theirs through the emailed link, and that makes the account."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("Email address")
+
+    def get_users(self, email: str):
+        user = selectors.end_user_by_email(email)
+        return [user] if user is not None else []
