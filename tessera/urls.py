@@ -1,18 +1,22 @@
-from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 admin.site.site_header = _("Tessera configuration")
 admin.site.site_title = _("Tessera admin")
 
+
+def favicon(request):
+    # Resolved per request: the manifest's hashed name is only known after collectstatic.
+    return redirect(static("favicon.svg"), permanent=True)
+
+
+# Attachments are never served from MEDIA_URL: every download goes through a view that asks the policy.
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("staff/", include("tessera.staff.urls")),
     path("", include("tessera.portal.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

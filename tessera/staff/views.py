@@ -1,9 +1,492 @@
-from django.http import HttpResponse
+"""The agent workspace: sign-in, queues, the ticket page and its actions, attachment downloads.
+
+A thin adapter: reads go through tickets.selectors, every change through tickets.services,
+and what an agent may see or do is asked of tickets.policy. The views only turn the answers
+into pages, status codes and flash messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, Concatenate
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms.utils import ErrorDict
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from tessera.accounts import services as account_services
+from tessera.accounts.models import Agent, Perm, User
+from tessera.tickets import attachments as attachment_store
+from tessera.tickets import policy, selectors, services
+from tessera.tickets.models import Source, State, Ticket
+
+from .forms import (
+    AddCollaboratorForm,
+    AssignForm,
+    ClaimForm,
+    NoteForm,
+    PriorityForm,
+    ReleaseForm,
+    RemoveCollaboratorForm,
+    ReplyForm,
+    StaffAuthenticationForm,
+    StatusForm,
+    TicketActionForm,
+    TicketChoices,
+    TransferForm,
+)
+
+# Inline display is limited to raster images: an SVG or HTML file opened inline could run script.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+MAX_CURSOR_ID = 2**63 - 1
 
 
-def dashboard(request):
-    return HttpResponse("staff")
+# ---------------------------------------------------------------------------- signing in and out
 
 
-def ticket(request, number):
-    return HttpResponse("ticket")
+class StaffLoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    authentication_form = StaffAuthenticationForm
+    next_page = reverse_lazy("staff:dashboard")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # An agent who is already signed in has nothing to do here; anyone else may want to
+        # switch to an agent account, so they get the form.
+        if request.method == "GET" and _is_workspace_user(request.user):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().dispatch(request, *args, **kwargs)
+
+
+class StaffLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("staff:login")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, _("You have signed out."))
+        return response
+
+
+def _is_workspace_user(user: User) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_agent or user.is_superuser)
+
+
+def agent_required[**P](
+    view: Callable[Concatenate[HttpRequest, Agent, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Let active agents through, handing the view their Agent; send anonymous visitors to the
+    staff sign-in and tell anyone else why the workspace is closed to them (403, not a redirect
+    loop through the sign-in page)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("staff:login"))
+        if not user.is_agent:
+            return render(request, "staff/not_agent.html", {"has_agent_profile": user.agent_or_none}, status=403)
+        return view(request, user.agent, *args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------- queues
+
+
+def _parse_cursor(params: Any) -> tuple[datetime, int] | None:
+    """The keyset cursor from the query string, or None when missing or malformed: a mangled
+    link shows the first page instead of an error."""
+    raw_time, raw_id = params.get("before", ""), params.get("before_id", "")
+    if not raw_time or not raw_id:
+        return None
+    try:
+        # A hand-typed "+00:00" arrives as " 00:00".
+        when = datetime.fromisoformat(raw_time.strip().replace(" ", "+"))
+        pk = int(raw_id)
+        if when.tzinfo is None or not 0 < pk <= MAX_CURSOR_ID:
+            return None
+        return when.astimezone(UTC), pk
+    except (ValueError, OverflowError):
+        return None
+
+
+def _cursor_query(ticket: Ticket) -> str:
+    when = ticket.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return urlencode({"before": when, "before_id": ticket.pk})
+
+
+def _queue_response(request: HttpRequest, agent: Agent, slug: str, counts: dict[str, int]) -> HttpResponse:
+    before = _parse_cursor(request.GET)
+    tickets, has_more = selectors.queue_page(agent, slug, before=before)
+    current = next(q for q in selectors.QUEUES if q.slug == slug)
+    queue_url = reverse("staff:queue", args=[slug])
+    context = {
+        "queues": [(q, counts[q.slug]) for q in selectors.QUEUES],
+        "queue": current,
+        "queue_url": queue_url,
+        "tickets": tickets,
+        "is_first_page": before is None,
+        "older_url": f"{queue_url}?{_cursor_query(tickets[-1])}" if has_more and tickets else None,
+    }
+    return render(request, "staff/queue.html", context)
+
+
+@require_GET
+@agent_required
+def dashboard(request: HttpRequest, agent: Agent) -> HttpResponse:
+    """Start where the work is: your own tickets, or your departments' when you have none."""
+    counts = selectors.queue_counts(agent)
+    return _queue_response(request, agent, "mine" if counts["mine"] else "open", counts)
+
+
+@require_GET
+@agent_required
+def queue(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
+    if slug not in selectors.QUEUE_SLUGS:
+        return _not_found(request, _("There is no queue called “%(slug)s”.") % {"slug": slug})
+    return _queue_response(request, agent, slug, selectors.queue_counts(agent))
+
+
+@require_GET
+@agent_required
+def jump(request: HttpRequest, agent: Agent) -> HttpResponse:
+    """The search box: a ticket number opens that ticket. Full-text search comes later."""
+    query = request.GET.get("q", "").strip().lstrip("#").strip()
+    if query.isdigit() and len(query) < 19:
+        return redirect("staff:ticket", number=int(query))
+    if query:
+        messages.warning(request, _("Type a ticket number, such as 100001. Searching by text is not available yet."))
+    return redirect(request.GET.get("from") if _is_local_path(request.GET.get("from", "")) else "staff:dashboard")
+
+
+def _is_local_path(url: str) -> bool:
+    return url.startswith("/staff/") and not url.startswith("//") and "\\" not in url
+
+
+def _not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "staff/not_found.html", {"message": message}, status=404)
+
+
+def _ticket_missing(request: HttpRequest, number: int) -> HttpResponse:
+    # One answer for "no such ticket" and "not yours to see": the difference is not ours to reveal.
+    return _not_found(
+        request, _("Ticket #%(number)s does not exist or is not in your departments.") % {"number": number}
+    )
+
+
+# ---------------------------------------------------------------------------- ticket actions
+
+
+def _reply(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.reply(
+        actor,
+        ticket,
+        message=data["message"],
+        uploads=attachment_store.from_uploaded_files(data["attachments"]),
+        status=data["status"],
+        source=Source.STAFF,
+        expected_version=data["version"],
+    )
+    if data["status"] is not None:
+        return _("Reply sent. The ticket is now %(status)s.") % {"status": data["status"].name}
+    return _("Reply sent.")
+
+
+def _note(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.add_note(
+        actor,
+        ticket,
+        note=data["note"],
+        uploads=attachment_store.from_uploaded_files(data["attachments"]),
+        expected_version=data["version"],
+    )
+    return _("Internal note added.")
+
+
+def _assign(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    agent, team = data["agent"], data["team"]
+    services.assign(actor, ticket, agent=agent, team=team, note=data["note"], expected_version=data["version"])
+    if agent and team:
+        return _("Ticket assigned to %(agent)s in team %(team)s.") % {"agent": agent.name, "team": team.name}
+    if agent:
+        return _("Ticket assigned to %(agent)s.") % {"agent": agent.name}
+    return _("Ticket assigned to team %(team)s.") % {"team": team.name}
+
+
+def _claim(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.claim(actor, ticket, expected_version=data["version"])
+    return _("Ticket claimed: it is now assigned to you.")
+
+
+def _release(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.release(actor, ticket, expected_version=data["version"])
+    return _("Ticket released: nobody is assigned to it now.")
+
+
+def _transfer(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    department, agent = data["department"], data["agent"]
+    services.transfer(
+        actor, ticket, department=department, agent=agent, note=data["note"], expected_version=data["version"]
+    )
+    if agent:
+        return _("Ticket transferred to %(department)s and assigned to %(agent)s.") % {
+            "department": department.name,
+            "agent": agent.name,
+        }
+    return _("Ticket transferred to %(department)s.") % {"department": department.name}
+
+
+def _priority(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.set_priority(actor, ticket, priority=data["priority"], expected_version=data["version"])
+    return _("Priority changed to %(priority)s.") % {"priority": data["priority"].name}
+
+
+def _status(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.set_status(actor, ticket, status=data["status"], note=data["note"], expected_version=data["version"])
+    return _("Status changed to %(status)s.") % {"status": data["status"].name}
+
+
+def _add_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    # One transaction: if the ticket refuses the collaborator, the user record found or created
+    # for the address is rolled back with it.
+    with transaction.atomic():
+        user = account_services.end_user_for_email(email=data["email"])
+        services.add_collaborator(actor, ticket, user=user)
+    return _("%(name)s is now copied on this ticket.") % {"name": user.display_name}
+
+
+def _remove_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    services.remove_collaborator(actor, ticket, user=data["user"])
+    return _("%(name)s is no longer copied on this ticket.") % {"name": data["user"].display_name}
+
+
+@dataclass(frozen=True)
+class Action:
+    form_class: type[TicketActionForm]
+    perform: Callable[[User, Ticket, dict[str, Any]], str]
+    refused: str  # said when policy refuses before the form is even valid
+
+
+ACTIONS: dict[str, Action] = {
+    "reply": Action(ReplyForm, _reply, gettext_lazy("You cannot reply to this ticket.")),
+    "note": Action(NoteForm, _note, gettext_lazy("You cannot add notes to this ticket.")),
+    "assign": Action(AssignForm, _assign, gettext_lazy("You cannot assign this ticket.")),
+    "claim": Action(ClaimForm, _claim, gettext_lazy("You cannot claim this ticket.")),
+    "release": Action(ReleaseForm, _release, gettext_lazy("You cannot release this ticket.")),
+    "transfer": Action(TransferForm, _transfer, gettext_lazy("You cannot transfer this ticket.")),
+    "priority": Action(PriorityForm, _priority, gettext_lazy("You cannot change this ticket's priority.")),
+    "status": Action(StatusForm, _status, gettext_lazy("You cannot change this ticket's status.")),
+    "add-collaborator": Action(
+        AddCollaboratorForm, _add_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
+    ),
+    "remove-collaborator": Action(
+        RemoveCollaboratorForm, _remove_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
+    ),
+}
+
+
+def _abilities(user: User, ticket: Ticket) -> dict[str, bool]:
+    """Which action forms policy lets this agent use on this ticket, asked once per page.
+
+    "set_status" and "set_closed" say which statuses the status selects may offer: closing and
+    archiving need the close permission, every other status the status permission (as in
+    services.set_status)."""
+
+    def can(action: str) -> bool:
+        return policy.can(user, action, ticket)
+
+    manage = can(Perm.MANAGE)
+    set_status, set_closed = can(Perm.STATUS), can(Perm.CLOSE)
+    return {
+        "reply": can(Perm.REPLY),
+        "note": can(Perm.NOTE),
+        "assign": can(Perm.ASSIGN),
+        "claim": can("claim"),
+        "release": ticket.assignee_id is not None and can("release"),
+        "transfer": can(Perm.TRANSFER),
+        "priority": can(Perm.PRIORITY),
+        "status": set_status or set_closed,
+        "add-collaborator": manage,
+        "remove-collaborator": manage,
+        "set_status": set_status,
+        "set_closed": set_closed,
+    }
+
+
+def _choices(ticket: Ticket, abilities: dict[str, bool]) -> TicketChoices:
+    def settable(state: str) -> bool:
+        return abilities["set_closed"] if state in (State.CLOSED, State.ARCHIVED) else abilities["set_status"]
+
+    return TicketChoices(
+        statuses=[s for s in selectors.status_choices() if settable(s.state) or s.pk == ticket.status_id],
+        current_status=ticket.status,
+        priorities=selectors.priority_choices(),
+        departments=selectors.department_choices(),
+        agents=selectors.agent_choices(ticket.department_id),
+        teams=selectors.team_choices(),
+        collaborators=selectors.collaborators(ticket),
+        department=ticket.department,
+    )
+
+
+@dataclass
+class Submitted:
+    """A form that came back with a problem, to show again on the refreshed ticket page."""
+
+    action: str
+    data: QueryDict
+    errors: ErrorDict | None
+    problems: list[str]
+
+
+def _render_ticket(
+    request: HttpRequest, agent: Agent, ticket: Ticket, *, submitted: Submitted | None = None, status: int = 200
+) -> HttpResponse:
+    abilities = _abilities(request.user, ticket)
+    choices = _choices(ticket, abilities)
+    initial = {"priority": {"priority": ticket.priority_id}, "status": {"status": ticket.status_id}}
+    forms: dict[str, TicketActionForm] = {}
+    for slug, spec in ACTIONS.items():
+        if submitted is not None and slug == submitted.action:
+            # Rebuilt against this page's lists (the ticket may have moved on), keeping what was
+            # typed. The template writes the hidden version from the fresh ticket, so sending
+            # the form again after a 409 works.
+            form = spec.form_class(submitted.data, prefix=slug, choices=choices)
+            form._errors = submitted.errors if submitted.errors is not None else ErrorDict()
+        else:
+            form = spec.form_class(prefix=slug, choices=choices, initial=initial.get(slug))
+        forms[slug] = form
+    show = {slug: abilities[slug] for slug in ACTIONS}
+    # A status form whose only choice is the current status offers nothing.
+    show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
+    context = {
+        "ticket": ticket,
+        "timeline": selectors.timeline(ticket, include_internal=True),
+        "collaborators": choices.collaborators,
+        # Templates cannot look up "add-collaborator"; they get "add_collaborator".
+        "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},
+        "show": {slug.replace("-", "_"): shown for slug, shown in show.items()},
+        "show_assignment": show["assign"] or show["claim"] or show["release"],
+        "show_priority_status": show["priority"] or show["status"],
+        "submitted": submitted,
+        "bound": forms[submitted.action] if submitted else None,
+        "bound_shown": show[submitted.action] if submitted else False,
+        "status_code": status,
+    }
+    return render(request, "staff/ticket.html", context, status=status)
+
+
+@require_GET
+@agent_required
+def ticket(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+    found = selectors.ticket_for_agent(agent, number)
+    if found is None:
+        return _ticket_missing(request, number)
+    return _render_ticket(request, agent, found)
+
+
+def _add_service_errors(form: TicketActionForm, exc: ValidationError) -> None:
+    """Put a service's errors next to the matching fields; anything else goes to the form's top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _stale_message(ticket: Ticket) -> str:
+    return _("Ticket %(ref)s changed while you were working on it. Review the latest activity, then try again.") % {
+        "ref": ticket.reference
+    }
+
+
+@agent_required
+def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) -> HttpResponse:
+    """One POST per action. Success redirects (POST/redirect/GET) with a flash message; a problem
+    shows the ticket again with the form as typed: 400 invalid, 403 refused, 409 stale."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        return _not_found(request, _("There is no such action on a ticket."))
+    if request.method != "POST":
+        return redirect("staff:ticket", number=number)
+    found = selectors.ticket_for_agent(agent, number)
+    if found is None:
+        return _ticket_missing(request, number)
+
+    user = request.user
+    abilities = _abilities(user, found)
+    form = spec.form_class(request.POST, request.FILES, prefix=action, choices=_choices(found, abilities))
+
+    def again(status: int, problems: list[str], *, keep_errors: bool = True) -> HttpResponse:
+        if request.FILES:
+            problems = [*problems, _("Attach your files again: files are not kept when a form comes back.")]
+        fresh = selectors.ticket_for_agent(agent, number)
+        if fresh is None:
+            # The ticket left this agent's reach meanwhile; say why on the dashboard.
+            for problem in [*problems, *form.non_field_errors()]:
+                messages.error(request, problem)
+            return redirect("staff:dashboard")
+        submitted = Submitted(action, request.POST, form.errors if keep_errors else None, problems)
+        return _render_ticket(request, agent, fresh, submitted=submitted, status=status)
+
+    if not form.is_valid():
+        if not abilities[action]:
+            # Refused before anything else: validation details would only distract.
+            return again(403, [str(spec.refused)], keep_errors=False)
+        return again(400, [])
+    if form.cleaned_data["version"] != found.version:
+        # Checked here as well as in the service, so that a change made meanwhile (say, someone
+        # else claimed the ticket) reads as "it changed" rather than as a refusal.
+        return again(409, [_stale_message(found)])
+    try:
+        message = spec.perform(user, found, form.cleaned_data)
+    except services.StaleTicket as exc:
+        return again(409, exc.messages)
+    except ValidationError as exc:
+        _add_service_errors(form, exc)
+        return again(400, [])
+    except PermissionDenied as exc:
+        return again(403, [str(exc) or str(spec.refused)])
+
+    messages.success(request, message)
+    if selectors.ticket_for_agent(agent, number) is None:
+        messages.info(request, _("Ticket #%(number)s is no longer in your departments or queues.") % {"number": number})
+        return redirect("staff:dashboard")
+    return redirect("staff:ticket", number=number)
+
+
+# ---------------------------------------------------------------------------- attachments
+
+
+@require_GET
+@agent_required
+def attachment(request: HttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
+    found = selectors.attachment_with_ticket(attachment_id)
+    if found is None or not policy.can(request.user, Perm.VIEW, found.entry.ticket):
+        return _not_found(request, _("This file does not exist or is not on a ticket you can see."))
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        return _not_found(request, _("This file is missing from the attachment store."))
+    inline = found.content_type in INLINE_IMAGE_TYPES
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=found.name,
+        content_type=found.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=0"
+    return response

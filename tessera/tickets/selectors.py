@@ -8,10 +8,22 @@ from itertools import chain
 
 from django.db.models import Prefetch, QuerySet
 
-from tessera.accounts.models import Agent, User
+from tessera.accounts.models import Agent, Department, Membership, Team, User
 
 from . import policy
-from .models import ACTIVE_STATES, Attachment, EntryKind, Event, State, ThreadEntry, Ticket
+from .models import (
+    ACTIVE_STATES,
+    Attachment,
+    Collaborator,
+    EntryKind,
+    Event,
+    Priority,
+    Referral,
+    State,
+    Status,
+    ThreadEntry,
+    Ticket,
+)
 
 QUEUE_PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -31,6 +43,7 @@ def _queues():
         Queue("teams", _("My teams")),
         Queue("unassigned", _("Unassigned")),
         Queue("open", _("Open in my departments")),
+        Queue("following", _("Following")),
         Queue("closed", _("Closed")),
     ]
 
@@ -50,6 +63,10 @@ def queue_tickets(agent: Agent, slug: str) -> QuerySet[Ticket]:
         qs = qs.filter(assignee__isnull=True, team__isnull=True, state__in=ACTIVE_STATES)
     elif slug == "open":
         qs = qs.filter(department_id__in=policy.department_ids(agent), state__in=(*ACTIVE_STATES, State.RESOLVED))
+    elif slug == "following":
+        # Tickets the agent escalated out of their reach: they follow them until closed.
+        referred = Referral.objects.filter(agent=agent).values("ticket_id")
+        qs = qs.filter(pk__in=referred, state__in=(*ACTIVE_STATES, State.RESOLVED))
     elif slug == "closed":
         qs = qs.filter(state=State.CLOSED)
     else:
@@ -112,3 +129,51 @@ def tickets_of_user(user: User) -> QuerySet[Ticket]:
         .select_related("status", "department")
         .order_by("-created_at", "-id")
     )
+
+
+# ---------------------------------------------------------------------------- agent workspace forms
+#
+# The ticket page offers every choice a form needs (agents, teams, departments, statuses,
+# priorities) from one query each, so the page's query count does not depend on the desk's size
+# beyond these lists, and the forms validate against the same lists without asking again.
+
+
+def status_choices() -> list[Status]:
+    return list(Status.objects.order_by("order", "name"))
+
+
+def priority_choices() -> list[Priority]:
+    return list(Priority.objects.order_by("urgency"))
+
+
+def department_choices() -> list[Department]:
+    return list(Department.objects.order_by("name"))
+
+
+def team_choices() -> list[Team]:
+    return list(Team.objects.filter(is_active=True).order_by("name"))
+
+
+def agent_choices(department_id: int) -> list[Agent]:
+    """Agents who can take a ticket, each annotated with `in_department` (a member of the
+    ticket's department, listed first by the forms) and `primary_department` (a name, so a
+    transfer form can say where each agent works), in one query."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    primary = Membership.objects.filter(agent=OuterRef("pk"), is_primary=True).values("department__name")[:1]
+    member = Membership.objects.filter(agent=OuterRef("pk"), department_id=department_id)
+    return list(
+        Agent.objects.filter(is_active=True, is_available=True, user__is_active=True)
+        .select_related("user")
+        .annotate(in_department=Exists(member), primary_department=Subquery(primary))
+        .order_by("user__name", "user__email")
+    )
+
+
+def collaborators(ticket: Ticket) -> list[Collaborator]:
+    return list(Collaborator.objects.filter(ticket=ticket).select_related("user").order_by("created_at", "id"))
+
+
+def attachment_with_ticket(attachment_id: int) -> Attachment | None:
+    """An attachment with the ticket it belongs to, so the caller can ask policy about that ticket."""
+    return Attachment.objects.select_related("entry__ticket").filter(pk=attachment_id).first()

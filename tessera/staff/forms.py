@@ -1,0 +1,271 @@
+"""The agent workspace's forms: they only parse input. Permissions and rules live in the services.
+
+Every action form carries the ticket's `version`, handed to the service as `expected_version`
+so a change made by someone else in the meantime is caught instead of silently overwritten.
+Choices come from lists loaded once per page (see TicketChoices), so neither rendering nor
+validating a select costs another query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+
+from tessera.accounts.models import Agent, Department, Team, User
+from tessera.tickets.models import Collaborator, Priority, Status
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refusing people who are not agents with a message that says where
+    they should go instead (the Help Center)."""
+
+    username = UsernameField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "not_agent": _(
+            "%(email)s is not an agent account, so it cannot use the workspace. "
+            "To follow your own requests, sign in on the Help Center."
+        ),
+    }
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if not (user.is_agent or user.is_superuser):
+            raise ValidationError(self.error_messages["not_agent"], code="not_agent", params={"email": user.email})
+
+
+# ---------------------------------------------------------------------------- choices
+
+
+@dataclass(frozen=True)
+class TicketChoices:
+    """Everything the ticket page's selects offer, loaded once for the page."""
+
+    statuses: Sequence[Status]  # the statuses this agent may set on this ticket
+    current_status: Status
+    priorities: Sequence[Priority]
+    departments: Sequence[Department]
+    agents: Sequence[Agent]  # annotated by selectors.agent_choices
+    teams: Sequence[Team]
+    collaborators: Sequence[Collaborator]
+    department: Department  # the ticket's
+
+
+class ObjectChoiceField(forms.TypedChoiceField):
+    """A select over objects already in memory; the cleaned value is the object itself."""
+
+    def __init__(
+        self,
+        *,
+        objects: Iterable[Model],
+        choices: Sequence[Any] | None = None,
+        empty_label: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        objects = list(objects)
+        by_pk = {str(o.pk): o for o in objects}
+        if choices is None:
+            choices = [(o.pk, str(o)) for o in objects]
+        if empty_label is not None:
+            choices = [("", empty_label), *choices]
+        super().__init__(choices=choices, coerce=lambda value: by_pk[str(value)], empty_value=None, **kwargs)
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one label; the cleaned value is a (possibly empty) list."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+# ---------------------------------------------------------------------------- action forms
+
+
+class TicketActionForm(forms.Form):
+    """Base of every ticket action: the version the agent saw when the page loaded."""
+
+    version = forms.IntegerField(
+        label=_("Version"),
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": _("The form was incomplete. Reload the ticket and try again."),
+            "invalid": _("The form was incomplete. Reload the ticket and try again."),
+        },
+    )
+
+    def __init__(self, *args: Any, choices: TicketChoices, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.ticket_choices = choices
+        self.setup(choices)
+
+    def setup(self, choices: TicketChoices) -> None:
+        """Subclasses fill their selects from the page's lists here."""
+
+
+class ReplyForm(TicketActionForm):
+    message = forms.CharField(
+        label=_("Reply"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": _("Write a message first.")},
+    )
+    attachments = MultipleFileField(label=_("Reply attachments"))
+
+    def setup(self, choices: TicketChoices) -> None:
+        keep = _("Keep current status (%(status)s)") % {"status": choices.current_status.name}
+        self.fields["status"] = ObjectChoiceField(
+            label=_("Status after sending"),
+            objects=[s for s in choices.statuses if s.pk != choices.current_status.pk],
+            empty_label=keep,
+            required=False,
+        )
+
+
+class NoteForm(TicketActionForm):
+    note = forms.CharField(
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Only agents see internal notes."),
+        error_messages={"required": _("Write a note first.")},
+    )
+    attachments = MultipleFileField(label=_("Note attachments"))
+
+
+def _agent_groups(agents: Sequence[Agent], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Agents of the ticket's department first: they are the usual choice."""
+    inside = [(a.pk, a.name) for a in agents if a.in_department]
+    outside = [(a.pk, a.name) for a in agents if not a.in_department]
+    groups = []
+    if inside:
+        groups.append((department_name, inside))
+    if outside:
+        groups.append((str(_("Other departments")), outside))
+    return groups
+
+
+class AssignForm(TicketActionForm):
+    note = forms.CharField(
+        label=_("Assignment note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Optional. Saved as an internal note."),
+    )
+    field_order = ["agent", "team", "note"]
+
+    def setup(self, choices: TicketChoices) -> None:
+        self.fields["agent"] = ObjectChoiceField(
+            label=_("Assign to agent"),
+            objects=choices.agents,
+            choices=_agent_groups(choices.agents, choices.department.name),
+            empty_label=_("No change"),
+            required=False,
+        )
+        self.fields["team"] = ObjectChoiceField(
+            label=_("Assign to team"), objects=choices.teams, empty_label=_("No change"), required=False
+        )
+        self.order_fields(self.field_order)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("agent") and not data.get("team") and not self.has_error("agent"):
+            self.add_error("agent", _("Choose an agent or a team."))
+        return data
+
+
+class ClaimForm(TicketActionForm):
+    pass
+
+
+class ReleaseForm(TicketActionForm):
+    pass
+
+
+def _agent_with_department(agent: Agent) -> str:
+    if agent.primary_department:
+        return _("%(name)s (%(department)s)") % {"name": agent.name, "department": agent.primary_department}
+    return agent.name
+
+
+class TransferForm(TicketActionForm):
+    note = forms.CharField(
+        label=_("Transfer note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Optional. Saved as an internal note."),
+    )
+    field_order = ["department", "agent", "note"]
+
+    def setup(self, choices: TicketChoices) -> None:
+        departments = [d for d in choices.departments if d.pk != choices.department.pk]
+        self.fields["department"] = ObjectChoiceField(
+            label=_("Transfer to department"),
+            objects=departments,
+            empty_label=_("Choose a department"),
+            error_messages={"required": _("Choose the department to transfer to.")},
+        )
+        self.fields["agent"] = ObjectChoiceField(
+            label=_("Transfer to agent"),
+            objects=choices.agents,
+            choices=[(a.pk, _agent_with_department(a)) for a in choices.agents],
+            empty_label=_("Anyone in the department"),
+            required=False,
+            help_text=_("Optional."),
+        )
+        self.order_fields(self.field_order)
+
+
+class PriorityForm(TicketActionForm):
+    def setup(self, choices: TicketChoices) -> None:
+        self.fields["priority"] = ObjectChoiceField(label=_("Priority"), objects=choices.priorities)
+
+
+class StatusForm(TicketActionForm):
+    note = forms.CharField(
+        label=_("Status note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Optional. Saved as an internal note."),
+    )
+    field_order = ["status", "note"]
+
+    def setup(self, choices: TicketChoices) -> None:
+        self.fields["status"] = ObjectChoiceField(label=_("Status"), objects=choices.statuses)
+        self.order_fields(self.field_order)
+
+
+class AddCollaboratorForm(TicketActionForm):
+    email = forms.EmailField(
+        label=_("Collaborator email"),
+        help_text=_("They will see the ticket on the Help Center and receive public replies."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class RemoveCollaboratorForm(TicketActionForm):
+    def setup(self, choices: TicketChoices) -> None:
+        self.fields["user"] = ObjectChoiceField(
+            objects=[c.user for c in choices.collaborators],
+            widget=forms.HiddenInput,
+            error_messages={"invalid_choice": _("That person is no longer copied on this ticket.")},
+        )
