@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
@@ -34,14 +34,28 @@ def from_uploaded_files(files) -> list[Upload]:
     return uploads
 
 
+def safe_name(name: str) -> str:
+    """The file name as it will be stored: no folders, no odd characters, never empty.
+
+    Validation checks this name, not the raw one, so "setup.exe " or "setup.exe." cannot
+    slip past the blocked extensions and then be stored as "setup.exe"."""
+    name = os.path.basename((name or "").replace("\\", "/")).strip().rstrip(". ")
+    try:
+        name = get_valid_filename(name)
+    except SuspiciousFileOperation:  # nothing usable left, e.g. "?" or ".."
+        name = ""
+    return name[-255:] or "attachment"
+
+
 def validate_uploads(uploads: list[Upload]) -> None:
     limits = settings.TESSERA
+    blocked = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in limits["BLOCKED_EXTENSIONS"]}
     errors = []
     if len(uploads) > limits["MAX_ATTACHMENTS"]:
         errors.append(_("Attach at most %(n)d files.") % {"n": limits["MAX_ATTACHMENTS"]})
     for up in uploads:
-        ext = os.path.splitext(up.name)[1].lower()
-        if ext in limits["BLOCKED_EXTENSIONS"]:
+        ext = os.path.splitext(safe_name(up.name))[1].lower()
+        if ext in blocked:
             errors.append(_("“%(name)s”: files of type %(ext)s are not accepted.") % {"name": up.name, "ext": ext})
         elif len(up.content) > limits["MAX_ATTACHMENT_BYTES"]:
             errors.append(
@@ -60,9 +74,9 @@ def store(entry: ThreadEntry, uploads: list[Upload]) -> list[Attachment]:
     stored = []
     for up in uploads:
         digest = hashlib.sha256(up.content).hexdigest()
-        name = get_valid_filename(os.path.basename(up.name)) or "attachment"
-        content_type = up.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        att = Attachment(entry=entry, name=name[:255], size=len(up.content), content_type=content_type, sha256=digest)
+        name = safe_name(up.name)
+        content_type = (up.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream")[:120]
+        att = Attachment(entry=entry, name=name, size=len(up.content), content_type=content_type, sha256=digest)
         att.file.save(name, ContentFile(up.content), save=False)
         att.save()
         stored.append(att)

@@ -61,7 +61,19 @@ def from_html(raw: str) -> tuple[str, str]:
 
 
 def clean_line(text: str) -> str:
-    """A one-line field such as a subject: no markup, no control characters, single spaces."""
-    text = html.unescape(nh3.clean(text or "", tags=set()))
+    """A one-line field such as a subject: plain text with no markup, no control characters, single spaces.
+
+    Tags are stripped and entities decoded until nothing changes, so "&lt;script&gt;" cannot
+    come back to life as "<script>" after decoding; a stray "<" or "&" in prose survives as text.
+    """
+    text = text or ""
+    for _round in range(8):
+        cleaned = html.unescape(nh3.clean(text, tags=set()))
+        if cleaned == text:
+            break
+        text = cleaned
+    else:
+        # Pathologically nested escaping: keep the words, drop what could still be markup.
+        text = text.replace("<", "").replace(">", "")
     text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 END_USER_ACTIONS = frozenset({"view", "reply", "close"})
 # What following a referred ticket allows, on top of seeing it.
 REFERRAL_ACTIONS = frozenset({Perm.VIEW, Perm.NOTE, Perm.REPLY, Perm.CLOSE})
+# A superuser who is an agent holds every permission everywhere; the ticket's state still applies.
+ALL_PERMS = frozenset(Perm.values)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,8 @@ def is_end_user_party(user: User, ticket: Ticket) -> bool:
 def can(actor: User | None, action: str, ticket: Ticket | None = None, *, department: Department | None = None) -> bool:
     """May `actor` do `action` to `ticket` (or, with no ticket, in `department`)?
 
-    Actions are the Perm values plus "open" (open a ticket) and "claim"/"release",
-    which ride on the assign permission.
+    Actions are the Perm values plus "open" (open a ticket), "claim" (take an
+    unassigned ticket) and "release" (hand it back to the pool).
     """
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return False
@@ -132,37 +134,66 @@ def can(actor: User | None, action: str, ticket: Ticket | None = None, *, depart
             return action in department_perms(agent, department.pk)
         return any(action in m.role.permissions for m in _memberships(agent))
 
-    if agent is None or (agent is not None and ticket.user_id == actor.pk and not _agent_reaches(agent, ticket)):
+    acc = _agent_access(actor, agent, ticket)
+    if acc is None:
+        # Not an agent who reaches the ticket: what they may do is what its requester
+        # or a person copied on it may do (an agent can be copied on a ticket too).
         return _end_user_can(actor, action, ticket)
-
-    if actor.is_superuser:
-        return _state_allows(action, ticket)
-    acc = access(agent, ticket)
     if not acc.any:
         return False
+    perms = acc.role_perms
     if action == "claim":
-        # Taking an unassigned ticket only needs the right to answer it.
-        return bool({Perm.ASSIGN, Perm.REPLY} & acc.role_perms) and ticket.assignee_id is None and ticket.is_active
+        # Taking an unassigned ticket only needs the right to answer it, from someone who works it:
+        # an agent who only follows a referred ticket cannot take it back that way.
+        return (
+            bool({Perm.ASSIGN, Perm.REPLY} & perms)
+            and not _follows_only(acc)
+            and ticket.assignee_id is None
+            and ticket.is_active
+        )
     if action == "release":
-        return Perm.ASSIGN in acc.role_perms and _state_allows(action, ticket)
-    if action not in acc.role_perms:
+        # The assignee may always hand their own ticket back; others need the assign permission.
+        return (Perm.ASSIGN in perms or ticket.assignee_id == agent.pk) and _state_allows(action, ticket)
+    if action not in perms:
         return False
     # Followers (referral only) may close what the handling department resolved, nothing earlier.
-    if acc.via_referral and action == Perm.CLOSE and ticket.state != State.RESOLVED:
+    if _follows_only(acc) and action == Perm.CLOSE and ticket.state != State.RESOLVED:
         return False
     return _state_allows(action, ticket)
 
 
-def _agent_reaches(agent: Agent, ticket: Ticket) -> bool:
-    return access(agent, ticket).any
+def _agent_access(actor: User, agent: Agent | None, ticket: Ticket) -> Access | None:
+    """How `actor` reaches `ticket` as an agent, or None when they act as an end user."""
+    if agent is None:
+        return None
+    if actor.is_superuser:
+        return Access(ALL_PERMS, via_department=True, via_assignment=False, via_referral=False)
+    acc = access(agent, ticket)
+    if not acc.any and is_end_user_party(actor, ticket):
+        return None
+    return acc
+
+
+def _follows_only(acc: Access) -> bool:
+    return acc.via_referral and not (acc.via_department or acc.via_assignment)
+
+
+def acts_as_agent(actor: User, ticket: Ticket) -> bool:
+    """Does `actor` work this ticket as an agent (their replies are responses), rather than
+    as its requester or a person copied on it (their replies are messages)?"""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    acc = _agent_access(actor, _active_agent(actor), ticket)
+    return acc is not None and acc.any
 
 
 def _state_allows(action: str, ticket: Ticket) -> bool:
     if ticket.state == State.ARCHIVED:
         return action == Perm.VIEW
     if ticket.state == State.CLOSED:
-        # A closed ticket is read-only until reopened (a status change).
-        return action in (Perm.VIEW, Perm.NOTE, Perm.STATUS, Perm.MERGE, Perm.DELETE, Perm.MANAGE)
+        # A closed ticket is read-only until reopened (a status change); notes and
+        # housekeeping (merge, delete) still work.
+        return action in (Perm.VIEW, Perm.NOTE, Perm.STATUS, Perm.MERGE, Perm.DELETE)
     return True
 
 

@@ -7,6 +7,7 @@ notifications with transaction.on_commit so mail only goes out for data that is 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -56,9 +57,19 @@ def _require(actor: User | None, action: str, ticket: Ticket, message: str) -> N
         raise _deny(message)
 
 
-def _lock(ticket: Ticket, expected_version: int | None) -> Ticket:
-    """Re-read the ticket under a row lock and refuse stale edits."""
+def _lock(
+    ticket: Ticket,
+    expected_version: int | None,
+    *,
+    actor: User | None = None,
+    action: str | None = None,
+    message: str = "",
+) -> Ticket:
+    """Re-read the ticket under a row lock, check `action` again on what is really there
+    (the caller's copy may predate a transfer or a close), and refuse stale edits."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if action is not None:
+        _require(actor, action, locked, message)
     if expected_version is not None and locked.version != expected_version:
         raise StaleTicket(
             _("Ticket %(ref)s changed while you were working on it. Review the latest activity, then try again.")
@@ -75,7 +86,9 @@ def _touch(ticket: Ticket, now, *fields: str) -> None:
     ticket.refresh_from_db(fields=["version"])
 
 
-def _event(ticket: Ticket, actor: User | None, kind: str, before: str = "", after: str = "", **data) -> Event:
+def _event(
+    ticket: Ticket, actor: User | None, kind: str, before: str = "", after: str = "", *, now=None, **data
+) -> Event:
     return Event.objects.create(
         ticket=ticket,
         kind=kind,
@@ -84,12 +97,28 @@ def _event(ticket: Ticket, actor: User | None, kind: str, before: str = "", afte
         before=str(before)[:255],
         after=str(after)[:255],
         data=data,
+        created_at=now or timezone.now(),
     )
+
+
+def _on_commit(callback) -> None:
+    # robust: a notification that fails to queue is logged and never reaches the caller,
+    # whose change is already committed.
+    transaction.on_commit(callback, robust=True)
 
 
 def _validate_body(text: str, field: str) -> None:
     if not (text or "").strip():
         raise ValidationError({field: _("Write a message first.")})
+    _validate_length(text, field)
+
+
+def _validate_note(note: str) -> None:
+    """The optional note that explains an assignment, transfer or status change."""
+    _validate_length(note or "", "note")
+
+
+def _validate_length(text: str, field: str) -> None:
     limit = settings.TESSERA["MAX_MESSAGE_LENGTH"]
     if len(text) > limit:
         raise ValidationError(
@@ -168,6 +197,10 @@ def open_ticket(
     if actor.pk != requester.pk and not is_agent:
         raise _deny(_("Only agents can open tickets on behalf of someone else."))
     errors: dict[str, list[str]] = {}
+    if not requester.is_active:
+        errors.setdefault("requester", []).append(
+            _("%(name)s cannot open tickets: their account is disabled.") % {"name": requester.display_name}
+        )
     subject = clean_line(subject)
     if not subject:
         errors.setdefault("subject", []).append(_("Give the ticket a subject."))
@@ -180,6 +213,13 @@ def open_ticket(
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if topic is not None and (not topic.is_active or (not topic.is_public and not is_agent)):
+        errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
+    elif (
+        not is_agent
+        and department is not None
+        and (not department.is_public or (topic is not None and topic.department_id != department.pk))
+    ):
+        # End users reach departments through the public help topics only.
         errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
     if topic is None and department is None:
         errors.setdefault("topic", []).append(_("Choose a help topic."))
@@ -210,8 +250,8 @@ def open_ticket(
             last_message_at=now,
         )
         entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now)
-        _event(ticket, actor, EventKind.CREATED, after=department.name, source=source)
-        transaction.on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
+        _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
+        _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket
 
 
@@ -236,20 +276,20 @@ def reply(
     expected_version: int | None = None,
 ) -> ThreadEntry:
     """A public reply. From an agent it is a response; from the end user, a message
-    (which reopens a resolved or closed ticket)."""
-    _require(actor, Perm.REPLY, ticket, _("You cannot reply to this ticket."))
+    (which reopens a pending, resolved or closed ticket)."""
+    denied = _("You cannot reply to this ticket.")
+    _require(actor, Perm.REPLY, ticket, denied)
     _validate_body(message, "message")
     attachment_store.validate_uploads(list(uploads))
-    as_agent = actor.is_agent and policy.access(actor.agent, ticket).any
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version)
-        if as_agent:
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.REPLY, message=denied)
+        if policy.acts_as_agent(actor, ticket):
             entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now)
             ticket.last_response_at = now
             ticket.first_response_at = ticket.first_response_at or now
             ticket.is_answered = True
-            _touch(ticket, now, "last_response_at", "first_response_at", "is_answered")
+            fields = ["last_response_at", "first_response_at", "is_answered"]
         else:
             entry = _entry(ticket, actor, EntryKind.MESSAGE, message, source, uploads, now)
             ticket.last_message_at = now
@@ -259,15 +299,16 @@ def reply(
                 before = ticket.status
                 ticket.status = default_status(State.OPEN)
                 if ticket.state != State.PENDING:
-                    _event(ticket, actor, EventKind.REOPENED, before.name, ticket.status.name)
-                _event(ticket, actor, EventKind.STATUS, before.name, ticket.status.name)
+                    _event(ticket, actor, EventKind.REOPENED, before.name, ticket.status.name, now=now)
+                _event(ticket, actor, EventKind.STATUS, before.name, ticket.status.name, now=now, state=State.OPEN)
                 ticket.state = State.OPEN
+                ticket.resolved_at = None
                 ticket.closed_at = None
-                fields += ["status", "state", "closed_at"]
-            _touch(ticket, now, *fields)
+                fields += ["status", "state", "resolved_at", "closed_at"]
         if status is not None and status.pk != ticket.status_id:
-            _apply_status(actor, ticket, status, now)
-        transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
+            fields += _apply_status(actor, ticket, status, now)
+        _touch(ticket, now, *dict.fromkeys(fields))
+        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
     return entry
 
 
@@ -275,16 +316,17 @@ def add_note(
     actor: User, ticket: Ticket, *, note: str, uploads: Sequence[attachment_store.Upload] = (), expected_version=None
 ) -> ThreadEntry:
     """An internal note: agents only, never shown to the end user."""
-    _require(actor, Perm.NOTE, ticket, _("You cannot add notes to this ticket."))
+    denied = _("You cannot add notes to this ticket.")
+    _require(actor, Perm.NOTE, ticket, denied)
     _validate_body(note, "note")
     attachment_store.validate_uploads(list(uploads))
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.NOTE, message=denied)
         entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, uploads, now)
-        _event(ticket, actor, EventKind.NOTE, entry_id=entry.pk)
+        _event(ticket, actor, EventKind.NOTE, now=now, entry_id=entry.pk)
         _touch(ticket, now)
-        transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
+        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
     return entry
 
 
@@ -305,15 +347,16 @@ def _apply_assignment(actor: User, ticket: Ticket, agent: Agent | None, team: Te
     if agent is not None and agent.pk != ticket.assignee_id:
         before = ticket.assignee.name if ticket.assignee_id else ""
         ticket.assignee = agent
-        _event(ticket, actor, EventKind.ASSIGNED, before, agent.name, agent_id=agent.pk)
+        _event(ticket, actor, EventKind.ASSIGNED, before, agent.name, now=now, agent_id=agent.pk)
         changed.append("assignee")
     if team is not None and team.pk != ticket.team_id:
         before = ticket.team.name if ticket.team_id else ""
         ticket.team = team
-        _event(ticket, actor, EventKind.ASSIGNED, before, team.name, team_id=team.pk)
+        _event(ticket, actor, EventKind.ASSIGNED, before, team.name, now=now, team_id=team.pk)
         changed.append("team")
         if agent is None and ticket.assignee_id is not None:
-            # Handing to a team puts it back in the team's pool.
+            # Handing to a team puts it back in the team's pool; the timeline says who took it off the agent.
+            _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "", now=now)
             ticket.assignee = None
             changed.append("assignee")
     return changed
@@ -329,58 +372,70 @@ def assign(
     expected_version: int | None = None,
 ) -> Ticket:
     """Hand the ticket to an agent or a team, optionally explaining why in an internal note."""
-    _require(actor, Perm.ASSIGN, ticket, _("You cannot assign this ticket."))
+    denied = _("You cannot assign this ticket.")
+    _require(actor, Perm.ASSIGN, ticket, denied)
     if agent is None and team is None:
         raise ValidationError({"agent": _("Choose an agent or a team.")})
     _check_assignable(agent, team)
+    _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.ASSIGN, message=denied)
         changed = _apply_assignment(actor, ticket, agent, team, now)
         if not changed:
             raise ValidationError({"agent": _("The ticket is already assigned that way.")})
         note_entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now) if note.strip() else None
-        _touch(ticket, now, *set(changed))
+        _touch(ticket, now, *dict.fromkeys(changed))
         _keep_following(actor, ticket)
-        transaction.on_commit(
-            lambda: notifications.assigned(
-                ticket.pk, actor.pk, agent.pk if "assignee" in changed and agent else None, team.pk if team else None
-            )
-        )
+        agent_id = agent.pk if agent is not None and "assignee" in changed else None
+        team_id = team.pk if team is not None and "team" in changed else None
+        _on_commit(lambda: notifications.assigned(ticket.pk, actor.pk, agent_id, team_id))
         if note_entry:
-            transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
+            _on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
     return ticket
+
+
+def _could_claim_if_free(actor: User, ticket: Ticket) -> bool:
+    """Would policy let `actor` claim `ticket` if nobody had it? (Decides between
+    "you may not" and "someone else was quicker".)"""
+    probe = copy.copy(ticket)
+    probe.assignee_id = None
+    return policy.can(actor, "claim", probe)
 
 
 def claim(actor: User, ticket: Ticket, *, expected_version: int | None = None) -> Ticket:
     """Take an unassigned ticket for yourself."""
-    _require(actor, "claim", ticket, _("You cannot claim this ticket."))
+    denied = _("You cannot claim this ticket.")
+    if not _could_claim_if_free(actor, ticket):
+        raise _deny(denied)
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock(ticket, expected_version)
+        if not _could_claim_if_free(actor, ticket):
+            raise _deny(denied)
         if ticket.assignee_id is not None:
+            # A colleague was quicker (or the page was old): say who has it.
             raise ValidationError(
                 _("%(name)s already has this ticket. Ask them, or reassign it.") % {"name": ticket.assignee.name}
             )
         ticket.assignee = actor.agent
-        _event(ticket, actor, EventKind.CLAIMED, "", actor.display_name)
+        _event(ticket, actor, EventKind.CLAIMED, "", actor.display_name, now=now)
         _touch(ticket, now, "assignee")
     return ticket
 
 
 def release(actor: User, ticket: Ticket, *, expected_version: int | None = None) -> Ticket:
     """Give a ticket back to the department's (or team's) pool."""
+    denied = _("You cannot release this ticket.")
+    _require(actor, "release", ticket, denied)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version)
+        ticket = _lock(ticket, expected_version, actor=actor, action="release", message=denied)
         if ticket.assignee_id is None:
             raise ValidationError(_("Nobody is assigned to this ticket."))
-        mine = actor.agent_or_none is not None and ticket.assignee_id == actor.agent.pk
-        if not (mine and policy.can(actor, Perm.VIEW, ticket)) and not policy.can(actor, "release", ticket):
-            raise _deny(_("You cannot release this ticket."))
         before = ticket.assignee.name
         ticket.assignee = None
-        _event(ticket, actor, EventKind.RELEASED, before, "")
+        _event(ticket, actor, EventKind.RELEASED, before, "", now=now)
         _touch(ticket, now, "assignee")
     return ticket
 
@@ -398,39 +453,47 @@ def transfer(
     """Move the ticket to another department, optionally straight to an agent or team there.
 
     An agent who sends it out of their departments keeps following it."""
-    _require(actor, Perm.TRANSFER, ticket, _("You cannot transfer this ticket."))
+    denied = _("You cannot transfer this ticket.")
+    cannot_assign = _("You can transfer this ticket but not assign it.")
+    _require(actor, Perm.TRANSFER, ticket, denied)
     if department.pk == ticket.department_id and agent is None and team is None:
         raise ValidationError({"department": _("The ticket is already in %(dept)s.") % {"dept": department.name}})
-    if (agent or team) and not policy.can(actor, Perm.ASSIGN, ticket):
-        raise _deny(_("You can transfer this ticket but not assign it."))
+    if agent or team:
+        _require(actor, Perm.ASSIGN, ticket, cannot_assign)
     _check_assignable(agent, team)
+    _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.TRANSFER, message=denied)
+        if agent or team:
+            _require(actor, Perm.ASSIGN, ticket, cannot_assign)
         changed = []
-        if department.pk != ticket.department_id:
+        moved = department.pk != ticket.department_id
+        if moved:
             before = ticket.department.name
             ticket.department = department
             changed.append("department")
-            _event(ticket, actor, EventKind.TRANSFERRED, before, department.name, department_id=department.pk)
+            _event(ticket, actor, EventKind.TRANSFERRED, before, department.name, now=now, department_id=department.pk)
             if agent is None and ticket.assignee_id and not _reaches_department(ticket.assignee, department):
                 # The old assignee does not work in the new department: back to its pool.
-                _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "")
+                _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "", now=now)
                 ticket.assignee = None
                 changed.append("assignee")
-        changed += _apply_assignment(actor, ticket, agent, team, now)
+        assigned = _apply_assignment(actor, ticket, agent, team, now)
+        changed += assigned
+        if not changed:
+            raise ValidationError({"department": _("The ticket is already there, assigned that way.")})
         note_entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now) if note.strip() else None
-        _touch(ticket, now, *set(changed))
+        _touch(ticket, now, *dict.fromkeys(changed))
         _keep_following(actor, ticket)
-        transaction.on_commit(lambda: notifications.transferred(ticket.pk, actor.pk))
-        if agent or team:
-            transaction.on_commit(
-                lambda: notifications.assigned(
-                    ticket.pk, actor.pk, agent.pk if agent else None, team.pk if team else None
-                )
-            )
+        if moved:
+            _on_commit(lambda: notifications.transferred(ticket.pk, actor.pk))
+        if assigned:
+            agent_id = agent.pk if agent is not None and "assignee" in assigned else None
+            team_id = team.pk if team is not None and "team" in assigned else None
+            _on_commit(lambda: notifications.assigned(ticket.pk, actor.pk, agent_id, team_id))
         if note_entry:
-            transaction.on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
+            _on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
     return ticket
 
 
@@ -444,15 +507,17 @@ def _reaches_department(agent: Agent, department: Department) -> bool:
 def set_priority(
     actor: User, ticket: Ticket, *, priority: Priority, note: str = "", expected_version: int | None = None
 ) -> Ticket:
-    _require(actor, Perm.PRIORITY, ticket, _("You cannot change this ticket's priority."))
+    denied = _("You cannot change this ticket's priority.")
+    _require(actor, Perm.PRIORITY, ticket, denied)
+    _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.PRIORITY, message=denied)
         if priority.pk == ticket.priority_id:
             raise ValidationError({"priority": _("The priority is already %(name)s.") % {"name": priority.name}})
         before = ticket.priority.name
         ticket.priority = priority
-        _event(ticket, actor, EventKind.PRIORITY, before, priority.name, priority_id=priority.pk)
+        _event(ticket, actor, EventKind.PRIORITY, before, priority.name, now=now, priority_id=priority.pk)
         if note.strip():
             _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
         _touch(ticket, now, "priority")
@@ -463,7 +528,8 @@ def _status_action(status: Status) -> str:
     return Perm.CLOSE if status.state in (State.CLOSED, State.ARCHIVED) else Perm.STATUS
 
 
-def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> None:
+def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> list[str]:
+    """Move the (locked) ticket to `status` and record it; the caller saves the returned fields."""
     if not policy.can(actor, _status_action(status), ticket):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     before = ticket.status
@@ -475,14 +541,15 @@ def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> None:
     if status.state == State.CLOSED:
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
-    if status.state in (State.OPEN, State.PENDING):
+    elif status.state != State.ARCHIVED:
         ticket.closed_at = None
-        if old_state in (State.RESOLVED, State.CLOSED):
-            ticket.resolved_at = None
-            _event(ticket, actor, EventKind.REOPENED, before.name, status.name)
-    _event(ticket, actor, EventKind.STATUS, before.name, status.name, state=status.state)
-    _touch(ticket, now, "status", "state", "resolved_at", "closed_at")
-    transaction.on_commit(lambda: notifications.status_changed(ticket.pk, actor.pk, old_state, status.state))
+    if status.state in (State.OPEN, State.PENDING) and old_state in (State.RESOLVED, State.CLOSED):
+        ticket.resolved_at = None
+        _event(ticket, actor, EventKind.REOPENED, before.name, status.name, now=now)
+    _event(ticket, actor, EventKind.STATUS, before.name, status.name, now=now, state=status.state)
+    ticket_id, actor_id = ticket.pk, actor.pk
+    _on_commit(lambda: notifications.status_changed(ticket_id, actor_id, old_state, status.state))
+    return ["status", "state", "resolved_at", "closed_at"]
 
 
 def set_status(
@@ -491,14 +558,16 @@ def set_status(
     """Resolve, close, reopen or park a ticket by choosing one of the admin-defined statuses."""
     if not policy.can(actor, _status_action(status), ticket):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
+    _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock(ticket, expected_version)
         if status.pk == ticket.status_id:
             raise ValidationError({"status": _("The ticket is already %(name)s.") % {"name": status.name}})
-        _apply_status(actor, ticket, status, now)
+        fields = _apply_status(actor, ticket, status, now)
         if note.strip():
             _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
+        _touch(ticket, now, *fields)
     return ticket
 
 
@@ -512,27 +581,31 @@ def close_by_user(actor: User, ticket: Ticket) -> Ticket:
 
 
 def add_collaborator(actor: User, ticket: Ticket, *, user: User) -> Collaborator:
-    _require(actor, Perm.MANAGE, ticket, _("You cannot change who is copied on this ticket."))
+    denied = _("You cannot change who is copied on this ticket.")
+    _require(actor, Perm.MANAGE, ticket, denied)
     if user.pk == ticket.user_id:
         raise ValidationError({"email": _("%(name)s opened this ticket.") % {"name": user.display_name}})
+    if not user.is_active:
+        raise ValidationError({"email": _("%(name)s's account is disabled.") % {"name": user.display_name}})
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, None)
-        collab, created = Collaborator.objects.get_or_create(ticket=ticket, user=user)
+        ticket = _lock(ticket, None, actor=actor, action=Perm.MANAGE, message=denied)
+        collab, created = Collaborator.objects.get_or_create(ticket=ticket, user=user, defaults={"created_at": now})
         if not created:
             raise ValidationError({"email": _("%(name)s is already copied.") % {"name": user.display_name}})
-        _event(ticket, actor, EventKind.COLLABORATOR_ADDED, "", user.email, user_id=user.pk)
+        _event(ticket, actor, EventKind.COLLABORATOR_ADDED, "", user.email, now=now, user_id=user.pk)
         _touch(ticket, now)
     return collab
 
 
 def remove_collaborator(actor: User, ticket: Ticket, *, user: User) -> None:
-    _require(actor, Perm.MANAGE, ticket, _("You cannot change who is copied on this ticket."))
+    denied = _("You cannot change who is copied on this ticket.")
+    _require(actor, Perm.MANAGE, ticket, denied)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, None)
+        ticket = _lock(ticket, None, actor=actor, action=Perm.MANAGE, message=denied)
         deleted, _rows = Collaborator.objects.filter(ticket=ticket, user=user).delete()
         if not deleted:
             raise ValidationError({"email": _("%(name)s is not copied on this ticket.") % {"name": user.display_name}})
-        _event(ticket, actor, EventKind.COLLABORATOR_REMOVED, user.email, "", user_id=user.pk)
+        _event(ticket, actor, EventKind.COLLABORATOR_REMOVED, user.email, "", now=now, user_id=user.pk)
         _touch(ticket, now)

@@ -1,0 +1,336 @@
+"""Who is told what, by real email: Django's SMTP backend talking to an aiosmtpd server.
+
+Services announce changes with transaction.on_commit; the test transaction never commits, so
+each call runs inside django_capture_on_commit_callbacks(execute=True).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from email.utils import parseaddr
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from django.db import transaction
+
+from tessera.accounts.models import Agent
+from tessera.tickets import access_links, services
+from tessera.tickets.models import Collaborator, Ticket
+
+from ..conftest import SmtpSink, free_port
+from .helpers import fresh
+
+KEN, KIM, JOHN, JANE, OLGA, BILL = (
+    "ken@example.com", "kim@example.com", "john@example.com", "jane@example.com", "olga@example.com",
+    "bill@example.com",
+)  # fmt: skip
+THREAD_ROOT = re.compile(r"^<ticket-(\d+)@localhost>$")
+MESSAGE_ID = re.compile(r"^<[^<>@\s]+@localhost>$")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a service call as if its transaction had committed, so its notifications go out."""
+
+    def run(call, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def opened(desk, smtp, committed):
+    """Ken's ticket, opened with notifications running; the mailbox is then emptied."""
+    ticket = committed(
+        services.open_ticket,
+        desk.ken,
+        requester=desk.ken,
+        subject="Printer jams",
+        message="It jams on **page two**.",
+        topic=desk.general,
+    )
+    smtp.envelopes.clear()
+    return ticket
+
+
+def recipients(smtp) -> list[str]:
+    return sorted(parseaddr(m["To"])[1] for m in smtp.messages)
+
+
+def text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def access_token(message) -> str:
+    match = re.search(r"/t/([^/\s\"]+)/", text(message))
+    assert match, "no access link in the message"
+    return match.group(1)
+
+
+# ---------------------------------------------------------------------------- a new ticket
+
+
+def test_ken_is_told_his_ticket_was_opened_with_a_link_that_lets_him_in(desk, smtp, committed):
+    ticket = committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+
+    [ack] = smtp.to(KEN)
+    assert ack["Subject"] == f"[#{ticket.number}] We received your request: Printer jams"
+    assert ack["From"] == "Support <support@example.com>"
+    assert f"opened ticket #{ticket.number}" in text(ack)
+    assert access_links.resolve_token(access_token(ack)) == (ticket, desk.ken)
+    assert ack["Auto-Submitted"] == "auto-replied"
+
+
+def test_support_agents_hear_of_a_new_ticket_but_not_the_agent_who_opened_it(desk, smtp, committed):
+    committed(
+        services.open_ticket,
+        desk.john.user,
+        requester=desk.ken,
+        subject="Printer jams",
+        message="Ken phoned: it jams on page two.",
+        topic=desk.general,
+    )
+
+    assert recipients(smtp) == [KEN, OLGA]  # Ken's acknowledgement, Olga's alert; John opened it
+    [alert] = smtp.to(OLGA)
+    assert alert["Subject"].endswith("New ticket in Support: Printer jams")
+    assert "Ken Adams opened a ticket in Support (priority Sev-C (Normal))." in text(alert)
+    assert "Ken phoned: it jams on page two." in text(alert)
+    assert "/staff/tickets/" in text(alert)  # agents get the workspace link, not an access token
+    assert alert["Auto-Submitted"] == "auto-generated"
+
+
+def test_when_ken_opens_a_ticket_every_support_agent_is_alerted(desk, opened, smtp, committed):
+    committed(services.open_ticket, desk.ken, requester=desk.ken, subject="Again", message="Hi", topic=desk.general)
+
+    assert recipients(smtp) == [JOHN, KEN, OLGA]
+
+
+# ---------------------------------------------------------------------------- the conversation
+
+
+def test_ken_and_everyone_copied_get_the_agents_reply_each_with_their_own_link(desk, opened, kim, smtp, committed):
+    Collaborator.objects.create(ticket=opened, user=kim)
+
+    committed(services.reply, desk.john.user, opened, message="Try **tray 2**.")
+
+    assert recipients(smtp) == [KEN, KIM]
+    for address, person in ((KEN, desk.ken), (KIM, kim)):
+        [reply] = smtp.to(address)
+        assert reply["Subject"] == f"[#{opened.number}] Re: Printer jams"
+        assert "Try **tray 2**." in text(reply)
+        assert "John Doe" in text(reply)
+        assert "<strong>tray 2</strong>" in html(reply)
+        assert access_links.resolve_token(access_token(reply)) == (fresh(opened), person)
+        assert reply["Auto-Submitted"] is None  # a person wrote it
+
+
+def test_internal_notes_never_reach_the_customer_or_anyone_copied(desk, opened, kim, smtp, committed):
+    Collaborator.objects.create(ticket=opened, user=kim)
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+
+    committed(services.add_note, desk.john.user, ticket, note="Ken's printer is out of warranty.")
+    committed(services.assign, desk.john.user, fresh(ticket), agent=desk.john, note="Taking it back: warranty.")
+
+    assert KEN not in recipients(smtp) and KIM not in recipients(smtp)
+    alert = smtp.wait_for(lambda m: JANE in m["To"] and "out of warranty" in text(m))[0]
+    assert alert["Subject"].endswith("Update: Printer jams")
+    assert "Internal note by" in html(alert)
+
+
+def test_a_disabled_assignee_gets_no_internal_notes(desk, opened, smtp, committed):
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+    Agent.objects.filter(pk=desk.jane.pk).update(is_active=False)
+
+    committed(services.add_note, desk.john.user, ticket, note="Confidential: warranty lapsed.")
+
+    assert smtp.messages == []
+
+
+def test_the_assigned_agent_hears_when_ken_writes_again(desk, opened, smtp, committed):
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+
+    committed(services.reply, desk.ken, ticket, message="Tray 2 jams too.")
+
+    [alert] = smtp.messages
+    assert parseaddr(alert["To"])[1] == JANE
+    assert alert["Subject"].endswith("New message: Printer jams")
+    assert "Tray 2 jams too." in text(alert)
+
+
+def test_with_nobody_assigned_the_departments_agents_hear_when_ken_writes(desk, opened, smtp, committed):
+    committed(services.reply, desk.ken, opened, message="Any news?")
+
+    assert recipients(smtp) == [JOHN, OLGA]
+
+
+# ---------------------------------------------------------------------------- routing
+
+
+def test_the_newly_assigned_agent_is_told(desk, opened, smtp, committed):
+    committed(services.assign, desk.john.user, opened, agent=desk.jane)
+
+    [alert] = smtp.messages
+    assert parseaddr(alert["To"])[1] == JANE
+    assert alert["Subject"].endswith("Assigned to you: Printer jams")
+    assert "The ticket is now assigned to Jane Doe." in text(alert)
+
+
+def test_an_agent_who_assigns_a_ticket_to_themselves_gets_no_mail(desk, opened, smtp, committed):
+    committed(services.assign, desk.john.user, opened, agent=desk.john)
+
+    assert smtp.messages == []
+
+
+def test_team_members_are_told_the_ticket_is_their_teams(desk, opened, smtp, committed):
+    desk.ops.members.add(desk.bill)
+
+    committed(services.assign, desk.john.user, opened, team=desk.ops)
+
+    assert recipients(smtp) == [BILL, JANE]
+    for message in smtp.messages:
+        assert "Assigned to your team Infrastructure on-call: Printer jams" in message["Subject"]
+
+
+def test_transfer_tells_the_new_department_and_the_assignee(desk, opened, smtp, committed):
+    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, agent=desk.jane)
+
+    subjects = sorted(m["Subject"].split("] ", 1)[1] for m in smtp.to(JANE))
+    assert subjects == ["Assigned to you: Printer jams", "Transferred to System Administration: Printer jams"]
+    assert recipients(smtp) == [JANE, JANE]
+
+
+# ---------------------------------------------------------------------------- resolution
+
+
+def test_ken_is_told_when_his_ticket_is_resolved_and_when_it_is_closed(desk, opened, smtp, committed):
+    ticket = committed(services.set_status, desk.john.user, opened, status=desk.resolved)
+    [resolved] = smtp.to(KEN)
+    assert resolved["Subject"].endswith("Resolved: Printer jams")
+    assert "just reply and the ticket reopens" in text(resolved)
+
+    committed(services.set_status, desk.john.user, ticket, status=desk.closed)
+    closed = smtp.to(KEN)[-1]
+    assert closed["Subject"].endswith("Closed: Printer jams")
+    assert len(smtp.to(KEN)) == 2
+
+
+def test_ken_gets_no_mail_about_closing_his_own_ticket(desk, opened, smtp, committed):
+    committed(services.close_by_user, desk.ken, opened)
+
+    assert KEN not in recipients(smtp)
+
+
+# ---------------------------------------------------------------------------- the messages themselves
+
+
+def test_messages_are_multipart_text_and_html_threaded_under_the_ticket(desk, opened, smtp, committed):
+    committed(services.reply, desk.john.user, opened, message="First.")
+    committed(services.reply, desk.john.user, fresh(opened), message="Second.")
+
+    first, second = smtp.to(KEN)
+    for message in (first, second):
+        assert message.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+        assert html(message).lstrip().startswith("<!doctype html>")
+        assert MESSAGE_ID.match(message["Message-ID"]), message["Message-ID"]
+        root = THREAD_ROOT.match(message["References"])
+        assert root and int(root.group(1)) == opened.number
+        assert message["In-Reply-To"] == message["References"]
+        assert message["X-Tessera-Ticket"] == str(opened.number)
+    assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_nothing_is_sent_for_a_change_that_was_rolled_back(desk, opened, smtp, django_capture_on_commit_callbacks):
+    class Abort(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Abort), transaction.atomic():
+        services.reply(desk.john.user, opened, message="Never sent.")
+        raise Abort
+
+    assert callbacks == []
+    assert smtp.messages == []
+
+
+# ---------------------------------------------------------------------------- when mail fails
+
+
+def test_a_dead_mail_server_neither_breaks_nor_undoes_the_change(desk, settings, committed, caplog):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},  # nothing listens there
+        }
+    }
+    caplog.set_level(logging.ERROR)
+
+    ticket = committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+    entry = committed(services.reply, desk.john.user, ticket, message="Try tray 2.")
+    committed(services.set_status, desk.john.user, fresh(ticket), status=desk.resolved)
+
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.state == "resolved"
+    assert ticket.entries.filter(pk=entry.pk).exists()
+    assert "Could not send new_ticket" in caplog.text
+    assert "Could not send response" in caplog.text
+
+
+class RefusesKim(SmtpSink):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == KIM:
+            return "550 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.fixture
+def picky_smtp(settings):
+    sink = RefusesKim()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
+        }
+    }
+    yield sink
+    controller.stop()
+
+
+def test_one_refused_recipient_does_not_stop_the_others(desk, ken_ticket, kim, picky_smtp, committed, caplog):
+    Collaborator.objects.create(ticket=ken_ticket, user=kim)
+
+    committed(services.reply, desk.john.user, ken_ticket, message="Try tray 2.")
+
+    assert recipients(picky_smtp) == [KEN]
+    assert "to kim@example.com" in caplog.text
+
+
+def test_a_broken_notification_never_reaches_the_person_who_made_the_change(
+    desk, opened, smtp, committed, monkeypatch, caplog
+):
+    from tessera.tickets import notifications
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(notifications, "entry_posted", broken)
+    caplog.set_level(logging.ERROR)
+
+    entry = committed(services.reply, desk.john.user, opened, message="Try tray 2.")
+
+    assert fresh(opened).entries.filter(pk=entry.pk).exists()
+    assert "template missing" in caplog.text
