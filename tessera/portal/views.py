@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -27,7 +26,6 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
 from tessera.accounts.models import User
-from tessera.accounts.services import end_user_for_email
 from tessera.tickets import access_links, policy, selectors, services
 from tessera.tickets.attachments import from_uploaded_files
 from tessera.tickets.models import Attachment, Source, State, Ticket
@@ -93,22 +91,26 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _open_ticket(request: HttpRequest, data: dict) -> Ticket:
-    # One transaction around both services: a guest whose ticket is refused leaves
-    # no half-made account behind for that address.
-    with transaction.atomic():
-        if request.user.is_authenticated:
-            requester = request.user
-        else:
-            requester = end_user_for_email(email=data["email"], name=data["name"])
+    uploads = from_uploaded_files(data["attachments"])
+    if request.user.is_authenticated:
         return services.open_ticket(
-            requester,
-            requester=requester,
+            request.user,
+            requester=request.user,
             subject=data["subject"],
             message=data["message"],
             topic=data["topic"],
             source=Source.WEB,
-            uploads=from_uploaded_files(data["attachments"]),
+            uploads=uploads,
         )
+    return services.open_ticket_for_guest(
+        email=data["email"],
+        name=data["name"],
+        subject=data["subject"],
+        message=data["message"],
+        topic=data["topic"],
+        source=Source.WEB,
+        uploads=uploads,
+    )
 
 
 @require_http_methods(["GET"])

@@ -25,12 +25,25 @@ class Upload:
     name: str
     content: bytes
     content_type: str = ""
+    declared_size: int | None = None  # set when the bytes were not read because the file is too big
+
+    @property
+    def size(self) -> int:
+        return self.declared_size if self.declared_size is not None else len(self.content)
 
 
 def from_uploaded_files(files) -> list[Upload]:
+    """Read uploaded files, except those already known to be over the limit: a 2 GB upload
+    is refused by its size without ever being held in memory."""
+    limit = settings.TESSERA["MAX_ATTACHMENT_BYTES"]
     uploads = []
     for f in files:
-        uploads.append(Upload(name=f.name, content=f.read(), content_type=getattr(f, "content_type", "") or ""))
+        content_type = getattr(f, "content_type", "") or ""
+        size = getattr(f, "size", None)
+        if size is not None and size > limit:
+            uploads.append(Upload(name=f.name, content=b"", content_type=content_type, declared_size=size))
+        else:
+            uploads.append(Upload(name=f.name, content=f.read(), content_type=content_type))
     return uploads
 
 
@@ -57,12 +70,12 @@ def validate_uploads(uploads: list[Upload]) -> None:
         ext = os.path.splitext(safe_name(up.name))[1].lower()
         if ext in blocked:
             errors.append(_("“%(name)s”: files of type %(ext)s are not accepted.") % {"name": up.name, "ext": ext})
-        elif len(up.content) > limits["MAX_ATTACHMENT_BYTES"]:
+        elif up.size > limits["MAX_ATTACHMENT_BYTES"]:
             errors.append(
                 _("“%(name)s” is %(size)s; the limit is %(limit)s.")
                 % {
                     "name": up.name,
-                    "size": filesizeformat(len(up.content)),
+                    "size": filesizeformat(up.size),
                     "limit": filesizeformat(limits["MAX_ATTACHMENT_BYTES"]),
                 }
             )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Agent, Department, Perm, Team, User
+from tessera.accounts.services import end_user_for_email
 
 from . import attachments as attachment_store
 from . import notifications, policy
@@ -221,6 +222,9 @@ def open_ticket(
     ):
         # End users reach departments through the public help topics only.
         errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
+    if priority is not None and not is_agent:
+        # Urgency is the desk's call; end users describe impact in the message.
+        errors.setdefault("priority", []).append(_("Only agents can set a ticket's priority."))
     if topic is None and department is None:
         errors.setdefault("topic", []).append(_("Choose a help topic."))
     try:
@@ -253,6 +257,31 @@ def open_ticket(
         _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
         _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket
+
+
+def open_ticket_for_guest(
+    *,
+    email: str,
+    name: str,
+    subject: str,
+    message: str,
+    topic: HelpTopic | None,
+    source: str = Source.WEB,
+    uploads: Sequence[attachment_store.Upload] = (),
+) -> Ticket:
+    """Intake from someone who is not signed in: find or create the end user behind the address
+    and open the ticket in one transaction, so a refused ticket leaves no half-made account."""
+    with transaction.atomic():
+        requester = end_user_for_email(email=email, name=name)
+        return open_ticket(
+            requester,
+            requester=requester,
+            subject=subject,
+            message=message,
+            topic=topic,
+            source=source,
+            uploads=uploads,
+        )
 
 
 def _default_priority() -> Priority:

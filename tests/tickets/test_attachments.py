@@ -154,3 +154,21 @@ def test_a_refused_attachment_on_a_reply_leaves_the_ticket_untouched(desk, ken_t
         services.add_note(desk.john.user, ken_ticket, note="Tool.", uploads=[Upload("tool.bat", b"@echo")])
 
     assert stored_files(settings) == []
+
+
+def test_an_upload_over_the_limit_is_refused_without_being_read_into_memory(settings):
+    from tessera.tickets import attachments
+
+    settings.TESSERA = {**settings.TESSERA, "MAX_ATTACHMENT_BYTES": 1024}
+
+    class Huge(SimpleUploadedFile):
+        def read(self, *args):
+            raise AssertionError("an oversized upload must not be read")
+
+    huge = Huge("backup.tar", b"", content_type="application/x-tar")
+    huge.size = 5 * 1024 * 1024 * 1024
+    uploads = attachments.from_uploaded_files([huge])
+    with pytest.raises(ValidationError) as refused:
+        attachments.validate_uploads(uploads)
+    message = refused.value.message_dict["attachments"][0].replace("\xa0", " ")
+    assert message == "“backup.tar” is 5.0 GB; the limit is 1.0 KB."

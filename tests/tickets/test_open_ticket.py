@@ -260,3 +260,33 @@ def test_a_failure_half_way_leaves_no_ticket_no_message_and_no_number_behind(des
     monkeypatch.undo()
     assert not Ticket.objects.exists()
     assert open_for_ken(desk).number == services.FIRST_TICKET_NUMBER
+
+
+def test_customer_cannot_choose_the_priority_of_their_own_ticket(desk):
+    with pytest.raises(ValidationError) as refused:
+        services.open_ticket(
+            desk.ken, requester=desk.ken, subject="Urgent!!", message="Now.", topic=desk.general, priority=desk.sev_a
+        )
+    assert "priority" in refused.value.message_dict
+    assert not Ticket.objects.exists()
+
+
+def test_a_guest_gets_an_account_without_password_and_their_ticket(desk):
+    from tessera.accounts.models import User
+
+    ticket = services.open_ticket_for_guest(
+        email="Nina@Example.org", name="Nina", subject="Wi-Fi", message="Drops hourly.", topic=desk.general
+    )
+    nina = User.objects.get(email="nina@example.org")
+    assert ticket.user == nina
+    assert not nina.has_usable_password()
+
+
+def test_a_refused_guest_ticket_leaves_no_account_behind(desk):
+    from tessera.accounts.models import User
+
+    with pytest.raises(ValidationError):
+        services.open_ticket_for_guest(
+            email="nina@example.org", name="Nina", subject="", message="Drops hourly.", topic=desk.general
+        )
+    assert not User.objects.filter(email="nina@example.org").exists()
