@@ -7,7 +7,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .models import Organization, User
+from .models import Agent, Organization, User
 
 
 def end_user_for_email(*, email: str, name: str = "") -> User:
@@ -37,3 +37,38 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
     except IntegrityError:
         # Two intakes for a new address at once: the other one created it.
         return User.objects.get(email=email)
+
+
+def update_agent_profile(
+    actor: User, agent: Agent, *, name: str, time_zone: str, signature: str, is_available: bool
+) -> Agent:
+    """Agents keep their own name, time zone, signature and availability; administrators may too."""
+    from django.core.exceptions import PermissionDenied
+
+    if actor.pk != agent.user_id and not actor.is_superuser:
+        raise PermissionDenied(_("You can only change your own profile."))
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = _("Give the name people will see on your replies.")
+    if time_zone and time_zone not in _time_zones():
+        errors["time_zone"] = _("Choose a time zone from the list.")
+    if len(signature or "") > 2000:
+        errors["signature"] = _("Keep the signature under 2,000 characters.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = agent.user
+        user.name = name[:150]
+        user.time_zone = time_zone
+        user.save(update_fields=["name", "time_zone"])
+        agent.signature = (signature or "").strip()
+        agent.is_available = is_available
+        agent.save(update_fields=["signature", "is_available"])
+    return agent
+
+
+def _time_zones() -> set[str]:
+    import zoneinfo
+
+    return zoneinfo.available_timezones()

@@ -131,6 +131,7 @@ class ReplyForm(TicketActionForm):
         error_messages={"required": _("Write a message first.")},
     )
     attachments = MultipleFileField(label=_("Reply attachments"))
+    signature = forms.BooleanField(label=_("Add my signature"), required=False, initial=True)
 
     def setup(self, choices: TicketChoices) -> None:
         keep = _("Keep current status (%(status)s)") % {"status": choices.current_status.name}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import profile, views
 
 app_name = "staff"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("tickets/<int:number>/", views.ticket, name="ticket"),
     path("tickets/<int:number>/<slug:action>/", views.ticket_action, name="ticket_action"),
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("profile/", profile.profile, name="profile"),
 ]

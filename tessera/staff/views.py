@@ -198,6 +198,7 @@ def _reply(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
         status=data["status"],
         source=Source.STAFF,
         expected_version=data["version"],
+        append_signature=data["signature"],
     )
     if data["status"] is not None:
         return _("Reply sent. The ticket is now %(status)s.") % {"status": data["status"].name}

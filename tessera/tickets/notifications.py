@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -83,7 +84,8 @@ def _unique(users: list[User], *, exclude: int | None) -> list[User]:
 
 def _from_address(ticket: Ticket) -> str:
     if ticket.department.email:
-        return f"{ticket.department.name} <{ticket.department.email}>"
+        # formataddr quotes names with commas or quotes ("Support, Tier 1") so the header stays valid.
+        return formataddr((ticket.department.name, ticket.department.email))
     return settings.DEFAULT_FROM_EMAIL
 
 

@@ -303,9 +303,10 @@ def reply(
     status: Status | None = None,
     source: str = Source.WEB,
     expected_version: int | None = None,
+    append_signature: bool = False,
 ) -> ThreadEntry:
-    """A public reply. From an agent it is a response; from the end user, a message
-    (which reopens a pending, resolved or closed ticket)."""
+    """A public reply. From an agent it is a response (signed with their signature when asked);
+    from the end user, a message (which reopens a pending, resolved or closed ticket)."""
     denied = _("You cannot reply to this ticket.")
     _require(actor, Perm.REPLY, ticket, denied)
     _validate_body(message, "message")
@@ -314,6 +315,9 @@ def reply(
     with transaction.atomic():
         ticket = _lock(ticket, expected_version, actor=actor, action=Perm.REPLY, message=denied)
         if policy.acts_as_agent(actor, ticket):
+            signature = actor.agent.signature.strip() if append_signature and actor.agent_or_none else ""
+            if signature:
+                message = f"{message.rstrip()}\n\n{signature}"
             entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now)
             ticket.last_response_at = now
             ticket.first_response_at = ticket.first_response_at or now

@@ -334,3 +334,14 @@ def test_a_broken_notification_never_reaches_the_person_who_made_the_change(
 
     assert fresh(opened).entries.filter(pk=entry.pk).exists()
     assert "template missing" in caplog.text
+
+
+def test_a_department_name_with_a_comma_still_makes_a_valid_sender(desk, smtp, committed):
+    desk.support.name = "Support, Tier 1"
+    desk.support.save()
+    committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+    [ack] = smtp.to(KEN)
+    assert ack["From"].addresses[0].display_name == "Support, Tier 1"
+    assert ack["From"].addresses[0].addr_spec == "support@example.com"
