@@ -172,7 +172,8 @@ def _recipients(notice: str, ticket: Ticket, actor_id: int | None, entry, extra:
     if notice == "transfer_alert":
         return _unique(_agents_of_department(ticket), exclude=actor_id)
     if notice in ("resolved", "closed"):
-        return _unique([ticket.user], exclude=actor_id)
+        # Everyone copied followed the conversation; they hear how it ended too.
+        return _unique(_end_users(ticket), exclude=actor_id)
     raise ValueError(f"unknown notice {notice}")
 
 

@@ -173,7 +173,9 @@ def _keep_following(actor: User | None, ticket: Ticket) -> None:
     if agent is None or actor.is_superuser:
         return
     if not policy.access(agent, ticket).via_department and ticket.assignee_id != agent.pk:
-        Referral.objects.get_or_create(ticket=ticket, agent=agent)
+        _referral, created = Referral.objects.get_or_create(ticket=ticket, agent=agent)
+        if created:
+            _event(ticket, actor, EventKind.REFERRED, after=agent.name, agent_id=agent.pk)
 
 
 # ---------------------------------------------------------------------------- intake

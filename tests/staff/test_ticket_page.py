@@ -132,6 +132,7 @@ def test_event_sentences_read_naturally_for_every_change(desk, ken_ticket):
         "John Doe copied bill@example.com on the ticket",
         "John Doe stopped copying bill@example.com on the ticket",
         "John Doe transferred the ticket from Support to System Administration",
+        "John Doe keeps following the ticket after sending it on",
     ]
 
 

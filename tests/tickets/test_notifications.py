@@ -345,3 +345,10 @@ def test_a_department_name_with_a_comma_still_makes_a_valid_sender(desk, smtp, c
     [ack] = smtp.to(KEN)
     assert ack["From"].addresses[0].display_name == "Support, Tier 1"
     assert ack["From"].addresses[0].addr_spec == "support@example.com"
+
+
+def test_people_copied_on_the_ticket_hear_that_it_was_resolved(desk, opened, kim, smtp, committed):
+    committed(services.add_collaborator, desk.john.user, opened, user=kim)
+    committed(services.set_status, desk.john.user, opened, status=desk.resolved)
+    [resolved] = smtp.to("kim@example.com")
+    assert resolved["Subject"].endswith("Resolved: Printer jams")

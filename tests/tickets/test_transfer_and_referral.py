@@ -37,7 +37,7 @@ def test_transfer_with_an_agent_assigns_them_in_the_same_step(desk, ken_ticket):
 
     ticket = fresh(ticket)
     assert (ticket.department, ticket.assignee) == (desk.sysadmin, desk.jane)
-    assert [e.kind for e in events(ticket)][-2:] == [EventKind.TRANSFERRED, EventKind.ASSIGNED]
+    assert [e.kind for e in events(ticket)][-3:] == [EventKind.TRANSFERRED, EventKind.ASSIGNED, EventKind.REFERRED]
     assert events(ticket, EventKind.ASSIGNED)[0].after == "Jane Doe"
     assert ticket.version == ken_ticket.version + 1
 
@@ -225,3 +225,11 @@ def test_customer_message_on_an_unassigned_referred_ticket_reaches_the_new_depar
 
     alerted = {m["To"] for m in smtp.messages if "New message" in m["Subject"]}
     assert alerted == {"jane@example.com", "john@example.com"}
+
+
+def test_the_timeline_says_john_keeps_following_the_ticket(desk, referred):
+    from tessera.tickets.models import Event, EventKind
+
+    [event] = Event.objects.filter(ticket=referred, kind=EventKind.REFERRED)
+    assert event.actor == desk.john.user
+    assert event.after == "John Doe"

@@ -64,7 +64,7 @@ def event_sentence(event: Event) -> str:
     if kind == EventKind.COLLABORATOR_REMOVED:
         return _("%(actor)s stopped copying %(before)s on the ticket") % names
     if kind == EventKind.REFERRED:
-        return _("%(actor)s referred the ticket to %(after)s") % names
+        return _("%(actor)s keeps following the ticket after sending it on") % names
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 
