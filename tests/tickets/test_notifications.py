@@ -352,3 +352,11 @@ def test_people_copied_on_the_ticket_hear_that_it_was_resolved(desk, opened, kim
     committed(services.set_status, desk.john.user, opened, status=desk.resolved)
     [resolved] = smtp.to("kim@example.com")
     assert resolved["Subject"].endswith("Resolved: Printer jams")
+
+
+def test_every_email_about_a_ticket_carries_the_same_access_link(desk, opened, smtp, committed):
+    import time
+
+    first = access_links.make_token(opened, desk.ken)
+    time.sleep(1.1)  # tokens used to embed a timestamp and change every second
+    assert access_links.make_token(opened, desk.ken) == first
