@@ -150,6 +150,15 @@ class Ticket(models.Model):
     last_response_at = models.DateTimeField(_("last response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -159,6 +168,7 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "state", "-updated_at", "-id"], name="ticket_assignee_state_upd"),
             models.Index(fields=["team", "state", "-updated_at", "-id"], name="ticket_team_state_upd"),
             models.Index(fields=["user", "-created_at"], name="ticket_user_created"),
+            models.Index(fields=["state", "due_at"], name="ticket_state_due"),
         ]
 
     def __str__(self) -> str:
@@ -276,6 +286,9 @@ class EventKind(models.TextChoices):
     COLLABORATOR_ADDED = "collab_added", _("collaborator added")
     COLLABORATOR_REMOVED = "collab_removed", _("collaborator removed")
     REFERRED = "referred", _("referred")
+    MERGED = "merged", _("merged")
+    LINKED = "linked", _("linked")
+    UNLINKED = "unlinked", _("unlinked")
 
 
 class Event(models.Model):
@@ -299,3 +312,41 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.get_kind_display()}"
+
+
+class TicketLink(models.Model):
+    """Two tickets about related problems. Stored once per pair, lower id first."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    other = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket link")
+        verbose_name_plural = _("ticket links")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "other"], name="ticketlink_unique"),
+            models.CheckConstraint(condition=models.Q(ticket__lt=models.F("other")), name="ticketlink_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} ~ {self.other_id}"
+
+
+class TicketLock(models.Model):
+    """Who is writing a reply on a ticket right now, so others do not answer over them.
+
+    One row per ticket; it expires by itself so a closed browser never blocks anyone."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="lock")
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="ticket_locks")
+    acquired_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ticket lock")
+        verbose_name_plural = _("ticket locks")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} locked by {self.agent_id}"
