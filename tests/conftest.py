@@ -32,6 +32,8 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Tests check counts right after changing tickets; the count cache has its own test.
+    settings.TESSERA = {**settings.TESSERA, "COUNTS_CACHE_SECONDS": 0}
     # live_server serves static files through the finders, which do not know manifest names.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -276,8 +276,30 @@ def _render_ticket(
         "can_close": policy.can(page.viewer, "close", ticket),
         "close_errors": close_errors or [],
         "files_lost": files_lost,
+        "merged": _merged_pointer(page),
     }
     return render(request, "portal/ticket.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class MergedPointer:
+    reference: str | None  # None: the surviving ticket is not one the viewer is a party to
+    url: str | None
+
+
+def _merged_pointer(page: TicketPage) -> MergedPointer | None:
+    """Where a merged ticket's conversation went on: a link to the surviving ticket, reached the
+    same way as this page (access link or My tickets), but only if the viewer is a party to it."""
+    target = page.ticket.merged_into
+    if target is None:
+        return None
+    if not policy.can(page.viewer, "view", target):
+        return MergedPointer(None, None)
+    if page.token:
+        url = reverse("portal:access", args=[access_links.make_token(target, page.viewer)])
+    else:
+        url = reverse("portal:ticket", args=[target.number])
+    return MergedPointer(target.reference, url)
 
 
 # ---------------------------------------------------------------------------- attachments

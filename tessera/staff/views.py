@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, Concatenate
 from urllib.parse import urlencode
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_GET
 from tessera.accounts import services as account_services
 from tessera.accounts.models import Agent, Perm, User
 from tessera.tickets import attachments as attachment_store
-from tessera.tickets import policy, selectors, services
+from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Source, State, Ticket
 
 from .forms import (
@@ -51,7 +50,6 @@ from .forms import (
 
 # Inline display is limited to raster images: an SVG or HTML file opened inline could run script.
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-MAX_CURSOR_ID = 2**63 - 1
 
 
 # ---------------------------------------------------------------------------- signing in and out
@@ -103,71 +101,20 @@ def agent_required[**P](
 
 
 # ---------------------------------------------------------------------------- queues
-
-
-def _parse_cursor(params: Any) -> tuple[datetime, int] | None:
-    """The keyset cursor from the query string, or None when missing or malformed: a mangled
-    link shows the first page instead of an error."""
-    raw_time, raw_id = params.get("before", ""), params.get("before_id", "")
-    if not raw_time or not raw_id:
-        return None
-    try:
-        # A hand-typed "+00:00" arrives as " 00:00".
-        when = datetime.fromisoformat(raw_time.strip().replace(" ", "+"))
-        pk = int(raw_id)
-        if when.tzinfo is None or not 0 < pk <= MAX_CURSOR_ID:
-            return None
-        return when.astimezone(UTC), pk
-    except (ValueError, OverflowError):
-        return None
-
-
-def _cursor_query(ticket: Ticket) -> str:
-    when = ticket.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return urlencode({"before": when, "before_id": ticket.pk})
-
-
-def _queue_response(request: HttpRequest, agent: Agent, slug: str, counts: dict[str, int]) -> HttpResponse:
-    before = _parse_cursor(request.GET)
-    tickets, has_more = selectors.queue_page(agent, slug, before=before)
-    current = next(q for q in selectors.QUEUES if q.slug == slug)
-    queue_url = reverse("staff:queue", args=[slug])
-    context = {
-        "queues": [(q, counts[q.slug]) for q in selectors.QUEUES],
-        "queue": current,
-        "queue_url": queue_url,
-        "tickets": tickets,
-        "is_first_page": before is None,
-        "older_url": f"{queue_url}?{_cursor_query(tickets[-1])}" if has_more and tickets else None,
-    }
-    return render(request, "staff/queue.html", context)
-
-
-@require_GET
-@agent_required
-def dashboard(request: HttpRequest, agent: Agent) -> HttpResponse:
-    """Start where the work is: your own tickets, or your departments' when you have none."""
-    counts = selectors.queue_counts(agent)
-    return _queue_response(request, agent, "mine" if counts["mine"] else "open", counts)
-
-
-@require_GET
-@agent_required
-def queue(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
-    if slug not in selectors.QUEUE_SLUGS:
-        return _not_found(request, _("There is no queue called “%(slug)s”.") % {"slug": slug})
-    return _queue_response(request, agent, slug, selectors.queue_counts(agent))
+#
+# The queue pages (system and saved queues, counts, arrivals) are in queue_views.py.
 
 
 @require_GET
 @agent_required
 def jump(request: HttpRequest, agent: Agent) -> HttpResponse:
-    """The search box: a ticket number opens that ticket. Full-text search comes later."""
-    query = request.GET.get("q", "").strip().lstrip("#").strip()
-    if query.isdigit() and len(query) < 19:
-        return redirect("staff:ticket", number=int(query))
+    """Old links to the number box keep working: a number opens that ticket, text is searched."""
+    query = request.GET.get("q", "").strip()
+    number = query.lstrip("#").strip()
+    if number.isdigit() and len(number) < 19:
+        return redirect("staff:ticket", number=int(number))
     if query:
-        messages.warning(request, _("Type a ticket number, such as 100001. Searching by text is not available yet."))
+        return redirect(f"{reverse('staff:search')}?{urlencode({'q': query})}")
     return redirect(request.GET.get("from") if _is_local_path(request.GET.get("from", "")) else "staff:dashboard")
 
 
@@ -200,6 +147,7 @@ def _reply(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
         expected_version=data["version"],
         append_signature=data["signature"],
     )
+    locks.release_lock(actor, ticket)  # sent: nobody is writing on this ticket any more
     if data["status"] is not None:
         return _("Reply sent. The ticket is now %(status)s.") % {"status": data["status"].name}
     return _("Reply sent.")
@@ -350,6 +298,7 @@ class Submitted:
     data: QueryDict
     errors: ErrorDict | None
     problems: list[str]
+    crossing: Any = None  # ticket_extras.Crossing: the reply waits for "Send anyway"
 
 
 def _render_ticket(
@@ -372,9 +321,13 @@ def _render_ticket(
     show = {slug: abilities[slug] for slug in ACTIONS}
     # A status form whose only choice is the current status offers nothing.
     show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
+    from . import ticket_extras  # imports this module (agent_required)
+
+    timeline = selectors.timeline(ticket, include_internal=True)
     context = {
+        **ticket_extras.page_context(request, agent, ticket, timeline),
         "ticket": ticket,
-        "timeline": selectors.timeline(ticket, include_internal=True),
+        "timeline": timeline,
         "collaborators": choices.collaborators,
         # Templates cannot look up "add-collaborator"; they get "add_collaborator".
         "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},
@@ -430,7 +383,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
     abilities = _abilities(user, found)
     form = spec.form_class(request.POST, request.FILES, prefix=action, choices=_choices(found, abilities))
 
-    def again(status: int, problems: list[str], *, keep_errors: bool = True) -> HttpResponse:
+    def again(status: int, problems: list[str], *, keep_errors: bool = True, crossing: Any = None) -> HttpResponse:
         if request.FILES:
             problems = [*problems, _("Attach your files again: files are not kept when a form comes back.")]
         fresh = selectors.ticket_for_agent(agent, number)
@@ -439,7 +392,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
             for problem in [*problems, *form.non_field_errors()]:
                 messages.error(request, problem)
             return redirect("staff:dashboard")
-        submitted = Submitted(action, request.POST, form.errors if keep_errors else None, problems)
+        submitted = Submitted(action, request.POST, form.errors if keep_errors else None, problems, crossing)
         return _render_ticket(request, agent, fresh, submitted=submitted, status=status)
 
     if not form.is_valid():
@@ -447,7 +400,15 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
             # Refused before anything else: validation details would only distract.
             return again(403, [str(spec.refused)], keep_errors=False)
         return again(400, [])
-    if form.cleaned_data["version"] != found.version:
+    from . import ticket_extras
+
+    stale = form.cleaned_data["version"] != found.version
+    # A reply never silently crosses another agent's: a reply posted since the form was loaded,
+    # or someone writing one right now, sends it back for "Send anyway" (the lock is advisory).
+    crossing = ticket_extras.reply_crossing(request, found, stale=stale) if action == "reply" else None
+    if crossing is not None:
+        return again(409, crossing.problems, crossing=crossing)
+    if stale:
         # Checked here as well as in the service, so that a change made meanwhile (say, someone
         # else claimed the ticket) reads as "it changed" rather than as a refusal.
         return again(409, [_stale_message(found)])

@@ -188,6 +188,10 @@ def acts_as_agent(actor: User, ticket: Ticket) -> bool:
 
 
 def _state_allows(action: str, ticket: Ticket) -> bool:
+    if ticket.merged_into_id is not None:
+        # A merged ticket is a closed pointer to the one that survived, where its entries now
+        # live: reopening, answering or merging it again would split the conversation anew.
+        return action in (Perm.VIEW, Perm.NOTE, Perm.DELETE)
     if ticket.state == State.ARCHIVED:
         return action == Perm.VIEW
     if ticket.state == State.CLOSED:
@@ -203,7 +207,8 @@ def _end_user_can(user: User, action: str, ticket: Ticket) -> bool:
     if action == "close":
         return ticket.user_id == user.pk and ticket.state != State.CLOSED and ticket.state != State.ARCHIVED
     if action == "reply":
-        return ticket.state != State.ARCHIVED
+        # A merged ticket's conversation continues on the ticket it was merged into.
+        return ticket.state != State.ARCHIVED and ticket.merged_into_id is None
     return True
 
 

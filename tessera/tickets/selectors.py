@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from typing import Protocol
 
 from django.db.models import Prefetch, QuerySet
 
@@ -43,8 +44,13 @@ def _queues():
         Queue("teams", _("My teams")),
         Queue("unassigned", _("Unassigned")),
         Queue("open", _("Open in my departments")),
+        Queue("pending", _("Waiting on customer")),
+        Queue("overdue", _("Overdue")),
+        Queue("answered", _("Answered")),
+        Queue("resolved", _("Resolved")),
         Queue("following", _("Following")),
         Queue("closed", _("Closed")),
+        Queue("all", _("All I can see")),
     ]
 
 
@@ -67,33 +73,107 @@ def queue_tickets(agent: Agent, slug: str) -> QuerySet[Ticket]:
         # Tickets the agent escalated out of their reach: they follow them until closed.
         referred = Referral.objects.filter(agent=agent).values("ticket_id")
         qs = qs.filter(pk__in=referred, state__in=(*ACTIVE_STATES, State.RESOLVED))
+    elif slug == "pending":
+        qs = qs.filter(state=State.PENDING)
+    elif slug == "overdue":
+        from django.utils import timezone
+
+        qs = qs.filter(state__in=ACTIVE_STATES, due_at__lt=timezone.now())
+    elif slug == "answered":
+        qs = qs.filter(state__in=ACTIVE_STATES, is_answered=True)
+    elif slug == "resolved":
+        qs = qs.filter(state=State.RESOLVED)
     elif slug == "closed":
         qs = qs.filter(state=State.CLOSED)
-    else:
+    elif slug != "all":
         raise ValueError(slug)
     return qs.order_by("-updated_at", "-id")
 
 
-def queue_page(agent: Agent, slug: str, *, before: tuple[datetime, int] | None = None) -> tuple[list[Ticket], bool]:
-    """One page of a queue, by keyset: (updated_at, id) of the last row seen, never OFFSET."""
+class QueueQuery(Protocol):
+    """Filters, sort and cursor applied to a queue (tessera.staff.filters.QueueFilter)."""
+
+    def page(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]: ...
+
+
+ROW_RELATED = ("user", "priority", "status", "assignee__user", "team", "department", "topic")
+
+
+def queue_page(
+    agent: Agent,
+    slug: str,
+    *,
+    before: tuple[datetime, int] | None = None,
+    query: QueueQuery | None = None,
+    size: int | None = None,
+) -> tuple[list[Ticket], bool]:
+    """One page of a queue, by keyset, never OFFSET. Without `query`: newest activity first,
+    `before` being (updated_at, id) of the last row seen; with it, the query's filters, sort
+    and (sort value, id) cursor."""
     from django.db.models import Q
 
-    qs = queue_tickets(agent, slug).select_related("user", "priority", "status", "assignee__user", "team", "department")
-    if before is not None:
+    size = size or QUEUE_PAGE_SIZE
+    qs = queue_tickets(agent, slug).select_related(*ROW_RELATED)
+    if query is not None:
+        qs = query.page(qs)
+    elif before is not None:
         updated_at, pk = before
         qs = qs.filter(Q(updated_at__lt=updated_at) | Q(updated_at=updated_at, id__lt=pk))
-    rows = list(qs[: QUEUE_PAGE_SIZE + 1])
-    return rows[:QUEUE_PAGE_SIZE], len(rows) > QUEUE_PAGE_SIZE
+    rows = list(qs[: size + 1])
+    return rows[:size], len(rows) > size
 
 
-def queue_counts(agent: Agent) -> dict[str, int]:
-    """Per-queue counts, capped at COUNT_CAP + 1 (shown as "10,000+") so a huge queue
-    never costs a full scan: COUNT(*) runs over a LIMITed id subquery."""
-    counts = {}
-    for q in QUEUES:
-        ids = queue_tickets(agent, q.slug).order_by().values("id")[: COUNT_CAP + 1]
-        counts[q.slug] = Ticket.objects.filter(id__in=ids).count()
+def queue_counts(agent: Agent, extra: dict[str, QuerySet[Ticket]] | None = None) -> dict[str, int]:
+    """Per-queue counts (the system queues, plus any `extra` querysets such as saved queues),
+    capped at COUNT_CAP + 1 (shown as "10,000+") so a huge queue never costs a full scan.
+
+    The counts are kept for COUNTS_CACHE_SECONDS per agent (and per set of saved queues): an
+    agent paging through a queue or moving between tickets does not recount a million rows on
+    every page, and a count is at most that many seconds old. 0 turns the cache off."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    extra = extra or {}
+    ttl = settings.TESSERA["COUNTS_CACHE_SECONDS"]
+    key = f"tessera:queue-counts:{agent.pk}:{','.join(sorted(extra))}"
+    if ttl and (cached := cache.get(key)) is not None:
+        return cached
+    querysets = {q.slug: queue_tickets(agent, q.slug) for q in QUEUES}
+    counts = capped_counts({**querysets, **extra})
+    if ttl:
+        cache.set(key, counts, ttl)
     return counts
+
+
+def capped_counts(querysets: dict[str, QuerySet[Ticket]]) -> dict[str, int]:
+    """Count several querysets in ONE statement: each is a COUNT(*) over a LIMITed id
+    subquery, so the sidebar costs one round trip however many queues it lists, and no count
+    reads more than COUNT_CAP + 1 index entries."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connections
+
+    counts: dict[str, int] = {}
+    parts: list[str] = []
+    params: list[object] = []
+    keys: list[str] = []
+    using = "default"
+    for key, qs in querysets.items():
+        ids = qs.order_by().values("id")[: COUNT_CAP + 1]
+        using = ids.db
+        try:
+            sql, sub_params = ids.query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:
+            counts[key] = 0
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS c{len(parts)})")
+        params.extend(sub_params)
+        keys.append(key)
+    if parts:
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            row = cursor.fetchone()
+        counts.update(zip(keys, (int(n) for n in row), strict=True))
+    return {key: counts[key] for key in querysets}
 
 
 def ticket_for_agent(agent: Agent, number: int) -> Ticket | None:
@@ -177,3 +257,19 @@ def collaborators(ticket: Ticket) -> list[Collaborator]:
 def attachment_with_ticket(attachment_id: int) -> Attachment | None:
     """An attachment with the ticket it belongs to, so the caller can ask policy about that ticket."""
     return Attachment.objects.select_related("entry__ticket").filter(pk=attachment_id).first()
+
+
+OTHER_TICKETS_SHOWN = 10
+
+
+def other_tickets_of_requester(agent: Agent, ticket: Ticket, limit: int = OTHER_TICKETS_SHOWN) -> list[Ticket]:
+    """The requester's other tickets that `agent` may see, newest first, in one query (the
+    ticket_user_created index, then the same visibility rule as the queues)."""
+    return list(
+        policy.visible_tickets(agent)
+        .filter(user_id=ticket.user_id)
+        .exclude(pk=ticket.pk)
+        .select_related("status")
+        .only("id", "number", "subject", "state", "created_at", "status", "status__name", "status__state")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -65,6 +65,14 @@ def event_sentence(event: Event) -> str:
         return _("%(actor)s stopped copying %(before)s on the ticket") % names
     if kind == EventKind.REFERRED:
         return _("%(actor)s keeps following the ticket after sending it on") % names
+    if kind == EventKind.MERGED:
+        if "into" in data:
+            return _("%(actor)s merged %(before)s into %(after)s") % names
+        return _("%(actor)s merged %(before)s into this ticket") % names
+    if kind == EventKind.LINKED:
+        return _("%(actor)s linked this ticket to %(after)s") % names
+    if kind == EventKind.UNLINKED:
+        return _("%(actor)s unlinked this ticket from %(before)s") % names
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 
