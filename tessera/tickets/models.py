@@ -169,6 +169,23 @@ class Ticket(models.Model):
             models.Index(fields=["team", "state", "-updated_at", "-id"], name="ticket_team_state_upd"),
             models.Index(fields=["user", "-created_at"], name="ticket_user_created"),
             models.Index(fields=["state", "due_at"], name="ticket_state_due"),
+            # Measured at 1,000,000 tickets in bench/RESULTS.md ("Indexes needed").
+            # Every queue in its default order (newest activity first), first and deep pages.
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
+            # Any queue sorted by creation time.
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            # Active queues sorted by due date.
+            models.Index(
+                fields=["due_at", "id"],
+                name="ticket_active_due",
+                condition=models.Q(state__in=["open", "pending", "resolved"]),
+            ),
+            # Sidebar counts: every column a queue or the visibility rule filters on, so each
+            # capped COUNT is an index-only scan.
+            models.Index(
+                fields=["state", "department", "assignee", "team", "is_answered", "due_at", "id"],
+                name="ticket_count_cover",
+            ),
         ]
 
     def __str__(self) -> str:
