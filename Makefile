@@ -6,7 +6,7 @@ PORT ?= 8000
 export TESSERA_DATA_DIR ?= $(CURDIR)/var
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 
-.PHONY: run test setup setup-dev lint format clean
+.PHONY: run test setup setup-dev lint format clean bench-data bench
 
 $(VENV)/bin/python:
 	@PYTHON=$$(scripts/find-python) || exit 1; \
@@ -37,6 +37,14 @@ run: setup
 
 test: setup-dev
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (bench/RESULTS.md): fill the database DATABASE_URL names, then measure it over HTTP.
+TICKETS ?= 100000
+bench-data: setup
+	@$(PY) -m bench.generate --tickets $(TICKETS) $(BENCH_DATA_ARGS)
+
+bench: setup
+	@$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
