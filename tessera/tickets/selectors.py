@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import chain
 from typing import Protocol
 
@@ -103,22 +102,13 @@ def queue_page(
     agent: Agent,
     slug: str,
     *,
-    before: tuple[datetime, int] | None = None,
-    query: QueueQuery | None = None,
+    query: QueueQuery,
     size: int | None = None,
 ) -> tuple[list[Ticket], bool]:
-    """One page of a queue, by keyset, never OFFSET. Without `query`: newest activity first,
-    `before` being (updated_at, id) of the last row seen; with it, the query's filters, sort
-    and (sort value, id) cursor."""
-    from django.db.models import Q
-
+    """One page of a queue by keyset, never OFFSET: the query brings the filters, the sort and
+    the (sort value, id) cursor of the last row seen."""
     size = size or QUEUE_PAGE_SIZE
-    qs = queue_tickets(agent, slug).select_related(*ROW_RELATED)
-    if query is not None:
-        qs = query.page(qs)
-    elif before is not None:
-        updated_at, pk = before
-        qs = qs.filter(Q(updated_at__lt=updated_at) | Q(updated_at=updated_at, id__lt=pk))
+    qs = query.page(queue_tickets(agent, slug).select_related(*ROW_RELATED))
     rows = list(qs[: size + 1])
     return rows[:size], len(rows) > size
 
