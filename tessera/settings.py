@@ -62,6 +62,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tessera.urls"
 WSGI_APPLICATION = "tessera.wsgi.application"
 
+# Select boxes without one template include per option (tessera/form_renderer.py).
+FORM_RENDERER = "tessera.form_renderer.FastSelectRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
