@@ -82,7 +82,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tessera.accounts.models import Agent
-from tessera.tickets import policy
+from tessera.tickets import policy, selectors
 from tessera.tickets.models import Ticket
 
 from .index import MARK_END, MARK_START, MAX_ENTRY_CHARS, is_postgresql
@@ -95,13 +95,12 @@ OLDER_MATCHES = 10_000  # older matches (index order) checked against the permis
 SNIPPET_WORDS = 30
 SNIPPET_SOURCE_CHARS = 50_000  # of a thread's text, read for a snippet
 PASSAGE_CHARS = 1_500  # of it, around the first match, given to the highlighter
-ROW_RELATED = ("user", "priority", "status", "assignee__user", "team", "department")
 BM25_WEIGHTS = "10.0, 10.0, 4.0, 1.0"  # number, subject, people, body
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    ticket: Ticket  # with ROW_RELATED loaded
+    ticket: Ticket  # with selectors.row_relations() loaded
     rank: float  # higher is better; comparable within one result list only
     subject: SafeString  # the subject, escaped, matched words in <mark>
     snippet: SafeString  # a passage of the thread around the matches, escaped, words in <mark>
@@ -137,7 +136,7 @@ def _sql(qs: QuerySet) -> tuple[str, list]:
 
 def _rows(ids: Sequence[int], qs: QuerySet[Ticket] | None = None) -> dict[int, Ticket]:
     qs = Ticket.objects.all() if qs is None else qs
-    return {t.pk: t for t in qs.filter(pk__in=ids).select_related(*ROW_RELATED)}
+    return {t.pk: t for t in selectors.with_row_relations(list(qs.filter(pk__in=ids)))}
 
 
 # --------------------------------------------------------------------------- PostgreSQL

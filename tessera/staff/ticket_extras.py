@@ -307,5 +307,5 @@ def page_context(request: HttpRequest, agent: Agent, ticket: Ticket, timeline: l
         "presence_holder": locks.lock_held_by_other(request.user, ticket),
         "poll_seconds": poll_seconds(),
         "last_entry_id": max((e.pk for e in entries), default=0),
-        "files": [(entry, file) for entry in entries for file in entry.attachments.all()],
+        "files": [(entry, file) for entry in entries for file in entry.files],
     }

@@ -47,6 +47,7 @@ from .forms import (
     TicketChoices,
     TransferForm,
 )
+from .timeline_html import render_timeline
 
 # Inline display is limited to raster images: an SVG or HTML file opened inline could run script.
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -328,6 +329,7 @@ def _render_ticket(
         **ticket_extras.page_context(request, agent, ticket, timeline),
         "ticket": ticket,
         "timeline": timeline,
+        "timeline_html": render_timeline(timeline),
         "collaborators": choices.collaborators,
         # Templates cannot look up "add-collaborator"; they get "add_collaborator".
         "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},

@@ -435,6 +435,7 @@ def test_queue_pages_cost_the_same_queries_with_3_or_30_tickets(as_agent, desk):
     assert with_3 == with_30
     assert arrivals_3 == arrivals_30
     # The fragment and the arrivals are small: session, user, agent, memberships, teams, then
-    # the saved queues and one statement for every count / one page of rows.
+    # the saved queues and one statement for every count / one page of rows, plus one query per
+    # relation the rows show (requester, priority, status, assignee, team, department, topic).
     assert with_30[-1] <= 7
-    assert arrivals_30 <= 7
+    assert arrivals_30 <= 7 + 7
