@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import Agent, Organization
-from tessera.tickets import policy, selectors
+from tessera.tickets import policy, reference, selectors
 from tessera.tickets.models import HelpTopic, Ticket
 
 from .filters import Choices, QueueFilter
@@ -27,7 +27,7 @@ def filter_choices() -> Choices:
         departments=[(d.pk, d.name) for d in selectors.department_choices()],
         teams=[(t.pk, t.name) for t in selectors.team_choices()],
         agents=[(a.pk, a.user.display_name) for a in agents.order_by("user__name", "user__email")],
-        topics=list(HelpTopic.objects.order_by("name").values_list("pk", "name")),
+        topics=[(t.pk, t.name) for t in reference.rows(HelpTopic)],
         orgs=list(Organization.objects.order_by("name").values_list("pk", "name")[:MAX_ORG_CHOICES]),
     )
 

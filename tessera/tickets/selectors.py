@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from tessera.accounts.models import Agent, Department, Membership, Team, User
 
-from . import policy
+from . import policy, reference
 from .models import (
     ACTIVE_STATES,
     Attachment,
@@ -103,19 +103,20 @@ def with_row_relations(tickets: list[Ticket]) -> list[Ticket]:
     Loaded after the tickets rather than joined into their query: at a million tickets
     PostgreSQL spent 10–20 ms *planning* the eight-table join (the ticket table's many indexes
     times every join order) against about 1 ms for the ticket query alone (bench/RESULTS.md).
-    Seven queries for a page, whatever its size: the requesters, the assignees with their
-    users (skipped when nobody on the page is assigned), and each small reference table whole.
+    At most seven queries for a page, whatever its size: the requesters, the assignees with
+    their users (skipped when nobody on the page is assigned), and each small reference table
+    whole (read once per request: tickets.reference).
     (Requesters and assignees in one query needed an OR across a join, which made PostgreSQL
     read every user.)"""
     if not tickets:
         return tickets
     people = User.objects.in_bulk({t.user_id for t in tickets})
     agents = Agent.objects.select_related("user").in_bulk({t.assignee_id for t in tickets if t.assignee_id})
-    priorities = Priority.objects.in_bulk()
-    statuses = Status.objects.in_bulk()
-    departments = Department.objects.in_bulk()
-    teams = Team.objects.in_bulk()
-    topics = HelpTopic.objects.in_bulk()
+    priorities = reference.by_pk(Priority)
+    statuses = reference.by_pk(Status)
+    departments = reference.by_pk(Department)
+    teams = reference.by_pk(Team)
+    topics = reference.by_pk(HelpTopic)
     for t in tickets:
         t.user = people[t.user_id]
         t.assignee = agents.get(t.assignee_id)
@@ -243,19 +244,19 @@ def tickets_of_user(user: User) -> QuerySet[Ticket]:
 
 
 def status_choices() -> list[Status]:
-    return list(Status.objects.order_by("order", "name"))
+    return reference.rows(Status)
 
 
 def priority_choices() -> list[Priority]:
-    return list(Priority.objects.order_by("urgency"))
+    return reference.rows(Priority)
 
 
 def department_choices() -> list[Department]:
-    return list(Department.objects.order_by("name"))
+    return reference.rows(Department)
 
 
 def team_choices() -> list[Team]:
-    return list(Team.objects.filter(is_active=True).order_by("name"))
+    return [team for team in reference.rows(Team) if team.is_active]
 
 
 def agent_choices(department_id: int) -> list[Agent]:
