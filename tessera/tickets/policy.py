@@ -212,6 +212,12 @@ def _end_user_can(user: User, action: str, ticket: Ticket) -> bool:
     return True
 
 
+def sees(agent: Agent, ticket: Ticket) -> bool:
+    """visible_tickets for one ticket already in hand, decided in Python (memberships and teams
+    are cached on the agent; only a referral costs a query, and only when nothing else applies)."""
+    return agent.user.is_superuser or access(agent, ticket).any
+
+
 def visible_tickets(agent: Agent, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     qs = Ticket.objects.all() if qs is None else qs
     if agent.user.is_superuser:

@@ -13,8 +13,9 @@ from .models import Ticket, TicketLink
 
 
 def related_and_merged(agent: Agent, ticket: Ticket) -> tuple[list[Ticket], list[Ticket]]:
-    """The tickets linked to `ticket`, and those merged into it, that `agent` can see: one query
-    for both lists (the ticket page asks on every view), lowest number first, with their status."""
+    """The tickets linked to `ticket`, and those merged into it, that `agent` can see, lowest
+    number first, with their status: one query for both lists when there are none (most
+    tickets; the ticket page asks on every view), two when there are."""
     # Ids first, each branch from its own index, then the visible tickets among them: OR-ing the
     # three conditions into the visibility filter made PostgreSQL scan tickets (273 → 0.2 ms at 1M).
     ids = (
@@ -26,6 +27,9 @@ def related_and_merged(agent: Agent, ticket: Ticket) -> tuple[list[Ticket], list
             all=True,
         )
     )
-    rows = list(policy.visible_tickets(agent).filter(pk__in=ids).select_related("status").order_by("number"))
+    found = list(ids)
+    if not found:  # most tickets: no second query, and no visibility filter to compile
+        return [], []
+    rows = list(policy.visible_tickets(agent).filter(pk__in=found).select_related("status").order_by("number"))
     merged = [t for t in rows if t.merged_into_id == ticket.pk]
     return [t for t in rows if t.merged_into_id != ticket.pk], merged
