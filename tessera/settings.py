@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tessera.portal",
     "tessera.staff",
     "tessera.search",
+    "tessera.mail",
 ]
 
 MIDDLEWARE = [

@@ -169,6 +169,13 @@ class Department(models.Model):
         _("outgoing email"), blank=True, help_text=_("From address for mail about this department's tickets.")
     )
     is_public = models.BooleanField(_("public"), default=True)
+    unknown_senders = models.CharField(
+        _("mail from other addresses on a ticket"),
+        max_length=12,
+        choices=[("collaborator", _("Add the sender as a collaborator")), ("refuse", _("Refuse and keep the message"))],
+        default="collaborator",
+        help_text=_("When someone who is neither the requester nor copied on a ticket answers it by email."),
+    )
 
     class Meta:
         verbose_name = _("department")

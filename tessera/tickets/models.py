@@ -306,6 +306,10 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("merged")
     LINKED = "linked", _("linked")
     UNLINKED = "unlinked", _("unlinked")
+    AUTO_REPLY = "auto_reply", _("automatic reply received")
+    BOUNCE = "bounce", _("email bounced")
+    MAIL_REFUSED = "mail_refused", _("email refused")
+    DELIVERY_FAILED = "delivery_failed", _("email not delivered")
 
 
 class Event(models.Model):

@@ -74,6 +74,14 @@ def event_sentence(event: Event) -> str:
         return _("%(actor)s linked this ticket to %(after)s") % names
     if kind == EventKind.UNLINKED:
         return _("%(actor)s unlinked this ticket from %(before)s") % names
+    if kind == EventKind.AUTO_REPLY:
+        return _("Automatic reply from %(before)s (not answered): %(after)s") % names
+    if kind == EventKind.BOUNCE:
+        return _("Email to %(before)s bounced: %(after)s") % names
+    if kind == EventKind.MAIL_REFUSED:
+        return _("Email from %(before)s was refused: %(after)s") % names
+    if kind == EventKind.DELIVERY_FAILED:
+        return _("Email to %(before)s could not be sent: %(after)s") % names
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 
