@@ -194,6 +194,15 @@ TESSERA = {
     "COUNTS_POLL_SECONDS": env.int("TESSERA_COUNTS_POLL_SECONDS", default=30),
     # How long sidebar counts are reused before counting again (0: count on every page).
     "COUNTS_CACHE_SECONDS": env.int("TESSERA_COUNTS_CACHE_SECONDS", default=20),
+    # Email. The line above which a reply by mail is read (everything under it is quoted history).
+    "REPLY_MARKER": env.str("TESSERA_REPLY_MARKER", default="-- Reply above this line --"),
+    # Messages one sender may have processed per hour; more are kept, not posted.
+    "MAIL_SENDER_LIMIT_PER_HOUR": env.int("TESSERA_MAIL_SENDER_LIMIT_PER_HOUR", default=30),
+    # Larger messages are kept, not posted (the MTA usually refuses them first).
+    "MAIL_MAX_MESSAGE_BYTES": env.int("TESSERA_MAIL_MAX_MESSAGE_BYTES", default=40 * 1024 * 1024),
+    # How often a notification is tried before agents see it as failed, and the first wait.
+    "MAIL_DELIVERY_ATTEMPTS": env.int("TESSERA_MAIL_DELIVERY_ATTEMPTS", default=5),
+    "MAIL_RETRY_SECONDS": env.int("TESSERA_MAIL_RETRY_SECONDS", default=60),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

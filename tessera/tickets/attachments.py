@@ -26,6 +26,7 @@ class Upload:
     content: bytes
     content_type: str = ""
     declared_size: int | None = None  # set when the bytes were not read because the file is too big
+    content_id: str = ""  # an email's inline image, referred to from the body as cid:<content_id>
 
     @property
     def size(self) -> int:

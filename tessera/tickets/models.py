@@ -278,6 +278,8 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("content type"), max_length=120)
     sha256 = models.CharField(max_length=64, db_index=True)
+    # An email's inline image: the body refers to it as cid:<content_id>.
+    content_id = models.CharField(_("Content-ID"), max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,0 +1,5 @@
+"""Workspace pages about email (under /staff/mail/)."""
+
+
+app_name = "mail"
+urlpatterns: list = []
