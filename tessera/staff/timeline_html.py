@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from tessera.tickets.content import link_inline_images
 from tessera.tickets.models import Attachment, EntryKind, Event, ThreadEntry
 
 
@@ -46,12 +47,16 @@ def _time_element(value: datetime, zone: tzinfo, style: str, language: str | Non
     return f'<time datetime="{local.isoformat()}" title="{title}">{escape(shown)}</time>'
 
 
+def _file_url(file: Attachment) -> str:
+    return reverse("staff:attachment", args=[file.pk])
+
+
 def _attachments(files: list[Attachment]) -> str:
     from tessera.staff.templatetags.ticket_page import previewable
 
     items = []
     for file in files:
-        url = escape(reverse("staff:attachment", args=[file.pk]))
+        url = escape(_file_url(file))
         size = escape(filesizeformat(file.size))
         link = f'<span><a href="{url}">{escape(file.name)}</a> <span class="muted">({size})</span></span>'
         if previewable(file):
@@ -87,13 +92,15 @@ def render_timeline(items: Iterable[ThreadEntry | Event]) -> SafeString:
             )
             continue
         files = item.files  # fetched with the entries by selectors.timeline
+        body, inline = link_inline_images(fold_quotes(item.body_html or ""), files, _file_url)
+        files = [f for f in files if f.pk not in inline]
         out.append(
             f'<li class="entry entry-{escape(item.kind)}" id="entry-{item.pk}">\n'
             f"  <header>\n    <span><strong>{escape(item.author_name or unknown)}</strong> "
             f"{badges.get(item.kind, badges[EntryKind.MESSAGE])}</span>\n"
             f"    {time_element(item.created_at)}\n  </header>\n"
             # body_html was sanitised when stored; fold_quotes re-sanitises whatever it changes.
-            f'  <div class="body">{fold_quotes(item.body_html or "")}</div>\n'
+            f'  <div class="body">{body}</div>\n'
             f"  {_attachments(files) if files else ''}</li>"
         )
     return mark_safe("\n".join(out))  # fixed markup; every value escaped or sanitised

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -77,3 +79,21 @@ def clean_line(text: str) -> str:
         text = text.replace("<", "").replace(">", "")
     text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def link_inline_images(body_html: str, files: Iterable[Any], url: Callable[[Any], str]) -> tuple[str, set[int]]:
+    """Point an email's inline images (src="cid:…", kept by the sanitiser) at the attachments
+    stored for them, so they show where the sender put them. Returns the HTML and the ids of
+    the attachments now shown in the body (lists of files need not repeat them)."""
+    shown: set[int] = set()
+    if "cid:" not in body_html:
+        return body_html, shown
+    for file in files:
+        cid = getattr(file, "content_id", "")
+        if not cid:
+            continue
+        needle = f'src="cid:{html.escape(cid, quote=True)}"'
+        if needle in body_html:
+            body_html = body_html.replace(needle, f'src="{html.escape(url(file), quote=True)}"')
+            shown.add(file.pk)
+    return body_html, shown

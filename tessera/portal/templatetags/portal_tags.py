@@ -1,0 +1,26 @@
+"""Portal presentation helpers."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from tessera.tickets.content import link_inline_images
+from tessera.tickets.models import Attachment, ThreadEntry, Ticket
+
+register = template.Library()
+
+
+@register.simple_tag
+def entry_body(entry: ThreadEntry, ticket: Ticket, token: str = "") -> SafeString:
+    """An entry's sanitised body with its inline email images pointing at the portal's own
+    (permission-checked) download links: the access-link one for guests, else the signed-in one."""
+
+    def url(file: Attachment) -> str:
+        if token:
+            return reverse("portal:access_file", args=[token, file.pk])
+        return reverse("portal:ticket_file", args=[ticket.number, file.pk])
+
+    body, _shown = link_inline_images(entry.body_html or "", entry.files, url)
+    return mark_safe(body)  # sanitised when stored; only cid: sources were replaced, escaped

@@ -1,0 +1,61 @@
+"""An email's inline images (src="cid:…") show where the sender put them, through the same
+permission-checked download links as other attachments, in the workspace and on the portal."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.files.base import ContentFile
+
+from tessera.tickets.access_links import make_token
+from tessera.tickets.content import clean_html, link_inline_images
+from tessera.tickets.models import Attachment, EntryKind, ThreadEntry
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def mail_entry(ticket, author) -> tuple[ThreadEntry, Attachment]:
+    """A message as ingest stores one from a mail client: sanitised HTML citing an inline image."""
+    body = clean_html('<p>The error looks like this:</p><p><img src="cid:shot-1@client" alt="screen"></p>')
+    entry = ThreadEntry.objects.create(
+        ticket=ticket, kind=EntryKind.MESSAGE, author=author, author_name="Ken", body_html=body, body_text="x"
+    )
+    image = Attachment(
+        entry=entry, name="screen.png", size=len(PNG), content_type="image/png", content_id="shot-1@client"
+    )
+    image.file.save("screen.png", ContentFile(PNG), save=False)
+    image.sha256 = "0" * 64
+    image.save()
+    return entry, image
+
+
+def test_the_sanitiser_keeps_cid_sources_and_the_link_replaces_only_known_ones():
+    body = clean_html('<img src="cid:a@x"><img src="cid:unknown@x">')
+
+    class File:
+        pk, content_id = 7, "a@x"
+
+    linked, shown = link_inline_images(body, [File()], lambda f: f"/files/{f.pk}/")
+    assert 'src="/files/7/"' in linked
+    assert 'src="cid:unknown@x"' in linked  # nothing stored for it: left as it was
+    assert shown == {7}
+
+
+def test_agents_see_inline_images_in_place_not_repeated_as_attachments(as_agent, desk, ken_ticket):
+    entry, image = mail_entry(ken_ticket, desk.ken)
+    page = as_agent(desk.john).get(f"/staff/tickets/{ken_ticket.number}/").content.decode()
+    block = page[page.index(f'id="entry-{entry.pk}"') :]
+    block = block[: block.index("</li>")]
+    assert f'<img src="/staff/files/{image.pk}/"' in block
+    assert 'class="attachments"' not in block
+    assert as_agent(desk.john).get(f"/staff/files/{image.pk}/")["Content-Type"] == "image/png"
+
+
+def test_the_requester_sees_inline_images_through_the_access_link(client, desk, ken_ticket):
+    _entry, image = mail_entry(ken_ticket, desk.ken)
+    token = make_token(ken_ticket, desk.ken)
+    page = client.get(f"/t/{token}/").content.decode()
+    assert re.search(rf'<img src="/t/{re.escape(token)}/files/{image.pk}/"', page)
