@@ -51,6 +51,13 @@ def _file_url(file: Attachment) -> str:
     return reverse("staff:attachment", args=[file.pk])
 
 
+def _original_link(inbound_id: int | None, label: str) -> str:
+    """Entries that came by email link to the message as received, quoted history included."""
+    if inbound_id is None:
+        return ""
+    return f' <a class="original-link" href="{escape(reverse("mail:original", args=[inbound_id]))}">{label}</a>'
+
+
 def _attachments(files: list[Attachment]) -> str:
     from tessera.staff.templatetags.ticket_page import previewable
 
@@ -69,7 +76,7 @@ def _attachments(files: list[Attachment]) -> str:
     return '<ul class="attachments">\n  ' + "\n  ".join(items) + "\n</ul>"
 
 
-def render_timeline(items: Iterable[ThreadEntry | Event]) -> SafeString:
+def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, int] | None = None) -> SafeString:
     """The <li> items of the timeline <ol>, oldest first, as selectors.timeline orders them.
 
     Plain f-strings with escape() on every value: format_html's per-call overhead was a
@@ -83,6 +90,8 @@ def render_timeline(items: Iterable[ThreadEntry | Event]) -> SafeString:
         EntryKind.MESSAGE: f'<span class="badge">{escape(_("Message"))}</span>',
     }
     unknown = _("Unknown sender")
+    originals = originals or {}
+    original_label = escape(_("View original email"))
     out = []
     for item in items:
         if isinstance(item, Event):
@@ -94,11 +103,12 @@ def render_timeline(items: Iterable[ThreadEntry | Event]) -> SafeString:
         files = item.files  # fetched with the entries by selectors.timeline
         body, inline = link_inline_images(fold_quotes(item.body_html or ""), files, _file_url)
         files = [f for f in files if f.pk not in inline]
+        original = _original_link(originals.get(item.pk), original_label)
         out.append(
             f'<li class="entry entry-{escape(item.kind)}" id="entry-{item.pk}">\n'
             f"  <header>\n    <span><strong>{escape(item.author_name or unknown)}</strong> "
             f"{badges.get(item.kind, badges[EntryKind.MESSAGE])}</span>\n"
-            f"    {time_element(item.created_at)}\n  </header>\n"
+            f"    {time_element(item.created_at)}{original}\n  </header>\n"
             # body_html was sanitised when stored; fold_quotes re-sanitises whatever it changes.
             f'  <div class="body">{body}</div>\n'
             f"  {_attachments(files) if files else ''}</li>"

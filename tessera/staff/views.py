@@ -329,7 +329,7 @@ def _render_ticket(
         **ticket_extras.page_context(request, agent, ticket, timeline),
         "ticket": ticket,
         "timeline": timeline,
-        "timeline_html": render_timeline(timeline),
+        "timeline_html": render_timeline(timeline, selectors.original_emails(timeline)),
         "collaborators": choices.collaborators,
         # Templates cannot look up "add-collaborator"; they get "add_collaborator".
         "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},

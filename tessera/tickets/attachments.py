@@ -90,7 +90,14 @@ def store(entry: ThreadEntry, uploads: list[Upload]) -> list[Attachment]:
         digest = hashlib.sha256(up.content).hexdigest()
         name = safe_name(up.name)
         content_type = (up.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream")[:120]
-        att = Attachment(entry=entry, name=name, size=len(up.content), content_type=content_type, sha256=digest)
+        att = Attachment(
+            entry=entry,
+            name=name,
+            size=len(up.content),
+            content_type=content_type,
+            sha256=digest,
+            content_id=up.content_id[:255],
+        )
         att.file.save(name, ContentFile(up.content), save=False)
         att.save()
         stored.append(att)

@@ -23,7 +23,7 @@ from tessera.search.index import index_ticket
 
 from . import attachments as attachment_store
 from . import notifications, policy
-from .content import clean_line, from_text
+from .content import clean_html, clean_line, from_text
 from .models import (
     Collaborator,
     Counter,
@@ -137,8 +137,11 @@ def _entry(
     source: str,
     uploads: Sequence[attachment_store.Upload] = (),
     now=None,
+    html: str | None = None,
 ) -> ThreadEntry:
-    body_html, body_text = from_text(text)
+    # Mail arrives as HTML with a plain-text twin already made: keep its formatting rather than
+    # reading the text as Markdown. Sanitising again costs little and guards every caller.
+    body_html, body_text = (clean_html(html), text.replace("\r\n", "\n").strip()) if html else from_text(text)
     entry = ThreadEntry.objects.create(
         ticket=ticket,
         kind=kind,
@@ -196,8 +199,14 @@ def open_ticket(
     priority: Priority | None = None,
     source: str = Source.WEB,
     uploads: Sequence[attachment_store.Upload] = (),
+    html: str | None = None,
+    routed: bool = False,
 ) -> Ticket:
-    """Open a ticket for `requester`. The actor is the requester on the portal, or an agent."""
+    """Open a ticket for `requester`. The actor is the requester on the portal, or an agent.
+
+    `html` is an already-made HTML body whose plain-text twin is `message` (mail). `routed`
+    says the desk's own routing chose the department (the mailbox a message arrived in), so
+    the end user may land in a department that is not offered on the portal."""
     if not policy.can(actor, "open"):
         raise _deny(_("Sign in or give your email address to open a ticket."))
     is_agent = actor.is_agent
@@ -219,10 +228,11 @@ def open_ticket(
         _validate_body(message, "message")
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if topic is not None and (not topic.is_active or (not topic.is_public and not is_agent)):
+    if topic is not None and (not topic.is_active or (not topic.is_public and not is_agent and not routed)):
         errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
     elif (
         not is_agent
+        and not routed
         and department is not None
         and (not department.is_public or (topic is not None and topic.department_id != department.pk))
     ):
@@ -259,7 +269,7 @@ def open_ticket(
             updated_at=now,
             last_message_at=now,
         )
-        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now)
+        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html)
         _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
         _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket
@@ -274,9 +284,13 @@ def open_ticket_for_guest(
     topic: HelpTopic | None,
     source: str = Source.WEB,
     uploads: Sequence[attachment_store.Upload] = (),
+    department: Department | None = None,
+    html: str | None = None,
+    routed: bool = False,
 ) -> Ticket:
     """Intake from someone who is not signed in: find or create the end user behind the address
-    and open the ticket in one transaction, so a refused ticket leaves no half-made account."""
+    and open the ticket in one transaction, so a refused ticket leaves no half-made account.
+    Mail passes `department`, `html` and `routed` (see open_ticket)."""
     with transaction.atomic():
         requester = end_user_for_email(email=email, name=name)
         return open_ticket(
@@ -285,8 +299,11 @@ def open_ticket_for_guest(
             subject=subject,
             message=message,
             topic=topic,
+            department=department,
             source=source,
             uploads=uploads,
+            html=html,
+            routed=routed,
         )
 
 
@@ -310,6 +327,7 @@ def reply(
     source: str = Source.WEB,
     expected_version: int | None = None,
     append_signature: bool = False,
+    html: str | None = None,
 ) -> ThreadEntry:
     """A public reply. From an agent it is a response (signed with their signature when asked);
     from the end user, a message (which reopens a pending, resolved or closed ticket)."""
@@ -324,13 +342,14 @@ def reply(
             signature = actor.agent.signature.strip() if append_signature and actor.agent_or_none else ""
             if signature:
                 message = f"{message.rstrip()}\n\n{signature}"
-            entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now)
+                html = None  # the signature is typed text: render the whole reply from text
+            entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now, html)
             ticket.last_response_at = now
             ticket.first_response_at = ticket.first_response_at or now
             ticket.is_answered = True
             fields = ["last_response_at", "first_response_at", "is_answered"]
         else:
-            entry = _entry(ticket, actor, EntryKind.MESSAGE, message, source, uploads, now)
+            entry = _entry(ticket, actor, EntryKind.MESSAGE, message, source, uploads, now, html)
             ticket.last_message_at = now
             ticket.is_answered = False
             fields = ["last_message_at", "is_answered"]
@@ -352,9 +371,17 @@ def reply(
 
 
 def add_note(
-    actor: User, ticket: Ticket, *, note: str, uploads: Sequence[attachment_store.Upload] = (), expected_version=None
+    actor: User,
+    ticket: Ticket,
+    *,
+    note: str,
+    uploads: Sequence[attachment_store.Upload] = (),
+    expected_version=None,
+    source: str = Source.STAFF,
+    html: str | None = None,
 ) -> ThreadEntry:
-    """An internal note: agents only, never shown to the end user."""
+    """An internal note: agents only, never shown to the end user. An agent's email about the
+    ticket becomes one too (source EMAIL, with its HTML)."""
     denied = _("You cannot add notes to this ticket.")
     _require(actor, Perm.NOTE, ticket, denied)
     _validate_body(note, "note")
@@ -362,7 +389,7 @@ def add_note(
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock(ticket, expected_version, actor=actor, action=Perm.NOTE, message=denied)
-        entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, uploads, now)
+        entry = _entry(ticket, actor, EntryKind.NOTE, note, source, uploads, now, html)
         _event(ticket, actor, EventKind.NOTE, now=now, entry_id=entry.pk)
         _touch(ticket, now)
         _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
@@ -635,6 +662,39 @@ def add_collaborator(actor: User, ticket: Ticket, *, user: User) -> Collaborator
         _event(ticket, actor, EventKind.COLLABORATOR_ADDED, "", user.email, now=now, user_id=user.pk)
         _touch(ticket, now)
     return collab
+
+
+def copy_mail_sender(ticket: Ticket, *, user: User) -> Collaborator:
+    """Copy someone who wrote to the ticket by email on it, as the desk (no acting person).
+
+    Only the mail intake calls this, and only when the ticket's department lets people who
+    answer a ticket's mail join it (Department.unknown_senders): whoever the requester wrote to
+    and who answered belongs in the conversation. The event says the system did it."""
+    if not user.is_active:
+        raise ValidationError({"email": _("%(name)s's account is disabled.") % {"name": user.display_name}})
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if user.pk == ticket.user_id:
+            raise ValidationError({"email": _("%(name)s opened this ticket.") % {"name": user.display_name}})
+        collab, created = Collaborator.objects.get_or_create(ticket=ticket, user=user, defaults={"created_at": now})
+        if created:
+            _event(ticket, None, EventKind.COLLABORATOR_ADDED, "", user.email, now=now, user_id=user.pk, by="email")
+            _touch(ticket, now)
+    return collab
+
+
+MAIL_EVENTS = (EventKind.AUTO_REPLY, EventKind.BOUNCE, EventKind.MAIL_REFUSED)
+
+
+def record_mail_event(ticket: Ticket, kind: str, *, address: str, detail: str, **data) -> Event:
+    """Note on the timeline mail that reached the ticket but was not posted (an automatic
+    reply, a bounce, a refused sender), so agents see it without it being answered, reopening
+    the ticket or bumping it in the queues. `address` is whom it concerns, `detail` why."""
+    if kind not in MAIL_EVENTS:
+        raise ValueError(f"not a mail event: {kind}")
+    with transaction.atomic():
+        return _event(ticket, None, kind, address, detail, **data)
 
 
 def remove_collaborator(actor: User, ticket: Ticket, *, user: User) -> None:
