@@ -1,6 +1,7 @@
 """The ticket page's working-day extras: who is replying (reply locks and the presence
 fragment), "Send anyway" instead of silently crossing someone else's reply, the requester's
-other tickets, and previous/next ticket in the queue the agent came from.
+other tickets, previous/next ticket in the queue the agent came from, and the email
+notifications about the ticket that could not be sent.
 
 Like the rest of the workspace this is an adapter: locks change only through
 tickets.locks, reads go through selectors, and visibility is the policy's
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -293,13 +295,60 @@ def queue_nav(request: HttpRequest, agent: Agent, ticket: Ticket) -> QueueNav | 
     return nav
 
 
+# ---------------------------------------------------------------------------- email that did not go out
+
+MAIL_PROBLEMS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class MailProblem:
+    """A notification about this ticket that failed for good, or is waiting to be tried again."""
+
+    recipient: str
+    notice: str  # the notice's name for people ("Agent reply")
+    failed: bool  # gave up; False: will be tried again at next_attempt_at
+    attempts: int
+    last_error: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+
+
+def mail_problems(ticket: Ticket) -> list[MailProblem]:
+    """The newest notifications that did not reach their recipient (one query, capped): an
+    agent must know when the customer never got the answer the timeline shows them."""
+    from django.db.models import Q
+
+    from tessera.mail.models import Delivery, DeliveryStatus
+    from tessera.mail.outbound import notice_label
+
+    rows = (
+        Delivery.objects.filter(ticket_id=ticket.pk)
+        .filter(Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.QUEUED, attempts__gt=0))
+        .order_by("-created_at", "-pk")
+        .only("recipient", "notice", "status", "attempts", "last_error", "created_at", "next_attempt_at")
+    )[:MAIL_PROBLEMS_SHOWN]
+    return [
+        MailProblem(
+            recipient=d.recipient,
+            notice=notice_label(d.notice),
+            failed=d.status == DeliveryStatus.FAILED,
+            attempts=d.attempts,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            next_attempt_at=d.next_attempt_at,
+        )
+        for d in rows
+    ]
+
+
 # ---------------------------------------------------------------------------- the page
 
 
 def page_context(request: HttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]) -> dict:
     """What ticket.html needs on top of the core page. A fixed number of queries: the
-    requester's other tickets (one), the reply lock (one), and — only on arrival from a queue —
-    the two neighbour lookups. Files come from the timeline's prefetched attachments."""
+    requester's other tickets (one), the reply lock (one), email that did not go out (one), and
+    — only on arrival from a queue — the two neighbour lookups. Files come from the timeline's
+    prefetched attachments."""
     entries = [item for item in timeline if isinstance(item, ThreadEntry)]
     return {
         "other_tickets": selectors.other_tickets_of_requester(agent, ticket),
@@ -308,4 +357,5 @@ def page_context(request: HttpRequest, agent: Agent, ticket: Ticket, timeline: l
         "poll_seconds": poll_seconds(),
         "last_entry_id": max((e.pk for e in entries), default=0),
         "files": [(entry, file) for entry in entries for file in entry.files],
+        "mail_problems": mail_problems(ticket),
     }

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from django.db import transaction
 
 from tessera.accounts.models import Agent
+from tessera.mail.models import Delivery
 from tessera.tickets import access_links, services
 from tessera.tickets.models import Collaborator, Ticket
 
@@ -234,6 +235,7 @@ def test_ken_gets_no_mail_about_closing_his_own_ticket(desk, opened, smtp, commi
 
 
 def test_messages_are_multipart_text_and_html_threaded_under_the_ticket(desk, opened, smtp, committed):
+    [ack] = Delivery.objects.filter(ticket=opened, recipient=KEN, notice="new_ticket")
     committed(services.reply, desk.john.user, opened, message="First.")
     committed(services.reply, desk.john.user, fresh(opened), message="Second.")
 
@@ -243,11 +245,14 @@ def test_messages_are_multipart_text_and_html_threaded_under_the_ticket(desk, op
         assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
         assert html(message).lstrip().startswith("<!doctype html>")
         assert MESSAGE_ID.match(message["Message-ID"]), message["Message-ID"]
-        root = THREAD_ROOT.match(message["References"])
+        root = THREAD_ROOT.match(message["References"].split()[0])
         assert root and int(root.group(1)) == opened.number
-        assert message["In-Reply-To"] == message["References"]
         assert message["X-Tessera-Ticket"] == str(opened.number)
     assert first["Message-ID"] != second["Message-ID"]
+    # Each answers the last message Ken got about the ticket, and names all he has seen.
+    assert first["In-Reply-To"] == f"<{ack.message_id}>"
+    assert second["In-Reply-To"] == first["Message-ID"]
+    assert second["References"].split()[1:] == [f"<{ack.message_id}>", first["Message-ID"]]
 
 
 def test_nothing_is_sent_for_a_change_that_was_rolled_back(desk, opened, smtp, django_capture_on_commit_callbacks):
@@ -266,6 +271,7 @@ def test_nothing_is_sent_for_a_change_that_was_rolled_back(desk, opened, smtp, d
 
 
 def test_a_dead_mail_server_neither_breaks_nor_undoes_the_change(desk, settings, committed, caplog):
+    """Nothing listens on the port: the change stands, and each message waits for a retry."""
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -285,6 +291,9 @@ def test_a_dead_mail_server_neither_breaks_nor_undoes_the_change(desk, settings,
     assert ticket.entries.filter(pk=entry.pk).exists()
     assert "Could not send new_ticket" in caplog.text
     assert "Could not send response" in caplog.text
+    waiting = Delivery.objects.filter(ticket=ticket, recipient=KEN)
+    assert sorted(waiting.values_list("notice", flat=True)) == ["new_ticket", "resolved", "response"]
+    assert all(d.status == "queued" and d.attempts == 1 and d.next_attempt_at for d in waiting)
 
 
 class RefusesKim(SmtpSink):
@@ -317,6 +326,10 @@ def test_one_refused_recipient_does_not_stop_the_others(desk, ken_ticket, kim, p
 
     assert recipients(picky_smtp) == [KEN]
     assert "to kim@example.com" in caplog.text
+    # A permanent refusal is not retried: agents see it on the ticket at once.
+    refused = Delivery.objects.get(ticket=ken_ticket, recipient=KIM)
+    assert (refused.status, refused.attempts, refused.last_error) == ("failed", 1, "550 No such mailbox")
+    assert Delivery.objects.get(ticket=ken_ticket, recipient=KEN, notice="response").status == "sent"
 
 
 def test_a_broken_notification_never_reaches_the_person_who_made_the_change(
