@@ -48,11 +48,20 @@ _SEPARATOR = re.compile(r"^\s*_{20,}\s*$")
 
 
 def _cut_line(lines: list[str], marker: str) -> int | None:
-    """Index of the first line that starts the quoted history, None when there is none."""
+    """Index of the first line that starts the quoted history, None when there is none: the
+    earlier of our quoted marker and a client's quote header (Outlook puts its
+    "-----Original Message-----" or From:/Sent: block above the marker it quotes)."""
     marker = marker.strip().lower()
-    for i, line in enumerate(lines):
-        if marker and marker in line.lower():
-            return _with_attribution(lines, i)
+    at_marker = next((i for i, line in enumerate(lines) if marker and marker in line.lower()), None)
+    by_client = _client_quote_line(lines[:at_marker] if at_marker is not None else lines)
+    if at_marker is None:
+        return by_client
+    at_marker = _with_attribution(lines, at_marker)
+    return at_marker if by_client is None else min(at_marker, by_client)
+
+
+def _client_quote_line(lines: list[str]) -> int | None:
+    """Index of the first line of a mail client's quoted history, None when there is none."""
     for i, line in enumerate(lines):
         plain = "" if line.startswith(">") else line.strip()
         if not plain:

@@ -36,6 +36,8 @@ def clean_html(raw: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
+        # Dropped with their text: a mail's <head> title and styles are not part of the message.
+        clean_content_tags={"script", "style", "title"},
     )
 
 
