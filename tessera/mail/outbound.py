@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 import smtplib
+import time
 from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
@@ -97,14 +98,33 @@ def bare_id(value: str) -> str:
     return value.strip().strip("<>").strip()
 
 
-def own_addresses() -> set[str]:
-    """Every address mail from this desk comes from or goes to: never an auto-reply target."""
+OWN_ADDRESSES_SECONDS = 30
+_own: tuple[float, frozenset[str]] | None = None
+
+
+def own_addresses() -> frozenset[str]:
+    """Every address mail from this desk comes from or goes to: never an auto-reply target, and
+    mail from them is a loop. Asked several times per message received, so a process reads
+    them at most every OWN_ADDRESSES_SECONDS: a mailbox or department address added in the admin
+    counts as ours within that time."""
+    global _own
+    now = time.monotonic()
+    if _own is not None and now - _own[0] < OWN_ADDRESSES_SECONDS:
+        return _own[1]
     from tessera.accounts.models import Department
 
     found = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}
     found.update(Mailbox.objects.values_list("address", flat=True))
     found.update(Department.objects.exclude(email="").values_list("email", flat=True))
-    return {a.strip().lower() for a in found if a}
+    addresses = frozenset(a.strip().lower() for a in found if a)
+    _own = (now, addresses)
+    return addresses
+
+
+def forget_own_addresses() -> None:
+    """Read the addresses again on the next call (after a mailbox or department changed)."""
+    global _own
+    _own = None
 
 
 def sender(ticket: Ticket) -> str:
