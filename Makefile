@@ -6,7 +6,7 @@ PORT ?= 8000
 export TESSERA_DATA_DIR ?= $(CURDIR)/var
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 
-.PHONY: run test setup setup-dev lint format clean bench-data bench
+.PHONY: run test setup setup-dev lint format clean bench-data bench bench-ingest
 
 $(VENV)/bin/python:
 	@PYTHON=$$(scripts/find-python) || exit 1; \
@@ -56,3 +56,7 @@ format: setup-dev
 
 clean:
 	rm -rf $(VENV) var
+
+# Email ingest throughput (bench/RESULTS.md): DATABASE_URL names a fresh database; mail is not sent.
+bench-ingest: setup
+	@$(PY) -m bench.ingest $(BENCH_INGEST_ARGS)

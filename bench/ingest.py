@@ -1,0 +1,537 @@
+"""Measure how many email messages a second Tessera takes in through the mail pipeline.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench_ingest python -m bench.ingest --messages 2000
+
+What it does: migrates the database DATABASE_URL names (creating it on PostgreSQL when
+missing), refuses one that already has tickets unless --force, makes a small desk (Support
+with two agents, so every new ticket also renders its agent alerts), builds a mixed corpus of
+real MIME messages in memory and passes them one after another, in this one process, to
+`tessera.mail.ingest.ingest(raw, channel="pipe")`, exactly as the MTA pipe does. It prints the
+throughput overall and per kind, p50/p95 per message, what became of each message, the
+database and the machine (cores, load average before and after).
+
+The corpus, deterministic for --seed: about half new tickets from a pool of customers (few
+enough messages per customer to stay under MAIL_SENDER_LIMIT_PER_HOUR, so the rate limit does
+not turn the run into rejections), about 35 % replies threaded by In-Reply-To/References to a
+ticket opened earlier in the run, with the previous message (and the reply marker) quoted under
+the new text, about 5 % out-of-office replies (Auto-Submitted) and a few bounces
+(multipart/report with message/delivery-status about a notification the desk sent). Of the new
+tickets and replies about 20 % carry a 50-200 KB PDF-like attachment and an inline PNG
+referenced by cid: from the HTML part, and about 45 % have an HTML part (those 20 % and a
+quarter of the rest: multipart/alternative, a few HTML only). A bounce is
+the only message finished at its turn, untimed: it must name the Message-ID of a notification
+Tessera actually sent, which exists only once the ticket does.
+
+Why it runs this way: sequential ingest in one process is what an MTA pipe or one IMAP poller
+does, so messages/second here is the figure an operator plans with. Tasks use Django's
+ImmediateBackend (the default), so the on-commit notifications (rendering, Delivery rows) are
+inside each message's time (`--tasks dummy` queues them and never runs them, to measure ingest
+alone, as when a db_worker sends the mail); mail goes to Django's locmem backend so the SMTP round trip does
+not dominate, and attachments are written under a temporary folder that is removed afterwards.
+It never falls back to the default SQLite file (the developer's own desk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import statistics
+import struct
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+
+SUPPORT_ADDRESS = "support@bench-desk.example"
+CUSTOMER_DOMAINS = ["example.com", "example.org", "example.net", "mail.example.com"]
+AGENT_EMAILS = ["ingest-agent-1@bench-desk.example", "ingest-agent-2@bench-desk.example"]
+# At most this many messages per customer in one run (MAIL_SENDER_LIMIT_PER_HOUR defaults to 30).
+MESSAGES_PER_CUSTOMER = 8
+TARGET_PER_SECOND = 100
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django.tasks.backends.dummy.DummyBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+
+TOPICS = [
+    ("VPN drops every few minutes", "My VPN connection drops every few minutes since the update."),
+    ("Cannot print from floor 3", "Every print job from floor 3 fails with 'printer offline'."),
+    ("Invoice {n} shows the wrong VAT", "Invoice {n} was charged at 21 % VAT instead of 9 %."),
+    ("Password reset link expired", "The reset link says it has expired although I clicked it at once."),
+    ("Shared mailbox missing in Outlook", "The sales shared mailbox disappeared from Outlook this morning."),
+    ("Laptop fan very loud", "My laptop fan runs at full speed even when the machine is idle."),
+    ("Access to the finance share", "Could I get read access to \\\\files\\finance for the audit?"),
+    ("Wi-Fi in meeting room B", "The Wi-Fi in meeting room B keeps asking for the password again."),
+]
+REPLIES = [
+    "Thanks, that worked. One more question: does this also apply to my second laptop?",
+    "I tried that but it still happens, see the attached log.",
+    "It happened again at 14:05 today, right after lunch.",
+    "Any news on this? My manager is asking.",
+    "Yes, I restarted twice. No change.",
+]
+
+
+# ---------------------------------------------------------------------------- the corpus
+
+
+def _png(size: int = 16) -> bytes:
+    """A real (tiny, solid-colour) PNG, as screenshots pasted into mail are images/png."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\x1f\x6f\xb4" * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def _pdf_like(rng: random.Random) -> bytes:
+    """50-200 KB that look like a PDF to anything sniffing the first bytes and do not compress."""
+    size = rng.randint(50_000, 200_000)
+    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + rng.randbytes(size) + b"\n%%EOF\n"
+
+
+@dataclass
+class Customer:
+    name: str
+    email: str
+    sent: int = 0
+
+
+@dataclass
+class Conversation:
+    customer: Customer
+    subject: str
+    ids: list[str]  # Message-IDs the customer sent on it, oldest first (with <>)
+    last_text: str
+
+
+@dataclass
+class Item:
+    kind: str  # new | reply | auto_reply | bounce
+    raw: bytes = b""
+    html: bool = False
+    attachments: bool = False
+    conversation: Conversation | None = None  # the ticket a reply, auto-reply or bounce belongs to
+    expected: str = ""  # the InboundStatus the message must end in
+
+
+@dataclass
+class Corpus:
+    items: list[Item] = field(default_factory=list)
+    run: str = ""
+
+    @property
+    def size(self) -> int:
+        return sum(len(i.raw) for i in self.items)
+
+
+def _headers(message: EmailMessage, customer: Customer, subject: str, run: str, n: int) -> str:
+    message_id = f"<{run}.{n}@{customer.email.split('@')[1]}>"
+    message["From"] = f"{customer.name} <{customer.email}>"
+    message["To"] = f"Support <{SUPPORT_ADDRESS}>"
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id
+    message["MIME-Version"] = "1.0"
+    return message_id
+
+
+def _body(message: EmailMessage, text: str, *, html: bool, html_only: bool, files: bool, rng: random.Random) -> None:
+    paragraphs = "".join(f"<p>{line}</p>" for line in text.split("\n") if line)
+    if files:
+        cid = f"screenshot.{rng.getrandbits(48):x}@bench"
+        message.set_content(text)
+        message.add_alternative(
+            f'<html><body>{paragraphs}<p><img src="cid:{cid}" alt="screenshot"></p></body></html>', subtype="html"
+        )
+        message.get_payload()[1].add_related(_png(), "image", "png", cid=f"<{cid}>", filename="screenshot.png")
+        message.add_attachment(_pdf_like(rng), maintype="application", subtype="pdf", filename="report.pdf")
+    elif html_only:
+        message.set_content(f"<html><body>{paragraphs}</body></html>", subtype="html")
+    elif html:
+        message.set_content(text)
+        message.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
+    else:
+        message.set_content(text)
+
+
+def _quote(conversation: Conversation, marker: str) -> str:
+    """The previous message quoted under the new text, marker line included, as clients do."""
+    lines = [marker, "", *conversation.last_text.split("\n")]
+    history = "\n".join(f"> {line}" if line else ">" for line in lines)
+    return f"On {formatdate(localtime=False)}, Support wrote:\n{history}\n"
+
+
+def build_corpus(count: int, seed: int) -> Corpus:
+    """`count` messages in the mix the module docstring describes; bounces are left unfinished
+    (see finish_bounce)."""
+    from django.conf import settings
+
+    marker = settings.TESSERA["REPLY_MARKER"]
+    rng = random.Random(seed)
+    run = uuid.uuid4().hex[:12]  # Message-IDs unique across runs, so --force appends cleanly
+    customers = [
+        Customer(f"Customer {i:04d}", f"customer{i:04d}.{run[:6]}@{CUSTOMER_DOMAINS[i % len(CUSTOMER_DOMAINS)]}")
+        for i in range(max(10, count // 4))
+    ]
+    corpus = Corpus(run=run)
+    conversations: list[Conversation] = []
+
+    def sender(preferred: Customer | None = None) -> Customer | None:
+        if preferred is not None:
+            return preferred if preferred.sent < MESSAGES_PER_CUSTOMER else None
+        fresh = [c for c in rng.sample(customers, min(8, len(customers))) if c.sent < MESSAGES_PER_CUSTOMER - 2]
+        return fresh[0] if fresh else None
+
+    for n in range(count):
+        roll = rng.random()
+        kind = "new"
+        if conversations and roll < 0.37:
+            kind = "reply"
+        elif conversations and roll < 0.43:
+            kind = "auto_reply"
+        elif conversations and roll < 0.45:
+            kind = "bounce"
+        conversation = rng.choice(conversations[-200:]) if kind != "new" and conversations else None
+        customer = sender(conversation.customer) if conversation else sender()
+        if customer is None:  # this customer has written enough: open a ticket for someone else
+            kind, conversation, customer = "new", None, sender()
+        if customer is None:
+            customer = Customer(f"Customer extra {n}", f"extra{n}.{run[:6]}@example.com")
+            customers.append(customer)
+        customer.sent += 1
+        item = Item(kind=kind, conversation=conversation)
+        if kind in ("new", "reply"):
+            item.attachments = rng.random() < 0.20
+            item.html = item.attachments or rng.random() < 0.30
+            html_only = item.html and not item.attachments and rng.random() < 0.2
+            message = EmailMessage()
+            if kind == "new":
+                subject, text = rng.choice(TOPICS)
+                subject, text = subject.format(n=40_000 + n), text.format(n=40_000 + n)
+                text = f"Hello,\n\n{text}\n\nKind regards,\n{customer.name}"
+                mid = _headers(message, customer, subject, run, n)
+                item.conversation = Conversation(customer, subject, [mid], text)
+                conversations.append(item.conversation)
+                item.expected = "ticket"
+            else:
+                text = f"{rng.choice(REPLIES)}\n\n{customer.name}"
+                mid = _headers(message, customer, f"Re: {conversation.subject}", run, n)
+                message["In-Reply-To"] = conversation.ids[-1]
+                message["References"] = " ".join(conversation.ids[-10:])
+                conversation.ids.append(mid)
+                full = f"{text}\n\n{_quote(conversation, marker)}"
+                conversation.last_text = text
+                text = full
+                item.expected = "reply"
+            _body(message, text, html=item.html, html_only=html_only, files=item.attachments, rng=rng)
+            item.raw = message.as_bytes()
+        elif kind == "auto_reply":
+            message = EmailMessage()
+            _headers(message, customer, f"Automatic reply: {conversation.subject}", run, n)
+            message["In-Reply-To"] = conversation.ids[-1]
+            message["References"] = conversation.ids[-1]
+            message["Auto-Submitted"] = "auto-replied"
+            message["X-Auto-Response-Suppress"] = "All"
+            message.set_content(f"I am out of the office until Monday.\n\n{customer.name}")
+            item.raw = message.as_bytes()
+            item.expected = "event"
+        else:
+            item.expected = "event"  # finished by finish_bounce when its turn comes
+        corpus.items.append(item)
+    return corpus
+
+
+def finish_bounce(item: Item, ticket_mail_id: str, n: int, run: str) -> bytes:
+    """A delivery status notification, as Postfix writes one, about the notification with
+    Message-ID `ticket_mail_id` (bare) that the desk sent to the customer."""
+    customer = item.conversation.customer
+    mx = f"mx{n % 97}.{customer.email.split('@')[1]}"  # many MTAs: the sender rate limit is per address
+    boundary = f"bounce-{run}-{n}"
+    date = formatdate(localtime=False)
+    return (
+        f"Return-Path: <>\n"
+        f"From: MAILER-DAEMON@{mx} (Mail Delivery System)\n"
+        f"To: {SUPPORT_ADDRESS}\n"
+        f"Subject: Undelivered Mail Returned to Sender\n"
+        f"Date: {date}\n"
+        f"Message-ID: <{run}.{n}.bounce@{mx}>\n"
+        f"Auto-Submitted: auto-replied\n"
+        f"MIME-Version: 1.0\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\n'
+        f"\n"
+        f"--{boundary}\n"
+        f"Content-Type: text/plain; charset=us-ascii\n"
+        f"\n"
+        f"I'm sorry to have to inform you that your message could not be delivered to one or more\n"
+        f"recipients.\n\n<{customer.email}>: host mx said: 550 5.1.1 User unknown\n"
+        f"\n"
+        f"--{boundary}\n"
+        f"Content-Type: message/delivery-status\n"
+        f"\n"
+        f"Reporting-MTA: dns; {mx}\n"
+        f"Arrival-Date: {date}\n"
+        f"\n"
+        f"Final-Recipient: rfc822; {customer.email}\n"
+        f"Action: failed\n"
+        f"Status: 5.1.1\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 User unknown\n"
+        f"\n"
+        f"--{boundary}\n"
+        f"Content-Type: text/rfc822-headers\n"
+        f"\n"
+        f"From: Support <{SUPPORT_ADDRESS}>\n"
+        f"To: {customer.email}\n"
+        f"Subject: Re: {item.conversation.subject}\n"
+        f"Message-ID: <{ticket_mail_id}>\n"
+        f"\n"
+        f"--{boundary}--\n"
+    ).encode()
+
+
+# ---------------------------------------------------------------------------- the desk and the run
+
+
+def make_desk() -> None:
+    """Support at SUPPORT_ADDRESS with agents (their alerts are part of the work per message)."""
+    from tessera.accounts.models import Agent, Department, Membership, Role, User
+    from tessera.tickets.defaults import ensure_defaults
+    from tessera.tickets.models import Priority, Status
+
+    ensure_defaults(Priority, Status, Role)
+    support, _created = Department.objects.get_or_create(
+        name="Support (ingest bench)", defaults={"email": SUPPORT_ADDRESS}
+    )
+    role = Role.objects.get(name="Agent")
+    for i, email in enumerate(AGENT_EMAILS, start=1):
+        user = User.objects.filter(email=email).first() or User.objects.create_user(email, name=f"Ingest Agent {i}")
+        agent, _created = Agent.objects.get_or_create(user=user)
+        Membership.objects.get_or_create(agent=agent, department=support, defaults={"role": role, "is_primary": True})
+
+
+def latest_notification_to(item: Item) -> str | None:
+    """The Message-ID (bare) of the newest notification the desk sent the bouncing customer
+    about the conversation; None when it sent none (with --tasks dummy nothing is sent)."""
+    from tessera.mail.models import Delivery, InboundMessage
+
+    first = item.conversation.ids[0].strip("<>")
+    ticket_id = InboundMessage.objects.filter(message_id__in=[first, f"<{first}>"]).values_list("ticket_id", flat=True)
+    mid = (
+        Delivery.objects.filter(ticket_id__in=list(ticket_id), recipient__iexact=item.conversation.customer.email)
+        .order_by("-pk")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return mid.strip("<>") if mid else None
+
+
+@dataclass
+class Result:
+    kind: str
+    seconds: float
+    status: str
+    expected: str
+    reason: str
+    html: bool
+    attachments: bool
+    mails: int
+
+
+def run(corpus: Corpus) -> tuple[list[Result], float]:
+    from django.core import mail
+
+    from tessera.mail.ingest import ingest
+
+    results: list[Result] = []
+    mail.outbox = []
+    wall = 0.0
+    for n, item in enumerate(corpus.items):
+        if item.kind == "bounce":
+            sent = latest_notification_to(item)
+            if sent is None:  # about mail we never sent: kept, on no ticket
+                item.expected = "rejected"
+            item.raw = finish_bounce(item, sent or f"never-sent.{corpus.run}.{n}@bench-desk.example", n, corpus.run)
+        started = time.perf_counter()
+        inbound = ingest(item.raw, channel="pipe")
+        seconds = time.perf_counter() - started
+        wall += seconds
+        results.append(
+            Result(
+                item.kind,
+                seconds,
+                inbound.status,
+                item.expected,
+                inbound.reason,
+                item.html,
+                item.attachments,
+                len(mail.outbox),
+            )
+        )
+        mail.outbox.clear()
+        if (n + 1) % 500 == 0:
+            print(f"  {n + 1} messages, {(n + 1) / wall:.0f} msg/s so far", flush=True)
+    return results, wall
+
+
+def _ms(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0] * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def report(results: list[Result], wall: float, vendor: str) -> int:
+    groups: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        groups["all"].append(r)
+        groups[r.kind].append(r)
+        if r.html and r.kind in ("new", "reply"):
+            groups["  with HTML"].append(r)
+        if r.attachments:
+            groups["  with attachments"].append(r)
+    order = ["all", "new", "reply", "auto_reply", "bounce", "  with HTML", "  with attachments"]
+    print(f"\n{'kind':<20} {'count':>6} {'msg/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'mails':>6}")
+    for name in order:
+        group = groups.get(name)
+        if not group:
+            continue
+        seconds = [r.seconds for r in group]
+        rate = len(group) / sum(seconds)
+        mails = sum(r.mails for r in group)
+        print(f"{name:<20} {len(group):>6} {rate:>8.0f} {_ms(seconds, 50):>8.1f} {_ms(seconds, 95):>8.1f} {mails:>6}")
+    print("('mails': notifications rendered and handed to the mail backend because of those messages)")
+    outcomes = Counter(r.status for r in results)
+    print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    wrong = [r for r in results if r.status != r.expected]
+    answered = [r for r in results if r.kind in ("auto_reply", "bounce") and r.mails]
+    overall = len(results) / wall
+    print(f"\noverall: {len(results)} messages in {wall:.1f} s = {overall:.0f} messages/second")
+    if vendor == "postgresql":
+        verdict = "met" if overall >= TARGET_PER_SECOND else "NOT met"
+        print(f"target >= {TARGET_PER_SECOND} messages/second on PostgreSQL: {verdict}")
+    if answered:
+        print(f"PROBLEM: {len(answered)} automatic replies or bounces caused mail to be sent")
+    if wrong:
+        print(f"PROBLEM: {len(wrong)} messages did not end as their kind should:")
+        for (kind, expected, status, reason), n in Counter(
+            (r.kind, r.expected, r.status, r.reason[:120]) for r in wrong
+        ).most_common(8):
+            print(f"  {n} x {kind}: expected {expected}, got {status}: {reason}")
+    return 1 if wrong or answered else 0
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def _machine(label: str) -> str:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{label}: {os.cpu_count()} cores, load average {load}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000, help="how many messages to ingest (default 2000)")
+    parser.add_argument("--database-url", help="the database to use (default: the DATABASE_URL environment variable)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--force", action="store_true", help="run against a database that already has tickets")
+    parser.add_argument(
+        "--tasks",
+        choices=["immediate", "dummy", "database"],
+        default="immediate",
+        help="immediate (default): notifications are rendered inside each message's time; database: they are "
+        "queued in the database for a db_worker, as in production (the queueing is timed, the sending is not); "
+        "dummy: queued nowhere, to measure ingest alone",
+    )
+    args = parser.parse_args(argv)
+    if args.messages < 1:
+        parser.error("--messages must be at least 1")
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit(
+            "bench.ingest: set DATABASE_URL (or pass --database-url) to the database to use, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench_ingest python -m bench.ingest\n"
+            "It never writes to a database that DATABASE_URL does not name."
+        )
+    from bench.generate import _database_named_by_env, _ensure_postgres_database
+
+    config = _database_named_by_env()
+    media = tempfile.mkdtemp(prefix="tessera-bench-ingest-")
+    # Before Django reads its settings: mail stays in memory, tasks run in this process, files go
+    # to a folder removed at the end, and per-message INFO logging does not time the terminal.
+    os.environ.update(
+        {
+            "EMAIL_URL": "memorymail://",
+            "TASKS_BACKEND": TASK_BACKENDS[args.tasks],
+            "TESSERA_MEDIA_DIR": media,
+        }
+    )
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tessera.settings")
+    try:
+        if config["ENGINE"].endswith("postgresql"):
+            _ensure_postgres_database(config)
+        import django
+
+        django.setup()
+        return _measure(args, config)
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def _measure(args: argparse.Namespace, config: dict) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tessera.tickets.models import Ticket
+
+    used = connection.settings_dict
+    if str(used["NAME"]) != str(config.get("NAME")) or (used.get("HOST") or "") != (config.get("HOST") or ""):
+        raise SystemExit(f"bench.ingest: settings point at {used['NAME']}, DATABASE_URL names {config.get('NAME')}")
+    call_command("migrate", interactive=False, verbosity=0)
+    if Ticket.objects.exists() and not args.force:
+        raise SystemExit(f"bench.ingest: {used['NAME']} already has tickets; use a fresh database or pass --force.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
+        version = cursor.fetchone()[0].split(" on ")[0]
+    make_desk()
+
+    print(f"database: {connection.vendor} {used['NAME']} ({version})")
+    print(f"python {platform.python_version()}, {platform.machine()}, {platform.system()} {platform.release()}")
+    print(
+        f"mail: {settings.MAILERS['default']['BACKEND']} (rendered, not sent); "
+        f"tasks: {settings.TASKS['default']['BACKEND']} "
+        + {
+            "immediate": "(notifications run inside each message's time)",
+            "database": "(notifications queued for a db_worker inside each message's time, sent outside it)",
+            "dummy": "(queued, never run)",
+        }[args.tasks]
+    )
+    started = time.perf_counter()
+    corpus = build_corpus(args.messages, args.seed)
+    kinds = Counter(i.kind for i in corpus.items)
+    print(
+        f"corpus: {len(corpus.items)} messages, {corpus.size / 1e6:.1f} MB, built in "
+        f"{time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{k} {kinds[k]}" for k in ("new", "reply", "auto_reply", "bounce") if kinds[k])
+        + f"; HTML {sum(i.html for i in corpus.items)}, with attachments {sum(i.attachments for i in corpus.items)}"
+    )
+    print(_machine("machine before"), flush=True)
+    results, wall = run(corpus)
+    print(_machine("machine after"))
+    return report(results, wall, connection.vendor)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
