@@ -5,6 +5,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
+from tessera.mail import ingest
 from tessera.tickets import services
 from tessera.tickets.access_links import access_url
 
@@ -29,6 +30,12 @@ def test_portal_and_workspace_pages_have_no_accessibility_violations(transaction
     )
     services.add_note(desk.john.user, ticket, note="Internal: check the spooler.")
     services.reply(desk.john.user, ticket, message="We are on it.")
+    emailed = ingest.ingest(
+        b"From: Mia Customer <mia@example.org>\r\nTo: support@example.com\r\nSubject: VPN drops\r\n"
+        b"Message-ID: <a11y-1@example.org>\r\nDate: Fri, 27 Nov 2026 20:30:00 +0000\r\n\r\n"
+        b"My VPN drops every hour.\r\n",
+        channel="pipe",
+    )
     base = site.url
     found: dict[str, list[str]] = {}
 
@@ -44,8 +51,15 @@ def test_portal_and_workspace_pages_have_no_accessibility_violations(transaction
 
     john = browser.new_context().new_page()
     sign_in_to_workspace(john, base, "john@example.com", desk.password)
-    for path in ["/staff/", "/staff/queues/unassigned/", f"/staff/tickets/{ticket.number}/", "/staff/profile/"]:
-        john.goto(base + path)
+    for path in [
+        "/staff/",
+        "/staff/queues/unassigned/",
+        f"/staff/tickets/{ticket.number}/",
+        f"/staff/tickets/{emailed.ticket.number}/",
+        f"/staff/mail/received/{emailed.pk}/",
+        "/staff/profile/",
+    ]:
+        assert john.goto(base + path).ok, path
         found[path] = violations(john)
 
     assert {page: problems for page, problems in found.items() if problems} == {}
