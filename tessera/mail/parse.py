@@ -19,7 +19,6 @@ Choices worth knowing:
 from __future__ import annotations
 
 import base64
-import codecs
 import contextlib
 import email.header
 import email.utils
@@ -32,13 +31,11 @@ from email import policy
 from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
-from html import escape
-from html.parser import HTMLParser
 
 from django.utils.translation import gettext as _
 
-from tessera.tickets.content import clean_html
-
+from .bodies import DATA_IMAGE, html_to_text, sanitise_html, text_to_html, unflow
+from .charsets import decode_bytes, header_text, raw_header_bytes, tidy
 from .message import Address, MailAttachment, ParsedMessage
 
 # Headers are read raw (raw_items) and decoded here one by one, so the modern policy's header
@@ -50,33 +47,6 @@ MAX_DEPTH = 20  # nesting of multiparts / forwarded messages; deeper is an attac
 MAX_ID_LENGTH = 255  # InboundMessage.message_id / Delivery.message_id
 BOUNCE_TEXT_LIMIT = 2000
 
-# Declared charsets that real senders use for a superset; decoding with the superset loses nothing.
-_CHARSET_UPGRADES = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "euc-cn": "gb18030",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "ks_c_5601-1987": "cp949",
-    "euc-kr": "cp949",
-    "iso-8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "us-ascii": "",  # 8-bit bytes under an ASCII label: guess (UTF-8, then windows-1252)
-    "ascii": "",
-    "iso-8859-8-i": "iso-8859-8",
-    "iso-8859-6-i": "iso-8859-6",
-    "x-mac-roman": "mac_roman",
-    "unknown-8bit": "",
-    "x-unknown": "",
-    "unknown": "",
-    "x-user-defined": "",
-    "default": "",
-}
-
 _STRUCTURE_DEFECTS = {
     "StartBoundaryNotFoundDefect",
     "CloseBoundaryNotFoundDefect",
@@ -86,69 +56,6 @@ _STRUCTURE_DEFECTS = {
     "MissingHeaderBodySeparatorDefect",
 }
 _ENCODING_DEFECTS = {"InvalidBase64PaddingDefect", "InvalidBase64CharactersDefect", "InvalidBase64LengthDefect"}
-
-
-def _codec(charset: str | None) -> str:
-    """The Python codec for a declared charset, "" when it is missing or unknown."""
-    name = (charset or "").strip().strip("\"'").lower()
-    name = _CHARSET_UPGRADES.get(name, name)
-    if not name:
-        return ""
-    try:
-        return codecs.lookup(name).name
-    except (LookupError, ValueError):
-        return ""
-
-
-def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Bytes to text whatever the label says: the declared charset when it fits, else UTF-8,
-    else windows-1252, else latin-1 (which cannot fail), so a wrong label never loses the words."""
-    codec = _codec(charset)
-    if codec:
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if codec and codec not in ("cp1252", "latin-1", "iso8859-1"):
-        # A multi-byte charset with one damaged sequence: keep the rest readable.
-        try:
-            return data.decode(codec, errors="replace")
-        except LookupError:
-            pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _raw_bytes(value: str) -> bytes:
-    """The parser keeps undeclared 8-bit header bytes as surrogates; get them back as bytes."""
-    return value.encode("utf-8", "surrogateescape")
-
-
-def header_text(value: str) -> str:
-    """A header value as readable text: RFC 2047 encoded words decoded in any charset,
-    raw 8-bit bytes decoded by guess, folding undone."""
-    value = decode_bytes(_raw_bytes(value)) if any("\udc80" <= c <= "\udcff" for c in value) else value
-    try:
-        chunks = email.header.decode_header(value)
-    except Exception:
-        chunks = [(value, None)]
-    out = []
-    for chunk, charset in chunks:
-        out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    text = "".join(out)
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _tidy(value: str) -> str:
-    """Strings that PostgreSQL can store: no NUL, no lone surrogates."""
-    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 class _Reader:
@@ -184,7 +91,7 @@ class _Reader:
     def addresses(self, msg: Message, name: str) -> list[Address]:
         found: list[Address] = []
         for raw in self.raw_headers(msg, name):
-            raw = decode_bytes(_raw_bytes(raw)) if any("\udc80" <= c <= "\udcff" for c in raw) else raw
+            raw = decode_bytes(raw_header_bytes(raw)) if any("\udc80" <= c <= "\udcff" for c in raw) else raw
             raw = re.sub(r"\r?\n[ \t]*", " ", raw)
             try:
                 pairs = email.utils.getaddresses([raw])
@@ -244,7 +151,7 @@ class _Reader:
             charset = None
         text = decode_bytes(data, charset)
         if ctype == "text/html":
-            safe = sanitise_html(_DATA_IMAGE.sub(self.data_image, text))
+            safe = sanitise_html(DATA_IMAGE.sub(self.data_image, text))
             return html_to_text(safe), safe
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         try:
@@ -383,7 +290,7 @@ class _Reader:
         there are and read each piece; failing that, the whole payload is the text."""
         self.problem(_("The message's MIME structure was damaged; what could be read was kept."))
         payload = part.get_payload()
-        data = _raw_bytes(payload) if isinstance(payload, str) else b""
+        data = raw_header_bytes(payload) if isinstance(payload, str) else b""
         lines = re.findall(rb"^--([^\s]+?)(?:--)?[ \t]*\r?$", data, flags=re.M)
         pieces: list[bytes] = []
         if lines:
@@ -551,7 +458,7 @@ def _payload(part: Message) -> bytes:
     if isinstance(data, bytes):
         return data
     payload = part.get_payload() if not part.is_multipart() else ""
-    return _raw_bytes(payload) if isinstance(payload, str) else b""
+    return raw_header_bytes(payload) if isinstance(payload, str) else b""
 
 
 def _inner_message(part: Message) -> Message | None:
@@ -592,140 +499,6 @@ def _message_bytes(part: Message, inner: Message | None) -> bytes:
                 continue
     return _payload(part)
 
-
-def unflow(text: str, delsp: bool = False) -> str:
-    """Undo format=flowed (RFC 3676, Thunderbird and Apple Mail): soft line breaks (a line ending
-    in a space) join the next line of the same quote depth, so paragraphs read as written."""
-    out: list[str] = []
-    buffer: str | None = None
-    buffer_depth = 0
-
-    def flush() -> None:
-        out.append(">" * buffer_depth + (" " if buffer_depth else "") + (buffer or ""))
-
-    for line in text.split("\n"):
-        depth = len(line) - len(line.lstrip(">"))
-        body = line[depth:]
-        if body.startswith(" "):
-            body = body[1:]  # space-stuffing
-        soft = body.endswith(" ") and body != "-- "
-        if soft and delsp:
-            body = body[:-1]
-        if buffer is not None and depth != buffer_depth:
-            flush()
-            buffer = None
-        if buffer is None:
-            buffer, buffer_depth = body, depth
-        else:
-            buffer += body
-        if not soft:
-            flush()
-            buffer = None
-    if buffer is not None:
-        flush()
-    return "\n".join(out)
-
-
-# -- HTML ------------------------------------------------------------------------------------
-
-_DATA_IMAGE = re.compile(
-    r"""src\s*=\s*(?P<q>["']?)data:(?P<type>image/[a-z0-9.+-]+);base64,(?P<data>[A-Za-z0-9+/=\s]+)(?P=q)""", re.I
-)
-_IMG = re.compile(r"<img\b[^>]*>", re.I)
-_SRC = re.compile(r'\ssrc="([^"]*)"', re.I)
-_ALT = re.compile(r'\salt="([^"]*)"', re.I)
-
-
-def sanitise_html(raw: str) -> str:
-    """The thread-entry sanitiser, plus remote images reduced to their alt text (no tracking)."""
-
-    def neutralise(match: re.Match[str]) -> str:
-        tag = match.group(0)
-        src = _SRC.search(tag)
-        if src and src.group(1).lower().startswith("cid:"):
-            return tag
-        alt = _ALT.search(tag)
-        return f"[{alt.group(1)}]" if alt and alt.group(1).strip() else ""
-
-    return _IMG.sub(neutralise, clean_html(raw)).strip()
-
-
-_BLOCKS = {
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "blockquote", "pre", "hr",
-    "section", "article", "header", "footer", "address", "center", "dl", "dt", "dd",
-}  # fmt: skip
-
-
-class _TextTwin(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.pre = 0
-        self.skip = 0
-        self.href: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag in ("style", "script", "head", "title"):
-            self.skip += 1
-        elif tag == "br":
-            self.out.append("\n")
-        elif tag == "li":
-            self.out.append("\n- ")
-        elif tag in ("td", "th"):
-            self.out.append(" ")
-        elif tag == "img" and attributes.get("alt"):
-            self.out.append(f"[{attributes['alt']}]")
-        elif tag in _BLOCKS:
-            self.out.append("\n\n" if tag in ("p", "blockquote", "h1", "h2", "h3", "table") else "\n")
-            if tag == "pre":
-                self.pre += 1
-            if tag == "hr":
-                self.out.append("----\n")
-        if tag == "a":
-            self.href.append(attributes.get("href"))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script", "head", "title"):
-            self.skip = max(0, self.skip - 1)
-        elif tag in _BLOCKS:
-            self.out.append("\n\n" if tag in ("p", "blockquote", "h1", "h2", "h3", "table") else "\n")
-            if tag == "pre":
-                self.pre = max(0, self.pre - 1)
-        elif tag == "a" and self.href:
-            href = self.href.pop()
-            if href and href.startswith(("http://", "https://")) and href not in "".join(self.out[-3:]):
-                self.out.append(f" ({href})")
-
-    def handle_data(self, data: str) -> None:
-        if self.skip:
-            return
-        self.out.append(data if self.pre else re.sub(r"\s+", " ", data))
-
-
-def html_to_text(fragment: str) -> str:
-    """A readable plain-text twin of an HTML body: blocks become lines, links keep their address."""
-    parser = _TextTwin()
-    try:
-        parser.feed(fragment)
-        parser.close()
-    except Exception:
-        return re.sub(r"<[^>]*>", "", fragment)
-    text = "".join(parser.out).replace("\xa0", " ")
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n (?=\S)", "\n", text)  # the space left by collapsing the source's line breaks
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def text_to_html(text: str) -> str:
-    """Plain text shown next to HTML segments: escaped, line breaks kept."""
-    if not text:
-        return ""
-    paragraphs = re.split(r"\n\s*\n", text)
-    return "".join("<p>" + escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
-
-
-# -- auto replies and bounces ----------------------------------------------------------------
 
 _PRESENCE_HEADERS = ("X-Autorespond", "X-Autoresponse", "X-AutoReply-From", "X-Mail-Autoreply")
 
@@ -877,25 +650,25 @@ def _date(reader: _Reader, msg: Message) -> datetime | None:
 
 
 def _tidy_all(pm: ParsedMessage) -> ParsedMessage:
-    pm.message_id = _tidy(pm.message_id)
-    pm.in_reply_to = [_tidy(i) for i in pm.in_reply_to]
-    pm.references = [_tidy(i) for i in pm.references]
-    pm.subject = _tidy(pm.subject)
-    pm.text = _tidy(pm.text)
-    pm.html = _tidy(pm.html)
-    pm.auto_reply = _tidy(pm.auto_reply)
-    pm.bounce_ids = [_tidy(i) for i in pm.bounce_ids]
-    pm.bounce_text = _tidy(pm.bounce_text)
+    pm.message_id = tidy(pm.message_id)
+    pm.in_reply_to = [tidy(i) for i in pm.in_reply_to]
+    pm.references = [tidy(i) for i in pm.references]
+    pm.subject = tidy(pm.subject)
+    pm.text = tidy(pm.text)
+    pm.html = tidy(pm.html)
+    pm.auto_reply = tidy(pm.auto_reply)
+    pm.bounce_ids = [tidy(i) for i in pm.bounce_ids]
+    pm.bounce_text = tidy(pm.bounce_text)
 
     def addr(a: Address | None) -> Address | None:
-        return None if a is None else Address(name=_tidy(a.name), email=_tidy(a.email))
+        return None if a is None else Address(name=tidy(a.name), email=tidy(a.email))
 
     pm.sender = addr(pm.sender)
     pm.reply_to = addr(pm.reply_to)
     pm.to = [a for a in map(addr, pm.to) if a is not None]
     pm.cc = [a for a in map(addr, pm.cc) if a is not None]
     for attachment in pm.attachments:
-        attachment.filename = _tidy(attachment.filename) or "attachment.bin"
-        attachment.content_id = _tidy(attachment.content_id)
-        attachment.content_type = _tidy(attachment.content_type)[:100]
+        attachment.filename = tidy(attachment.filename) or "attachment.bin"
+        attachment.content_id = tidy(attachment.content_id)
+        attachment.content_type = tidy(attachment.content_type)[:100]
     return pm
