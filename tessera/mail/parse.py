@@ -34,7 +34,9 @@ from email.parser import BytesParser
 
 from django.utils.translation import gettext as _
 
-from .bodies import DATA_IMAGE, html_to_text, sanitise_html, text_to_html, unflow
+from tessera.tickets.content import html_to_text
+
+from .bodies import DATA_IMAGE, sanitise_html, text_to_html, unflow
 from .charsets import decode_bytes, header_text, raw_header_bytes, tidy
 from .message import Address, MailAttachment, ParsedMessage
 

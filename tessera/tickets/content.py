@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable
+from html.parser import HTMLParser
 from typing import Any
 
 import nh3
@@ -41,14 +42,71 @@ def clean_html(raw: str) -> str:
     )
 
 
-_BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr|blockquote|pre|table|ul|ol)>|<br\s*/?>", re.I)
+_BLOCKS = {
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "blockquote", "pre", "hr",
+    "section", "article", "header", "footer", "address", "center", "dl", "dt", "dd",
+}  # fmt: skip
+
+
+class _TextTwin(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.pre = 0
+        self.skip = 0
+        self.href: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in ("style", "script", "head", "title"):
+            self.skip += 1
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag == "li":
+            self.out.append("\n- ")
+        elif tag in ("td", "th"):
+            self.out.append(" ")
+        elif tag == "img" and attributes.get("alt"):
+            self.out.append(f"[{attributes['alt']}]")
+        elif tag in _BLOCKS:
+            self.out.append("\n\n" if tag in ("p", "blockquote", "h1", "h2", "h3", "table") else "\n")
+            if tag == "pre":
+                self.pre += 1
+            if tag == "hr":
+                self.out.append("----\n")
+        if tag == "a":
+            self.href.append(attributes.get("href"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCKS:
+            self.out.append("\n\n" if tag in ("p", "blockquote", "h1", "h2", "h3", "table") else "\n")
+            if tag == "pre":
+                self.pre = max(0, self.pre - 1)
+        elif tag == "a" and self.href:
+            href = self.href.pop()
+            if href and href.startswith(("http://", "https://")) and href not in "".join(self.out[-3:]):
+                self.out.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        self.out.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
 def html_to_text(fragment: str) -> str:
-    text = _BLOCK_END.sub("\n", fragment)
-    text = nh3.clean(text, tags=set())
-    text = html.unescape(text)
+    """A readable plain-text twin of an HTML body (mail, rich editors): blocks become lines, list
+    items dashes, links keep their address."""
+    parser = _TextTwin()
+    try:
+        parser.feed(fragment)
+        parser.close()
+    except Exception:
+        return re.sub(r"<[^>]*>", "", fragment)
+    text = "".join(parser.out).replace("\xa0", " ")
     text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n (?=\S)", "\n", text)  # the space left by collapsing the source's line breaks
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
