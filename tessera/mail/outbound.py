@@ -22,8 +22,6 @@ import secrets
 import smtplib
 import time
 from datetime import datetime, timedelta
-from email import policy as email_policy
-from email.parser import BytesHeaderParser
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -150,20 +148,6 @@ def reply_address(ticket: Ticket) -> str:
 # ---------------------------------------------------------------------------- queueing
 
 
-def is_automatic(raw: bytes) -> bool:
-    """Do these message headers say a machine wrote it (RFC 3834 and the common vendor headers)?"""
-    headers = BytesHeaderParser(policy=email_policy.compat32).parsebytes(bytes(raw[:65536]), headersonly=True)
-    auto = str(headers.get("Auto-Submitted", "")).strip().lower()
-    if auto and not auto.startswith("no"):
-        return True
-    for name in ("Precedence", "X-Precedence"):
-        if str(headers.get(name, "")).strip().lower() in ("bulk", "junk", "list", "auto_reply"):
-            return True
-    if str(headers.get("X-Autoreply", "")).strip().lower() == "yes":
-        return True
-    return any(headers.get(name) is not None for name in ("X-Autorespond", "X-Autoresponse", "X-AutoReply-From"))
-
-
 def opened_by_machine(ticket: Ticket, entry: ThreadEntry | None) -> bool:
     """Never auto-respond to an auto-responder: a ticket whose requester is one of our own
     addresses, or whose first message arrived by mail marked as automatic, gets no
@@ -172,8 +156,10 @@ def opened_by_machine(ticket: Ticket, entry: ThreadEntry | None) -> bool:
         return True
     if entry is None:
         return False
+    from .ingest import peek  # ingest uses this module (own_addresses)
+
     raw = InboundMessage.objects.filter(entry_id=entry.pk).values_list("raw", flat=True).first()
-    return raw is not None and is_automatic(bytes(raw))
+    return raw is not None and bool(peek(bytes(raw)).auto_reply)  # the parser's own test
 
 
 def queue(notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None = None) -> Delivery | None:
