@@ -59,3 +59,14 @@ def test_the_requester_sees_inline_images_through_the_access_link(client, desk, 
     token = make_token(ken_ticket, desk.ken)
     page = client.get(f"/t/{token}/").content.decode()
     assert re.search(rf'<img src="/t/{re.escape(token)}/files/{image.pk}/"', page)
+
+
+def test_a_hostile_content_id_or_link_cannot_break_out_of_the_src_attribute():
+    body = clean_html('<img src="cid:a&quot;b@x">')
+
+    class File:
+        pk, content_id = 3, 'a"b@x'
+
+    linked, shown = link_inline_images(body, [File()], lambda f: '/files/3/" onerror="alert(1)')
+    assert shown == {3}
+    assert 'onerror="' not in linked and 'src="/files/3/&quot; onerror=&quot;alert(1)"' in linked
