@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tessera import process_memo
+
 # Playwright's sync API keeps an asyncio loop running in the main thread; Django would
 # then refuse ORM calls from test bodies and fixtures. They really are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -25,6 +27,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memos():
+    """Rows a test rolls back send no signals: forget what the process memos read."""
+    process_memo.forget_all()
+    yield
+    process_memo.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,20 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from tessera import process_memo
+
 from .models import Agent, Organization, User
+
+
+@process_memo.memo("accounts.Organization")
+def _organizations_by_domain() -> dict[str, Organization]:
+    """Organisations that claim an email domain, by domain (lower-cased; the oldest claim wins).
+    Every new address needs it, so it is read at most every few seconds per process
+    (tessera.process_memo)."""
+    found: dict[str, Organization] = {}
+    for org in Organization.objects.exclude(domain="").order_by("pk"):
+        found.setdefault(org.domain.strip().lower(), org)
+    return found
 
 
 def end_user_for_email(*, email: str, name: str = "") -> User:
@@ -21,7 +34,9 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
     except ValidationError:
         raise ValidationError({"email": _("Enter a valid email address.")}) from None
     name = (name or "").strip()[:150]
-    user = User.objects.filter(email=email).first()
+    # With its agent profile (or the knowledge that there is none): the services asked next
+    # want to know, and would otherwise query for it.
+    user = User.objects.select_related("agent").filter(email=email).first()
     if user is not None:
         if not user.is_active:
             raise ValidationError({"email": _("This address cannot open tickets. Contact the help desk another way.")})
@@ -30,7 +45,7 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
             user.save(update_fields=["name"])
         return user
     domain = email.rsplit("@", 1)[-1]
-    org = Organization.objects.filter(domain__iexact=domain).first() if domain else None
+    org = _organizations_by_domain().get(domain) if domain else None
     try:
         with transaction.atomic():
             return User.objects.create_user(email, name=name, organization=org)

@@ -18,16 +18,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
+from tessera import process_memo
 from tessera.accounts.models import Department, Perm, User
 from tessera.accounts.services import end_user_for_email
 from tessera.tickets import attachments as attachment_store
@@ -35,7 +37,7 @@ from tessera.tickets import policy, services
 from tessera.tickets.content import clean_line
 from tessera.tickets.models import EventKind, HelpTopic, Source, State, ThreadEntry, Ticket
 
-from . import senders, threading
+from . import outbound, senders, threading
 from .message import ParsedMessage
 from .models import Delivery, InboundMessage, InboundStatus, Mailbox
 from .parse import parse
@@ -96,9 +98,6 @@ def store(raw: bytes, *, channel: str, mailbox: Mailbox | None = None) -> tuple[
     too_big = len(raw) > settings.TESSERA["MAIL_MAX_MESSAGE_BYTES"]
     parsed = peek(raw) if too_big else parse(raw)
     key = dedupe_key(parsed, digest)
-    existing = InboundMessage.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing, parsed, False
     status, reason, processed_at = InboundStatus.PENDING, "", None
     if not parsed.is_message:
         status, reason = InboundStatus.REJECTED, _("Not an email message: it has no headers.")
@@ -129,7 +128,8 @@ def store(raw: bytes, *, channel: str, mailbox: Mailbox | None = None) -> tuple[
                 attempts=1 if status == InboundStatus.PENDING else 0,
             )
     except IntegrityError:
-        # The same message delivered twice at once: the other delivery stored it.
+        # Delivered before (or twice at once): the unique key says so without a look-up first,
+        # which saves new mail, by far the common case, a query.
         return InboundMessage.objects.get(dedupe_key=key), parsed, False
     return row, parsed, True
 
@@ -192,14 +192,18 @@ def _count_attempt(row: InboundMessage) -> InboundMessage | None:
     return row
 
 
-def process(row: InboundMessage, parsed: ParsedMessage | None = None, *, counted: bool = False) -> InboundMessage:
+def process(
+    row: InboundMessage, parsed: ParsedMessage | None = None, *, counted: bool = False, again: bool = True
+) -> InboundMessage:
     """Decide what the stored message becomes, and record it on the row. `counted`: this
     attempt was already counted (a row just stored)."""
     if not counted and _count_attempt(row) is None:
         return InboundMessage.objects.get(pk=row.pk)
     try:
         with transaction.atomic():
-            row = InboundMessage.objects.select_for_update().get(pk=row.pk)
+            _commit_without_waiting()
+            # The raw bytes stay in the database unless they must be parsed again.
+            row = InboundMessage.objects.select_for_update().defer("raw").get(pk=row.pk)
             if row.status != InboundStatus.PENDING:
                 return row  # another worker finished it while we waited for the lock
             parsed = parsed or parse(bytes(row.raw))
@@ -220,7 +224,30 @@ def process(row: InboundMessage, parsed: ParsedMessage | None = None, *, counted
     except DATABASE_UNAVAILABLE as exc:
         _note_error(row, exc)
         raise
+    except IntegrityError as exc:
+        # PostgreSQL checks references at commit. Refused there, the likeliest cause is a
+        # department, topic, status or priority this process still remembered
+        # (tessera.process_memo) that was deleted meanwhile: read them again and try once more.
+        # Otherwise the message stays pending, with the reason, for retry_inbound.
+        process_memo.forget_all()
+        if again:
+            return process(row, parsed, again=False)
+        _note_error(row, exc)
+        return InboundMessage.objects.defer("raw").get(pk=row.pk)
     return row
+
+
+def _commit_without_waiting() -> None:
+    """PostgreSQL: let this transaction's commit return before its WAL reaches the disk.
+
+    Safe here, and only here: the message's bytes were committed durably before processing
+    began, so if the server crashed within the fraction of a second this gives up, the message
+    would simply be PENDING again and processed again (retry_inbound), never lost. Whatever is
+    committed durably later (the notifications queued after it) flushes this commit with it.
+    Processing is most of ingest's time, and waiting for the flush was a large part of that."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _note_error(row: InboundMessage, exc: BaseException) -> None:
@@ -253,9 +280,7 @@ def route(row: InboundMessage, parsed: ParsedMessage) -> Outcome:
             _("%(address)s sent more than %(n)d messages in the last hour; this one was kept, not posted.")
             % {"address": address, "n": settings.TESSERA["MAIL_SENDER_LIMIT_PER_HOUR"]},
         )
-    if senders.is_ours(address) or (
-        parsed.message_id and Delivery.objects.filter(message_id=parsed.message_id.strip()).exists()
-    ):
+    if senders.is_ours(address) or outbound.sent_by_us(parsed.message_id):
         return Outcome(rejected, _("Mail loop: this message came from the help desk itself."))
     if parsed.bounce:
         return _bounce(parsed, address)
@@ -303,33 +328,69 @@ def _bounce(parsed: ParsedMessage, address: str) -> Outcome:
     return Outcome(InboundStatus.EVENT, _("Bounce: recorded on the ticket."), ticket)
 
 
+@dataclass(frozen=True)
+class _Routes:
+    departments: dict[str, Department]  # by their lower-cased address
+    mailboxes: dict[str, Mailbox]  # by their lower-cased address, with department and topic
+    portal_topic: HelpTopic | None  # the first help topic the portal offers
+    first_department: Department | None
+
+
+@process_memo.memo("accounts.Department", "mail.Mailbox", "tickets.HelpTopic")
+def _routes() -> _Routes:
+    """Where new tickets may land, read at most every few seconds per process (every message
+    needs it; tessera.process_memo)."""
+    departments: dict[str, Department] = {}
+    for department in Department.objects.exclude(email="").order_by("pk"):
+        departments.setdefault(department.email.strip().lower(), department)
+    mailboxes: dict[str, Mailbox] = {}
+    for mailbox in Mailbox.objects.select_related("department", "topic").order_by("pk"):
+        mailboxes.setdefault(mailbox.address.strip().lower(), mailbox)
+    return _Routes(
+        departments=departments,
+        mailboxes=mailboxes,
+        portal_topic=HelpTopic.objects.filter(is_active=True, is_public=True).order_by("name").first(),
+        first_department=Department.objects.order_by("pk").first(),
+    )
+
+
+def mailbox_for(recipients: Sequence[str]) -> Mailbox | None:
+    """The configured mailbox whose address is an envelope recipient (the first such recipient
+    wins), so new tickets land in its department and topic as with `ingest_email --mailbox`.
+    None: route by the To and Cc headers, as for any other mail."""
+    mailboxes = _routes().mailboxes
+    return next((mailboxes[a] for a in (r.strip().lower() for r in recipients) if a in mailboxes), None)
+
+
 def _intake_target(mailbox: Mailbox | None, parsed: ParsedMessage) -> tuple[Department | None, HelpTopic | None]:
     """Where a new ticket lands: the mailbox's department and topic; else the department whose
-    address the message was sent to; else the first help topic the portal offers."""
+    address the message was sent to (the first recipient that is one), else the mailbox with
+    that address; else the first help topic the portal offers."""
     if mailbox is not None:
         return mailbox.department, mailbox.topic
-    recipients = [a.email for a in [*parsed.to, *parsed.cc] if a.email]
-    if recipients:
-        department = Department.objects.filter(email__in=recipients).order_by("pk").first()
-        if department is None:
-            by_mailbox = Mailbox.objects.filter(address__in=recipients).select_related("department", "topic").first()
-            if by_mailbox is not None:
-                return by_mailbox.department, by_mailbox.topic
-        if department is not None:
-            return department, None
-    topic = HelpTopic.objects.filter(is_active=True, is_public=True).order_by("name").first()
-    if topic is not None:
-        return None, topic
-    return Department.objects.order_by("pk").first(), None
+    routes = _routes()
+    recipients = [a.email.strip().lower() for a in [*parsed.to, *parsed.cc] if a.email]
+    for address in recipients:
+        if address in routes.departments:
+            return routes.departments[address], None
+    for address in recipients:
+        if address in routes.mailboxes:
+            return routes.mailboxes[address].department, routes.mailboxes[address].topic
+    if routes.portal_topic is not None:
+        return None, routes.portal_topic
+    return routes.first_department, None
 
 
 def _new_ticket(row: InboundMessage, parsed: ParsedMessage, address: str) -> Outcome:
     department, topic = _intake_target(row.mailbox, parsed)
     body = _body(parsed, strip=False)
     subject = clean_line(parsed.subject)[: settings.TESSERA["MAX_SUBJECT_LENGTH"]] or _("[No subject]")
-    ticket = services.open_ticket_for_guest(
-        email=address,
-        name=parsed.sender.name if parsed.sender else "",
+    # What open_ticket_for_guest does, without its transaction: this one (route's savepoint)
+    # already undoes a new account if the ticket is refused.
+    requester = end_user_for_email(email=address, name=parsed.sender.name if parsed.sender else "")
+    ticket = services.open_ticket(
+        requester,
+        requester=requester,
         subject=subject,
         message=body.text,
         html=body.html,
@@ -346,7 +407,9 @@ def _new_ticket(row: InboundMessage, parsed: ParsedMessage, address: str) -> Out
 def _on_ticket(parsed: ParsedMessage, address: str, ticket: Ticket) -> Outcome:
     """A message on an existing ticket: the requester's or a collaborator's reply, an agent's
     note, or a stranger, whom the department either copies on the ticket or refuses."""
-    user = User.objects.filter(email__iexact=address).first()
+    # Stored lower-cased, as `address` is, so the index serves it; with the agent profile,
+    # which the policy checks next.
+    user = User.objects.select_related("agent").filter(email=address).first()
     body = _body(parsed, strip=True)
     added = _("Added to ticket %(ref)s.") % {"ref": ticket.reference}
     if user is not None and policy.acts_as_agent(user, ticket) and policy.can(user, Perm.NOTE, ticket):

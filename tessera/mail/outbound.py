@@ -20,7 +20,6 @@ import logging
 import re
 import secrets
 import smtplib
-import time
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
@@ -36,6 +35,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tessera import process_memo
 from tessera.accounts.models import User
 from tessera.tickets import access_links, policy
 from tessera.tickets.models import Event, EventKind, ThreadEntry, Ticket
@@ -88,41 +88,35 @@ def thread_root(ticket: Ticket) -> str:
     return f"ticket-{ticket.number}@{our_domain()}"
 
 
+MESSAGE_ID_PREFIX = "tessera-"
+
+
 def new_message_id(ticket: Ticket) -> str:
-    return f"tessera-{ticket.number}-{secrets.token_hex(8)}@{our_domain()}"
+    return f"{MESSAGE_ID_PREFIX}{ticket.number}-{secrets.token_hex(8)}@{our_domain()}"
+
+
+def sent_by_us(message_id: str) -> bool:
+    """Is this the Message-ID of mail this desk sent (our own mail come back)? Only ids of our
+    own form are looked up, which spares every other message a query."""
+    bare = bare_id(message_id)
+    return bare.startswith(MESSAGE_ID_PREFIX) and Delivery.objects.filter(message_id=bare).exists()
 
 
 def bare_id(value: str) -> str:
     return value.strip().strip("<>").strip()
 
 
-OWN_ADDRESSES_SECONDS = 30
-_own: tuple[float, frozenset[str]] | None = None
-
-
+@process_memo.memo("mail.Mailbox", "accounts.Department")
 def own_addresses() -> frozenset[str]:
     """Every address mail from this desk comes from or goes to: never an auto-reply target, and
-    mail from them is a loop. Asked several times per message received, so a process reads
-    them at most every OWN_ADDRESSES_SECONDS: a mailbox or department address added in the admin
-    counts as ours within that time."""
-    global _own
-    now = time.monotonic()
-    if _own is not None and now - _own[0] < OWN_ADDRESSES_SECONDS:
-        return _own[1]
+    mail from them is a loop. Asked several times per message received, so it is read at most
+    every few seconds per process (tessera.process_memo)."""
     from tessera.accounts.models import Department
 
     found = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}
     found.update(Mailbox.objects.values_list("address", flat=True))
     found.update(Department.objects.exclude(email="").values_list("email", flat=True))
-    addresses = frozenset(a.strip().lower() for a in found if a)
-    _own = (now, addresses)
-    return addresses
-
-
-def forget_own_addresses() -> None:
-    """Read the addresses again on the next call (after a mailbox or department changed)."""
-    global _own
-    _own = None
+    return frozenset(a.strip().lower() for a in found if a)
 
 
 def sender(ticket: Ticket) -> str:

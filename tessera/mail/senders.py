@@ -9,11 +9,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
+
+from tessera import process_memo
 
 from .models import BannedSender, InboundMessage
 from .outbound import own_addresses
+
+
+@process_memo.memo("mail.BannedSender")
+def _bans() -> dict[str, BannedSender]:
+    """Every ban by its lower-cased pattern (the oldest when two differ only in case). Asked for
+    every message received, so read at most every few seconds per process: a ban added in the
+    admin applies within that time (tessera.process_memo)."""
+    found: dict[str, BannedSender] = {}
+    for ban in BannedSender.objects.order_by("pk"):
+        found.setdefault(ban.pattern.strip().lower(), ban)
+    return found
 
 
 def banned(address: str) -> BannedSender | None:
@@ -22,10 +34,10 @@ def banned(address: str) -> BannedSender | None:
     if not address:
         return None
     domain = address.rpartition("@")[2]
-    query = Q(pattern__iexact=address)
-    if domain:
-        query |= Q(pattern__iexact=domain) | Q(pattern__iexact=f"@{domain}")
-    return BannedSender.objects.filter(query).order_by("pk").first()
+    bans = _bans()
+    patterns = [address, domain, f"@{domain}"] if domain else [address]
+    matches = [bans[p] for p in patterns if p in bans]
+    return min(matches, key=lambda ban: ban.pk) if matches else None
 
 
 def over_limit(address: str, *, now: datetime | None = None) -> bool:

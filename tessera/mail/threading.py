@@ -67,8 +67,9 @@ def _numbers(parsed: ParsedMessage) -> list[int]:
 
 
 def sender_user(parsed: ParsedMessage) -> User | None:
-    address = parsed.sender.email if parsed.sender else ""
-    return User.objects.filter(email__iexact=address).first() if address else None
+    address = (parsed.sender.email if parsed.sender else "").strip().lower()
+    # Addresses are stored lower-cased: an exact match uses the unique index, iexact would not.
+    return User.objects.filter(email=address).first() if address else None
 
 
 def may_claim(user: User | None, ticket: Ticket) -> bool:

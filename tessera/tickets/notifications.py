@@ -1,15 +1,17 @@
-"""Who is told what, after a change has been committed.
+"""Who is told what, once a change has been committed.
 
-Services call the functions at the bottom from transaction.on_commit; each one
-enqueues the `deliver` task, which works out the recipients from the committed
-data and queues one Delivery per recipient (so each gets their own access link).
+Services hand the functions at the bottom to `with_change`; each one enqueues the `deliver`
+task, which works out the recipients from the committed data and queues one Delivery per
+recipient (so each gets their own access link).
 How a message is built, sent, retried and recorded is tessera.mail.outbound's job.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from django.db import transaction
 from django.tasks import task
 
 from tessera.accounts.models import Agent, User
@@ -129,13 +131,40 @@ def _enqueue(notice: str, ticket_id: int, actor_id: int | None, entry_id: int | 
 # ---------------------------------------------------------------------------- called by services
 
 
+def with_change(queue: Callable[[], None]) -> None:
+    """Queue a change's notifications (`queue` calls the functions below) so that they go out
+    only if the change commits, and never break it.
+
+    With the database task backend the task rows are written at once, inside the change's
+    transaction: they commit with it or not at all, so no crash between the commit and the
+    queueing can lose the mail, and no worker sees them before the commit. It also spares
+    mail ingest a commit per notice. A savepoint keeps a failure to queue from undoing the
+    change. Any other backend may run the task at once (the immediate one sends right away),
+    so it is handed the work after the commit."""
+    if not _queued_in_the_database():
+        # robust: a notification that fails to queue is logged and never reaches the caller,
+        # whose change is already committed.
+        transaction.on_commit(queue, robust=True)
+        return
+    try:
+        with transaction.atomic():
+            queue()
+    except Exception:
+        log.exception("Could not queue notifications")
+
+
+def _queued_in_the_database() -> bool:
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(deliver.get_backend(), DatabaseBackend)
+
+
 def ticket_opened(ticket_id: int, entry_id: int, actor_id: int) -> None:
     _enqueue("new_ticket", ticket_id, None, entry_id)
     _enqueue("new_ticket_alert", ticket_id, actor_id, entry_id)
 
 
-def entry_posted(ticket_id: int, entry_id: int, actor_id: int) -> None:
-    kind = ThreadEntry.objects.values_list("kind", flat=True).get(pk=entry_id)
+def entry_posted(ticket_id: int, entry_id: int, actor_id: int, kind: str) -> None:
     if kind == EntryKind.RESPONSE:
         _enqueue("response", ticket_id, actor_id, entry_id)
         _enqueue("activity_alert", ticket_id, actor_id, entry_id)

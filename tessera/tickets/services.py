@@ -1,8 +1,9 @@
 """Every change to a ticket happens here.
 
 Each service takes the acting user first, asks policy.can, changes the models in
-one transaction (locking the ticket row), writes timeline Events, and schedules
-notifications with transaction.on_commit so mail only goes out for data that is safe.
+one transaction (locking the ticket row), writes timeline Events, and queues
+notifications with the change (notifications.with_change) so mail only goes out for data
+that is committed.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera import process_memo
 from tessera.accounts.models import Agent, Department, Perm, Team, User
 from tessera.accounts.services import end_user_for_email
-from tessera.search.index import index_ticket
+from tessera.search.index import index_new_ticket, index_ticket
 
 from . import attachments as attachment_store
 from . import notifications, policy
@@ -85,8 +87,8 @@ def _lock(
 def _touch(ticket: Ticket, now, *fields: str) -> None:
     ticket.updated_at = now
     ticket.version = F("version") + 1
+    # Django reads the new version back with the UPDATE (RETURNING): no refresh needed.
     ticket.save(update_fields=["updated_at", "version", *fields])
-    ticket.refresh_from_db(fields=["version"])
 
 
 def _event(
@@ -105,9 +107,7 @@ def _event(
 
 
 def _on_commit(callback) -> None:
-    # robust: a notification that fails to queue is logged and never reaches the caller,
-    # whose change is already committed.
-    transaction.on_commit(callback, robust=True)
+    notifications.with_change(callback)
 
 
 def _validate_body(text: str, field: str) -> None:
@@ -138,6 +138,7 @@ def _entry(
     uploads: Sequence[attachment_store.Upload] = (),
     now=None,
     html: str | None = None,
+    opening: bool = False,
 ) -> ThreadEntry:
     # Mail arrives as HTML with a plain-text twin already made: keep its formatting rather than
     # reading the text as Markdown. Sanitising again costs little and guards every caller.
@@ -155,12 +156,27 @@ def _entry(
     if uploads:
         attachment_store.store(entry, list(uploads))
     # Every entry is written inside its service's transaction: so is its search document.
-    index_ticket(ticket.pk)
+    if opening:
+        index_new_ticket(ticket, entry.pk, entry.body_text)
+    else:
+        index_ticket(ticket.pk)
     return entry
 
 
+@process_memo.memo("tickets.Status")
+def _default_statuses() -> dict[str, Status]:
+    """Each state's default status (else its first), read at most every few seconds per
+    process: every ticket opened by mail needs one (tessera.process_memo)."""
+    found: dict[str, Status] = {}
+    for status in Status.objects.order_by("order", "name"):
+        current = found.get(status.state)
+        if current is None or (status.is_default and not current.is_default):
+            found[status.state] = status
+    return found
+
+
 def default_status(state: str) -> Status:
-    status = Status.objects.filter(state=state, is_default=True).first() or Status.objects.filter(state=state).first()
+    status = _default_statuses().get(state)
     if status is None:
         raise ValidationError(_("No status is configured for the “%(state)s” state.") % {"state": State(state).label})
     return status
@@ -169,9 +185,16 @@ def default_status(state: str) -> Status:
 def _next_number() -> int:
     # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
     # so concurrent creators queue here; Ticket.number's unique constraint backs it up.
-    counter, _created = Counter.objects.get_or_create(name="ticket", defaults={"value": FIRST_TICKET_NUMBER - 1})
-    Counter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
-    return Counter.objects.values_list("value", flat=True).get(pk=counter.pk)
+    # One statement (RETURNING, both databases) where the ORM needed three.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Counter._meta.db_table} SET value = value + 1 WHERE name = %s RETURNING value", ["ticket"]
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    Counter.objects.get_or_create(name="ticket", defaults={"value": FIRST_TICKET_NUMBER - 1})
+    return _next_number()
 
 
 def _keep_following(actor: User | None, ticket: Ticket) -> None:
@@ -269,7 +292,7 @@ def open_ticket(
             updated_at=now,
             last_message_at=now,
         )
-        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html)
+        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
         _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
         _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket
@@ -307,8 +330,14 @@ def open_ticket_for_guest(
         )
 
 
+@process_memo.memo("tickets.Priority")
+def _fallback_priority() -> Priority | None:
+    """The default priority (else the most urgent), read at most every few seconds per process."""
+    return Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("-urgency").first()
+
+
 def _default_priority() -> Priority:
-    priority = Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("-urgency").first()
+    priority = _fallback_priority()
     if priority is None:
         raise ValidationError(_("No priorities are configured; an administrator must add one."))
     return priority
@@ -366,7 +395,7 @@ def reply(
         if status is not None and status.pk != ticket.status_id:
             fields += _apply_status(actor, ticket, status, now)
         _touch(ticket, now, *dict.fromkeys(fields))
-        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
+        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk, entry.kind))
     return entry
 
 
@@ -392,7 +421,7 @@ def add_note(
         entry = _entry(ticket, actor, EntryKind.NOTE, note, source, uploads, now, html)
         _event(ticket, actor, EventKind.NOTE, now=now, entry_id=entry.pk)
         _touch(ticket, now)
-        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk))
+        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk, entry.kind))
     return entry
 
 
@@ -457,7 +486,7 @@ def assign(
         team_id = team.pk if team is not None and "team" in changed else None
         _on_commit(lambda: notifications.assigned(ticket.pk, actor.pk, agent_id, team_id))
         if note_entry:
-            _on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
+            _on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk, note_entry.kind))
     return ticket
 
 
@@ -559,7 +588,7 @@ def transfer(
             team_id = team.pk if team is not None and "team" in assigned else None
             _on_commit(lambda: notifications.assigned(ticket.pk, actor.pk, agent_id, team_id))
         if note_entry:
-            _on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk))
+            _on_commit(lambda: notifications.entry_posted(ticket.pk, note_entry.pk, actor.pk, note_entry.kind))
     return ticket
 
 

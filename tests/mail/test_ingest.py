@@ -347,6 +347,25 @@ def test_a_message_that_keeps_crashing_is_given_up_on_and_kept(desk, receive):
     assert Ticket.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_mail_to_a_department_another_process_just_deleted_still_opens_a_ticket(desk, receive):
+    """Routing data is remembered per process for a few seconds (tessera.process_memo); a
+    department deleted meanwhile elsewhere (no signal reaches this process) must not lose mail."""
+    from django.db import connection
+
+    from tessera.accounts.models import Department
+
+    spare = Department.objects.create(name="Spare", email="spare@example.com")
+    assert receive(mail(subject="First")).status == InboundStatus.TICKET  # the routes are read
+    with connection.cursor() as cursor:  # as another process would: no signal here
+        cursor.execute("DELETE FROM accounts_department WHERE id = %s", [spare.pk])
+
+    row = receive(mail(to="spare@example.com", subject="Second"))
+
+    assert row.status == InboundStatus.TICKET
+    assert row.ticket.subject == "Second" and row.ticket.department_id != spare.pk
+
+
 def test_mail_from_a_disabled_account_is_kept_with_the_reason_and_leaves_nothing_behind(desk, receive):
     User.objects.create_user("gone@example.com", name="Gone", is_active=False)
     row = receive(mail(sender="gone@example.com"))
