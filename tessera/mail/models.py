@@ -14,6 +14,7 @@ class Channel(models.TextChoices):
     PIPE = "pipe", _("MTA pipe")
     IMAP = "imap", _("IMAP mailbox")
     API = "api", _("API")
+    LMTP = "lmtp", _("LMTP")
 
 
 class InboundStatus(models.TextChoices):

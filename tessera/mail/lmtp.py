@@ -1,0 +1,202 @@
+"""The LMTP door (RFC 2033): the mail server hands messages to one long-running process.
+
+The pipe (`manage.py ingest_email`) starts Python and Django for every message, about a second
+of CPU each; here that cost is paid once, so the desk can take mail at volume. Each message goes
+through the same `ingest` pipeline as every other way in, exactly once however many recipients
+it has, and the answer mirrors the pipe's exit status:
+
+- 250 2.0.0: stored, whatever became of it (ticket, reply, event, kept as refused);
+- 451 4.3.0: the database is unavailable, or something unexpected failed: the mail server keeps
+  the message and tries again (nothing is ever answered 250 unless its bytes are stored);
+- 550 5.6.0: the input is not an email message at all (its bytes are still stored);
+- 552: over the protocol ceiling, twice the pipeline's size limit (aiosmtpd answers that itself;
+  mail between the two limits is accepted and kept as refused, with the reason).
+
+LMTP wants one reply per accepted recipient after DATA; they are all the same, since the message
+is stored once. Reply texts stay in English: SMTP replies are US-ASCII on the wire and are read
+in the mail server's log, not by customers.
+
+The ORM is synchronous, so each process ingests in one dedicated thread while the asyncio loop
+keeps reading other connections; messages wait their turn in that thread's queue. That thread
+keeps its database connection from one message to the next (see keep_connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import Envelope, Session
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from .models import Channel, InboundStatus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 2424
+# A message that is still being ingested when the process is asked to stop gets this long.
+STOP_GRACE_SECONDS = 10.0
+
+TEMPFAIL = "451 4.3.0 Temporarily unable to store the message; try again later"
+
+
+def size_ceiling() -> int:
+    """The protocol's hard limit: mail up to twice the pipeline's limit is accepted (and kept as
+    refused with the reason), so a customer learns why; beyond it, reading on only costs memory."""
+    return 2 * settings.TESSERA["MAIL_MAX_MESSAGE_BYTES"]
+
+
+def keep_connections() -> None:
+    """Keep the database connection between messages, checked before each one.
+
+    CONN_MAX_AGE=0, the default, suits a web request; here it would reconnect for every message,
+    which on PostgreSQL costs more than ingesting it (measured: 15 instead of 33-42 messages/s in
+    one worker).
+    A longer age the operator chose is kept. The health check (one cheap query per message)
+    notices a connection a database restart broke, so that message reconnects instead of
+    failing. Only for this process: call it in the worker, before the ingest thread connects."""
+    for alias in connections:
+        conf = connections.settings[alias]
+        if not conf.get("CONN_MAX_AGE"):
+            conf["CONN_MAX_AGE"] = None
+        conf["CONN_HEALTH_CHECKS"] = True
+
+
+def deliver(raw: bytes, recipients: Sequence[str]) -> str:
+    """Ingest one message and say how it went, as one reply line. Runs in the ingest thread.
+
+    Connections are checked before and after, so a database that restarted is reconnected on
+    the next message instead of failing every one after it."""
+    from . import ingest
+
+    close_old_connections()
+    try:
+        row = ingest.ingest(raw, channel=Channel.LMTP, mailbox=ingest.mailbox_for(recipients))
+        not_mail = row.status == InboundStatus.REJECTED and not ingest.peek(raw).is_message
+    except ingest.DATABASE_UNAVAILABLE as exc:
+        log.warning("LMTP: database unavailable, the mail server will retry: %s", exc)
+        return TEMPFAIL
+    except Exception:
+        log.exception("LMTP: could not store a message; the mail server will retry")
+        return TEMPFAIL
+    finally:
+        close_old_connections()
+    if not_mail:
+        return f"550 5.6.0 Not an email message; kept as received message {row.pk}"
+    return f"250 2.0.0 Stored as received message {row.pk}"
+
+
+class Handler:
+    """aiosmtpd's handler: hands each message to the ingest thread and answers per recipient."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self.executor = executor
+        self.busy = 0  # messages handed to the thread and not yet answered
+
+    async def handle_DATA(self, server: LMTP, session: Session, envelope: Envelope) -> str:
+        raw = bytes(envelope.original_content or b"")
+        recipients = list(envelope.rcpt_tos)
+        self.busy += 1
+        try:
+            reply = await asyncio.get_running_loop().run_in_executor(self.executor, deliver, raw, recipients)
+        except Exception:
+            log.exception("LMTP: the ingest thread failed; the mail server will retry")
+            reply = TEMPFAIL
+        finally:
+            self.busy -= 1
+        return "\r\n".join([reply] * max(len(recipients), 1))
+
+
+class Server(LMTP):
+    """aiosmtpd's LMTP, with every reply to the message itself given once per recipient.
+
+    aiosmtpd answers a message over the size ceiling (552) or with an overlong line (500) with
+    one line, as SMTP does; an LMTP client waits for one per recipient and would hang. Lines may
+    be longer than RFC 5321's 1,000 octets: a broken mailer's message is better kept than bounced
+    (Postfix folds long lines itself, so with it this never matters)."""
+
+    line_length_limit = 64 * 1024
+    _recipients = 0  # during DATA, once the message is being read: how many replies are owed
+
+    async def smtp_DATA(self, arg: str) -> None:
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._recipients = 0
+
+    async def push(self, status: str | bytes) -> None:
+        text = status.decode() if isinstance(status, bytes) else status
+        if text.startswith("354") and self.envelope is not None:
+            self._recipients = len(self.envelope.rcpt_tos)
+        elif self._recipients and "\r\n" not in text:
+            if text.startswith("552 "):
+                text = f"552 5.3.4 Message too big: over {self.data_size_limit} bytes"
+            status = "\r\n".join([text] * self._recipients)
+        await super().push(status)
+
+
+async def serve(sock: socket.socket, *, parent: int | None = None) -> None:
+    """Serve LMTP on a listening socket (TCP or unix) until SIGTERM or SIGINT, or until the
+    process `parent` is gone (a worker whose supervisor was killed must not serve on alone);
+    then stop taking connections and give the message being ingested a moment to finish.
+
+    The socket may be shared with other processes: each accepts connections from it."""
+    loop = asyncio.get_running_loop()
+    keep_connections()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lmtp-ingest")
+    handler = Handler(executor)
+    hostname = socket.gethostname()  # once: aiosmtpd would otherwise look up the FQDN per connection
+
+    def factory() -> Server:
+        return Server(
+            handler,
+            data_size_limit=size_ceiling(),
+            enable_SMTPUTF8=True,
+            hostname=hostname,
+            ident="Tessera LMTP",
+            loop=loop,
+        )
+
+    if sock.family == socket.AF_UNIX:
+        # The socket is the parent's: a worker stopping must not remove it (Python 3.13 would).
+        keep = {"cleanup_socket": False} if sys.version_info >= (3, 13) else {}
+        server = await loop.create_unix_server(factory, sock=sock, **keep)
+    else:
+        server = await loop.create_server(factory, sock=sock)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    watch = loop.create_task(_stop_when_orphaned(parent, stop)) if parent else None
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        deadline = loop.time() + STOP_GRACE_SECONDS
+        while handler.busy and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
+        # A message still queued is not answered: the mail server retries it, and the dedupe key
+        # makes that harmless even if it was stored.
+        executor.shutdown(wait=False, cancel_futures=True)
+        if watch is not None:
+            watch.cancel()
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    log.warning("LMTP worker %d: its supervisor %d is gone; stopping", os.getpid(), parent)
+    stop.set()
