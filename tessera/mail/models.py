@@ -79,8 +79,8 @@ class InboundMessage(models.Model):
     what became of it. `dedupe_key` makes a second delivery of the same message a no-op:
     "mid:<Message-ID>", or "sha256:<hash of the bytes>" for mail without a Message-ID."""
 
-    dedupe_key = models.CharField(max_length=300, unique=True)
-    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    dedupe_key = models.CharField(max_length=300)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
     sha256 = models.CharField(max_length=64)
     raw = models.BinaryField(_("raw message"))
     size = models.PositiveIntegerField(_("size"))
@@ -91,9 +91,7 @@ class InboundMessage(models.Model):
     sender = models.CharField(_("sender"), max_length=254, blank=True)  # lower-cased From address
     subject = models.CharField(_("subject"), max_length=998, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-    status = models.CharField(
-        _("status"), max_length=10, choices=InboundStatus.choices, default=InboundStatus.PENDING, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=10, choices=InboundStatus.choices, default=InboundStatus.PENDING)
     reason = models.TextField(_("what happened"), blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -117,7 +115,15 @@ class InboundMessage(models.Model):
     class Meta:
         verbose_name = _("received message")
         verbose_name_plural = _("received messages")
-        indexes = [models.Index(fields=["sender", "received_at"], name="inbound_sender_time")]
+        # Declared here rather than with unique=True/db_index=True, which on PostgreSQL add a
+        # second, LIKE-only index per column: every message is inserted and then updated, and
+        # each index is written each time.
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="inbound_dedupe_key_unique")]
+        indexes = [
+            models.Index(fields=["sender", "received_at"], name="inbound_sender_time"),
+            models.Index(fields=["message_id"], name="inbound_message_id"),
+            models.Index(fields=["status", "received_at"], name="inbound_status_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sender or '?'}: {self.subject or '(no subject)'}"
