@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from django.db.models import Value
+
 from tessera.accounts.models import Perm, User
 from tessera.tickets import policy
 from tessera.tickets.models import Ticket
@@ -45,14 +47,21 @@ def candidate_ids(parsed: ParsedMessage) -> list[str]:
 def _by_message_ids(ids: list[str]) -> Ticket | None:
     if not ids:
         return None
-    sent = dict(Delivery.objects.filter(message_id__in=ids).values_list("message_id", "ticket_id"))
-    received = dict(
-        InboundMessage.objects.filter(message_id__in=ids, ticket__isnull=False).values_list("message_id", "ticket_id")
-    )
+    # One round trip for both the mail we sent and the mail we received; for an id in both,
+    # the mail we sent wins (rank 0).
+    sent = Delivery.objects.filter(message_id__in=ids).annotate(rank=Value(0))
+    received = InboundMessage.objects.filter(message_id__in=ids, ticket__isnull=False).annotate(rank=Value(1))
+    found: dict[str, int] = {}
+    for mid, ticket_id, _rank in sorted(
+        sent.values_list("message_id", "ticket_id", "rank").union(
+            received.values_list("message_id", "ticket_id", "rank"), all=True
+        ),
+        key=lambda row: -row[2],
+    ):
+        found[mid] = ticket_id  # rank 0 comes last, so it wins
     for mid in ids:
-        ticket_id = sent.get(mid) or received.get(mid)
-        if ticket_id:
-            return Ticket.objects.filter(pk=ticket_id).first()
+        if found.get(mid):
+            return Ticket.objects.filter(pk=found[mid]).first()
     return None
 
 

@@ -71,16 +71,39 @@ def _unique(users: list[User], *, exclude: int | None) -> list[User]:
 
 
 @task()
-def deliver(notice: str, ticket_id: int, actor_id: int | None, entry_id: int | None = None, extra: dict | None = None):
-    """Work out who gets one kind of notice about a ticket, record a Delivery for each of them
+def deliver(
+    notice: str | list[str],
+    ticket_id: int,
+    actor_id: int | None,
+    entry_id: int | None = None,
+    extra: dict | None = None,
+):
+    """Work out who gets a kind of notice about a ticket, record a Delivery for each of them
     and hand each to its own background task (tessera.mail.outbound): one message per
     recipient, so each gets their own access link and their own threading headers, and a
-    recipient whose server refuses never holds up the others."""
-    from tessera.mail import outbound
+    recipient whose server refuses never holds up the others.
 
+    `notice` may list several kinds caused by one change (a new ticket's acknowledgement and
+    its alert): one task row instead of one each. A kind that fails does not stop the others;
+    the task still fails afterwards, so the error is seen."""
     ticket = _ticket(ticket_id)
     entry = ThreadEntry.objects.select_related("author").filter(pk=entry_id).first() if entry_id else None
     extra = extra or {}
+    queued, failed = 0, None
+    for kind in [notice] if isinstance(notice, str) else notice:
+        try:
+            queued += _deliver_one(kind, ticket, actor_id, entry, extra)
+        except Exception as exc:
+            log.exception("Could not queue %s for ticket %s", kind, ticket.number)
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+    return queued
+
+
+def _deliver_one(notice: str, ticket: Ticket, actor_id: int | None, entry: ThreadEntry | None, extra: dict) -> int:
+    from tessera.mail import outbound
+
     if notice == "new_ticket" and outbound.opened_by_machine(ticket, entry):
         log.info("Ticket %s was opened by an automatic message: no acknowledgement sent", ticket.number)
         return 0
@@ -120,7 +143,9 @@ def _recipients(notice: str, ticket: Ticket, actor_id: int | None, entry, extra:
     raise ValueError(f"unknown notice {notice}")
 
 
-def _enqueue(notice: str, ticket_id: int, actor_id: int | None, entry_id: int | None = None, **extra) -> None:
+def _enqueue(
+    notice: str | list[str], ticket_id: int, actor_id: int | None, entry_id: int | None = None, **extra
+) -> None:
     try:
         deliver.enqueue(notice, ticket_id, actor_id, entry_id, extra)
     except Exception:
@@ -160,14 +185,13 @@ def _queued_in_the_database() -> bool:
 
 
 def ticket_opened(ticket_id: int, entry_id: int, actor_id: int) -> None:
-    _enqueue("new_ticket", ticket_id, None, entry_id)
-    _enqueue("new_ticket_alert", ticket_id, actor_id, entry_id)
+    # The acknowledgement goes to the requester even when they opened it (the actor).
+    _enqueue(["new_ticket", "new_ticket_alert"], ticket_id, actor_id, entry_id)
 
 
 def entry_posted(ticket_id: int, entry_id: int, actor_id: int, kind: str) -> None:
     if kind == EntryKind.RESPONSE:
-        _enqueue("response", ticket_id, actor_id, entry_id)
-        _enqueue("activity_alert", ticket_id, actor_id, entry_id)
+        _enqueue(["response", "activity_alert"], ticket_id, actor_id, entry_id)
     elif kind == EntryKind.MESSAGE:
         _enqueue("message_alert", ticket_id, actor_id, entry_id)
     else:

@@ -373,3 +373,81 @@ def test_every_email_about_a_ticket_carries_the_same_access_link(desk, opened, s
     first = access_links.make_token(opened, desk.ken)
     time.sleep(1.1)  # tokens used to embed a timestamp and change every second
     assert access_links.make_token(opened, desk.ken) == first
+
+
+# ---------------------------------------------------------------------------- with a task worker
+
+
+@pytest.fixture
+def worker_queue(settings):
+    """Production's set-up: notifications are task rows in the database, sent by a db_worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects
+
+
+def test_a_new_tickets_acknowledgement_and_alert_are_queued_with_the_ticket_as_one_task(desk, worker_queue):
+    # No on-commit capture: the task row is written inside the ticket's own transaction.
+    ticket = services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+    [queued] = worker_queue.all()
+    assert queued.args_kwargs["args"][:2] == [["new_ticket", "new_ticket_alert"], ticket.pk]
+
+
+def test_a_change_that_is_rolled_back_leaves_no_mail_queued(desk, worker_queue):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.open_ticket(desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general)
+        raise RuntimeError("the caller's next step failed")
+    assert not worker_queue.exists() and not Ticket.objects.exists()
+
+
+def test_mail_that_cannot_be_queued_never_undoes_the_change(desk, worker_queue, monkeypatch, caplog):
+    from django.db import connection
+
+    from tessera.tickets import notifications
+
+    def broken(*args):
+        with connection.cursor() as cursor:  # a database error: the transaction must survive it
+            cursor.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(notifications, "ticket_opened", broken)
+    caplog.set_level(logging.ERROR)
+
+    ticket = services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+
+    assert Ticket.objects.filter(pk=ticket.pk).exists() and not worker_queue.exists()
+    assert "Could not queue notifications" in caplog.text
+
+
+def test_the_worker_sends_each_notice_of_a_change_queued_together(desk, smtp, worker_queue, settings, committed):
+    services.open_ticket(desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general)
+    [queued] = worker_queue.all()
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    from tessera.tickets.notifications import deliver
+
+    committed(deliver.call, *queued.args_kwargs["args"])  # what the db_worker runs
+    assert smtp.to(KEN) and smtp.to(JOHN)
+
+
+def test_one_notice_failing_does_not_stop_the_others_queued_with_it(desk, smtp, committed, monkeypatch):
+    from tessera.tickets import notifications
+
+    real = notifications._recipients
+
+    def acknowledgement_broken(notice, *args):
+        if notice == "new_ticket":
+            raise RuntimeError("template missing")
+        return real(notice, *args)
+
+    monkeypatch.setattr(notifications, "_recipients", acknowledgement_broken)
+    ticket = services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+
+    with pytest.raises(RuntimeError, match="template missing"):  # the task fails, visibly
+        committed(notifications.deliver.call, ["new_ticket", "new_ticket_alert"], ticket.pk, desk.ken.pk)
+    assert not smtp.to(KEN) and smtp.to(JOHN)
