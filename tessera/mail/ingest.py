@@ -110,7 +110,7 @@ def store(raw: bytes, *, channel: str, mailbox: Mailbox | None = None) -> tuple[
     if status != InboundStatus.PENDING:
         processed_at = timezone.now()
     try:
-        with transaction.atomic():
+        with _own_transaction():
             row = InboundMessage.objects.create(
                 dedupe_key=key,
                 message_id=parsed.message_id.strip()[:255],
@@ -132,6 +132,14 @@ def store(raw: bytes, *, channel: str, mailbox: Mailbox | None = None) -> tuple[
         # which saves new mail, by far the common case, a query.
         return InboundMessage.objects.get(dedupe_key=key), parsed, False
     return row, parsed, True
+
+
+def _own_transaction() -> contextlib.AbstractContextManager:
+    """For one statement that may fail on the unique key. Outside a transaction (the pipe,
+    LMTP, IMAP) the statement commits on its own, durably, in one round trip; wrapping it in
+    atomic() would add BEGIN and COMMIT. Inside a caller's transaction (an API request, a
+    test) it needs a savepoint, so that a duplicate does not break that transaction."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext()
 
 
 def ingest(raw: bytes, *, channel: str, mailbox: Mailbox | None = None) -> InboundMessage:

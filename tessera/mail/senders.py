@@ -50,8 +50,8 @@ def over_limit(address: str, *, now: datetime | None = None) -> bool:
     if not limit or not address:
         return False
     since = (now or timezone.now()) - timedelta(hours=1)
-    recent = InboundMessage.objects.filter(sender=address, received_at__gte=since)
-    return recent[: limit + 1].count() > limit
+    recent = InboundMessage.objects.filter(sender=address, received_at__gte=since).order_by()
+    return recent[limit : limit + 1].exists()  # is there a message past the limit?
 
 
 def is_ours(address: str) -> bool:
