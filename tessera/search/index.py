@@ -135,6 +135,7 @@ class _State:
     entry_count: int
     indexed_chars: int
     older_entries: int  # entries on the ticket now whose id is <= last_entry_id
+    newer_entries: int = 0  # and those above it, not in the document yet
 
     @property
     def new_head(self) -> str:
@@ -156,7 +157,8 @@ def _people(name: str, email: str, org: str | None) -> str:
 _LOAD_SQL = """
 SELECT t.number, t.subject, u.name, u.email, coalesce(o.name, uo.name),
        d.ticket_id, d.head, d.last_entry_id, d.entry_count, d.indexed_chars,
-       (SELECT count(*) FROM tickets_threadentry e WHERE e.ticket_id = t.id AND e.id <= d.last_entry_id)
+       (SELECT count(*) FROM tickets_threadentry e WHERE e.ticket_id = t.id AND e.id <= d.last_entry_id),
+       (SELECT count(*) FROM tickets_threadentry e WHERE e.ticket_id = t.id AND e.id > coalesce(d.last_entry_id, 0))
 FROM tickets_ticket t
 JOIN accounts_user u ON u.id = t.user_id
 LEFT JOIN accounts_organization o ON o.id = t.organization_id
@@ -172,7 +174,7 @@ def _load(ticket_id: int) -> _State | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    number, subject, name, email, org, doc_id, head, last_id, count, chars, older_n = row
+    number, subject, name, email, org, doc_id, head, last_id, count, chars, older_n, newer_n = row
     return _State(
         number=number,
         subject=subject,
@@ -183,6 +185,7 @@ def _load(ticket_id: int) -> _State | None:
         entry_count=count or 0,
         indexed_chars=chars or 0,
         older_entries=older_n or 0,
+        newer_entries=newer_n or 0,
     )
 
 
@@ -205,16 +208,21 @@ def _joined(texts: list[str], budget: int) -> str:
     return "\n".join(_clean(t[:MAX_ENTRY_CHARS]) for t in texts)[: max(budget, 0)]
 
 
-def index_ticket(ticket_id: int) -> None:
+def index_ticket(ticket_id: int, written: tuple[int, str] | None = None) -> None:
     """Bring one ticket's search document up to date. Call it inside the transaction that
-    changed the ticket's subject, requester or entries: a reply costs three small queries (state,
-    new entries, one UPDATE; on PostgreSQL inside a savepoint), however long the thread is."""
+    changed the ticket's subject, requester or entries: a reply costs two small queries (state,
+    one UPDATE; on PostgreSQL inside a savepoint), however long the thread is. `written`: the
+    (id, text) of the entry the caller just wrote, which spares reading it back when it is the
+    only one the document lacks."""
     state = _load(ticket_id)
     if state is None:
         return
     backend = _backend()
     if state.appendable:
-        new = _entries_after(ticket_id, state.last_entry_id)
+        if written is not None and state.newer_entries == 1 and written[0] > state.last_entry_id:
+            new = [written]
+        else:
+            new = _entries_after(ticket_id, state.last_entry_id)
         if not new:
             return
         separator = "\n" if state.indexed_chars else ""

@@ -159,7 +159,7 @@ def _entry(
     if opening:
         index_new_ticket(ticket, entry.pk, entry.body_text)
     else:
-        index_ticket(ticket.pk)
+        index_ticket(ticket.pk, written=(entry.pk, entry.body_text))
     return entry
 
 
