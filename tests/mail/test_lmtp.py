@@ -290,6 +290,28 @@ def test_a_message_delivered_over_lmtp_opens_a_ticket(lmtp, desk):
     assert bytes(got["raw"]) == on_the_wire(raw)  # the bytes as they arrived, not a re-encoding
 
 
+def test_lines_starting_with_a_dot_arrive_as_written_and_a_lone_dot_does_not_end_the_message(lmtp, desk):
+    # The mail server doubles a leading dot on the wire (smtplib does too); the desk must undo it.
+    body = b"Steps:\r\n.\r\n..two dots\r\n.hidden file\r\nThe end.\r\n"
+    raw = b"From: ida@customer.example\r\nTo: support@example.com\r\nSubject: Dots\r\n\r\n" + body
+    [reply] = send(lmtp, raw)
+    assert reply[0] == 250
+    assert bytes(desk.message(stored_pk(reply))["raw"]) == raw
+
+
+def test_a_message_larger_than_one_read_arrives_whole(lmtp, desk):
+    # DATA is read 64 KiB at a time; this one (about 108 KB) takes several reads. It is over this
+    # server's pipeline limit, so it is kept as refused, but the bytes kept must be all of them.
+    raw = mail(
+        sender="pia@customer.example",
+        subject="Log attached",
+        attachments=(("trace.pdf", os.urandom(80_000), "application/pdf"),),
+    )
+    [reply] = send(lmtp, raw)
+    assert reply[0] == 250
+    assert bytes(desk.message(stored_pk(reply))["raw"]) == on_the_wire(raw)
+
+
 def test_a_message_for_two_recipients_opens_one_ticket_and_answers_each(lmtp, desk):
     raw = mail(sender="omar@customer.example", subject="Two addresses", to="support@example.com, help@example.com")
     replies = send(lmtp, raw, ("support@example.com", "help@example.com"))
