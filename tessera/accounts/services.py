@@ -48,7 +48,10 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
     org = _organizations_by_domain().get(domain) if domain else None
     try:
         with transaction.atomic():
-            return User.objects.create_user(email, name=name, organization=org)
+            user = User.objects.create_user(email, name=name, organization=org)
+        # A new account has no agent profile: say so, or the first policy check would ask.
+        User.agent.related.set_cached_value(user, None)
+        return user
     except IntegrityError:
         # Two intakes for a new address at once: the other one created it.
         return User.objects.get(email=email)

@@ -408,8 +408,9 @@ def _new_ticket(row: InboundMessage, parsed: ParsedMessage, address: str) -> Out
         uploads=body.uploads,
         routed=True,
     )
-    entry = ticket.entries.order_by("pk").first()
-    return Outcome(InboundStatus.TICKET, _("Opened ticket %(ref)s.") % {"ref": ticket.reference}, ticket, entry)
+    return Outcome(
+        InboundStatus.TICKET, _("Opened ticket %(ref)s.") % {"ref": ticket.reference}, ticket, ticket.opening_entry
+    )
 
 
 def _on_ticket(parsed: ParsedMessage, address: str, ticket: Ticket) -> Outcome:

@@ -293,6 +293,7 @@ def open_ticket(
             last_message_at=now,
         )
         entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
+        ticket.opening_entry = entry  # for callers that link to it (mail: the message received)
         _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
         _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket
