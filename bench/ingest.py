@@ -36,12 +36,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import queue
 import random
+import re
 import shutil
+import signal
+import smtplib
+import socket
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zlib
@@ -49,6 +56,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 
 SUPPORT_ADDRESS = "support@bench-desk.example"
 CUSTOMER_DOMAINS = ["example.com", "example.org", "example.net", "mail.example.com"]
@@ -348,40 +356,88 @@ class Result:
     mails: int
 
 
-def run(corpus: Corpus) -> tuple[list[Result], float]:
+def _ingest_one(corpus: Corpus, n: int, item: Item) -> Result:
     from django.core import mail
 
     from tessera.mail.ingest import ingest
 
-    results: list[Result] = []
+    if item.kind == "bounce":
+        sent = latest_notification_to(item)
+        if sent is None:  # about mail we never sent: kept, on no ticket
+            item.expected = "rejected"
+        item.raw = finish_bounce(item, sent or f"never-sent.{corpus.run}.{n}@bench-desk.example", n, corpus.run)
     mail.outbox = []
+    started = time.perf_counter()
+    inbound = ingest(item.raw, channel="pipe")
+    seconds = time.perf_counter() - started
+    return Result(
+        item.kind,
+        seconds,
+        inbound.status,
+        item.expected,
+        inbound.reason,
+        item.html,
+        item.attachments,
+        len(mail.outbox),
+    )
+
+
+def run(corpus: Corpus) -> tuple[list[Result], float]:
+    """One message after another; the wall time is the sum of the messages' own times."""
+    results: list[Result] = []
     wall = 0.0
     for n, item in enumerate(corpus.items):
-        if item.kind == "bounce":
-            sent = latest_notification_to(item)
-            if sent is None:  # about mail we never sent: kept, on no ticket
-                item.expected = "rejected"
-            item.raw = finish_bounce(item, sent or f"never-sent.{corpus.run}.{n}@bench-desk.example", n, corpus.run)
-        started = time.perf_counter()
-        inbound = ingest(item.raw, channel="pipe")
-        seconds = time.perf_counter() - started
-        wall += seconds
-        results.append(
-            Result(
-                item.kind,
-                seconds,
-                inbound.status,
-                item.expected,
-                inbound.reason,
-                item.html,
-                item.attachments,
-                len(mail.outbox),
-            )
-        )
-        mail.outbox.clear()
+        results.append(_ingest_one(corpus, n, item))
+        wall += results[-1].seconds
         if (n + 1) % 500 == 0:
             print(f"  {n + 1} messages, {(n + 1) / wall:.0f} msg/s so far", flush=True)
     return results, wall
+
+
+def shares(corpus: Corpus, workers: int) -> list[list[int]]:
+    """The corpus's message numbers dealt out to `workers` by conversation, round robin: a
+    conversation's messages stay in one worker, in order, as they would reach the desk (a
+    reply can only thread onto a ticket that exists)."""
+    owner: dict[int, int] = {}
+    dealt: list[list[int]] = [[] for _ in range(workers)]
+    for n, item in enumerate(corpus.items):
+        key = id(item.conversation)
+        if key not in owner:
+            owner[key] = len(owner) % workers
+        dealt[owner[key]].append(n)
+    return dealt
+
+
+_FORKED: Corpus | None = None  # the corpus, inherited by forked workers instead of pickled
+
+
+def _work(share: list[int]) -> list[tuple[int, Result]]:
+    from django.db import connections
+
+    try:
+        return [(n, _ingest_one(_FORKED, n, _FORKED.items[n])) for n in share]
+    finally:
+        connections.close_all()
+
+
+def run_concurrently(corpus: Corpus, workers: int) -> tuple[list[Result], float]:
+    """`workers` processes ingest their shares at the same time against the same database, as
+    concurrent deliveries do (an MTA's LMTP sessions to `serve_lmtp --workers N`). The wall
+    time is the real time from the first message to the last."""
+    import multiprocessing
+
+    from django.db import connections
+
+    global _FORKED
+    _FORKED = corpus
+    connections.close_all()  # each worker opens its own connection
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        started = time.perf_counter()
+        done = pool.map(_work, shares(corpus, workers))
+        wall = time.perf_counter() - started
+    ordered = sorted((pair for part in done for pair in part), key=lambda pair: pair[0])
+    return [result for _n, result in ordered], wall
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -390,7 +446,11 @@ def _ms(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-def report(results: list[Result], wall: float, vendor: str) -> int:
+def report(results: list[Result], wall: float, vendor: str, *, concurrent: bool = False, mails: bool = True) -> int:
+    """Per kind: count, rate, latency; overall rate against the target; and every message that
+    did not end as its kind should. `concurrent`: messages overlapped, so only the overall rate
+    means anything (a kind's latencies include waiting for a worker). `mails`: whether mail
+    handed to the backend could be counted (not when another process sends it)."""
     groups: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         groups["all"].append(r)
@@ -406,9 +466,11 @@ def report(results: list[Result], wall: float, vendor: str) -> int:
         if not group:
             continue
         seconds = [r.seconds for r in group]
-        rate = len(group) / sum(seconds)
-        mails = sum(r.mails for r in group)
-        print(f"{name:<20} {len(group):>6} {rate:>8.0f} {_ms(seconds, 50):>8.1f} {_ms(seconds, 95):>8.1f} {mails:>6}")
+        rate = "-" if concurrent else f"{len(group) / sum(seconds):.0f}"
+        sent = f"{sum(r.mails for r in group)}" if mails else "-"
+        print(f"{name:<20} {len(group):>6} {rate:>8} {_ms(seconds, 50):>8.1f} {_ms(seconds, 95):>8.1f} {sent:>6}")
+    if concurrent:
+        print("(messages overlapped: a kind's own rate is not shown; its times include waiting for a worker)")
     print("('mails': notifications rendered and handed to the mail backend because of those messages)")
     outcomes = Counter(r.status for r in results)
     print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
@@ -430,7 +492,209 @@ def report(results: list[Result], wall: float, vendor: str) -> int:
     return 1 if wrong or answered else 0
 
 
+# ---------------------------------------------------------------------------- over LMTP
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, from /proc (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _start_lmtp(workers: int) -> tuple[subprocess.Popen, int]:
+    """`manage.py serve_lmtp` on a free port, with this process's environment (database, mail,
+    tasks, media folder); returns once it says it is listening."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve_lmtp", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = server.stdout.readline()  # the ready line, or "" if it died first
+    if "Listening" not in line:
+        server.wait(timeout=30)
+        raise SystemExit(f"bench.ingest: serve_lmtp did not start (exit {server.returncode})")
+    return server, port
+
+
+def _stop_lmtp(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _backend_pids(exclude: int) -> list[int]:
+    """PostgreSQL backends connected to this database other than this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> %s",
+            [exclude],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _send_one(client: smtplib.LMTP, corpus: Corpus, n: int, wire: dict[int, bytes]) -> tuple[float, dict]:
+    item = corpus.items[n]
+    if item.kind == "bounce":  # made now: it names mail the desk sent about the ticket
+        sent = latest_notification_to(item)
+        if sent is None:
+            item.expected = "rejected"
+        item.raw = finish_bounce(item, sent or f"never-sent.{corpus.run}.{n}@bench-desk.example", n, corpus.run)
+        wire[n] = re.sub(rb"\r?\n", b"\r\n", item.raw)
+    started = time.perf_counter()
+    refused = client.sendmail("sender@bench.example", [SUPPORT_ADDRESS], wire[n])
+    return time.perf_counter() - started, refused
+
+
+def run_over_lmtp(corpus: Corpus, workers: int, clients: int) -> tuple[list[Result], float, str]:
+    """The corpus through the real door: `serve_lmtp --workers N`, fed by `clients` LMTP
+    connections at once, each sending its share of the conversations in order and waiting for
+    each reply, as a mail server's LMTP client does. Returns the results, the wall time from
+    the first message to the last reply, and a line on the CPU the server side used."""
+    from django.db import connection
+
+    from tessera.mail.ingest import peek
+    from tessera.mail.models import InboundMessage
+
+    server, port = _start_lmtp(workers)
+    try:
+        processes = [server.pid, *_children(server.pid)]
+        before = sum(_cpu_seconds(pid) for pid in processes)
+        seconds: dict[int, float] = {}
+        failures: list[str] = []
+        # On the wire lines end in CRLF; converted before the clock starts.
+        wire = {n: re.sub(rb"\r?\n", b"\r\n", item.raw) for n, item in enumerate(corpus.items) if item.raw}
+        # Like a mail server's queue: whichever connection is free takes the next conversation
+        # (its messages in order, each after the reply to the one before).
+        waiting: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+        for conversation in shares(corpus, len(corpus.items)):
+            if conversation:
+                waiting.put(conversation)
+
+        def send() -> None:
+            from django.db import connections
+
+            try:
+                with smtplib.LMTP("127.0.0.1", port, timeout=120) as client:
+                    while True:
+                        try:
+                            conversation = waiting.get_nowait()
+                        except queue.Empty:
+                            return
+                        for n in conversation:
+                            seconds[n], refused = _send_one(client, corpus, n, wire)
+                            if refused:
+                                failures.append(f"message {n}: {refused}")
+            except smtplib.SMTPException as exc:
+                failures.append(str(exc))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=send) for _ in range(clients)]
+        client_cpu = time.process_time()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        processes = [server.pid, *_children(server.pid)]
+        used = sum(_cpu_seconds(pid) for pid in processes) - before
+        backends = (
+            sum(_cpu_seconds(pid) for pid in _backend_pids(connection.cursor().connection.info.backend_pid))
+            if connection.vendor == "postgresql"
+            else None
+        )
+    finally:
+        _stop_lmtp(server)
+    if failures:
+        raise SystemExit("bench.ingest: LMTP deliveries failed: " + "; ".join(failures[:5]))
+    ids = {n: peek(item.raw).message_id.strip()[:255] for n, item in enumerate(corpus.items)}
+    stored = InboundMessage.objects.filter(message_id__in=ids.values()).only("status", "reason", "message_id")
+    rows = {r.message_id: r for r in stored}
+    results = []
+    for n, item in enumerate(corpus.items):
+        row = rows.get(ids[n])
+        results.append(
+            Result(
+                item.kind,
+                seconds[n],
+                row.status if row else "missing",
+                item.expected,
+                row.reason if row else "not stored",
+                item.html,
+                item.attachments,
+                0,
+            )
+        )
+    per = 1000 / len(results)
+    cpu = f"CPU per message: serve_lmtp (supervisor and {workers} workers) {used * per:.1f} ms"
+    if backends is not None:
+        cpu += f", their PostgreSQL backends {backends * per:.1f} ms"
+    cpu += f"; this load generator {client_cpu * per:.1f} ms"
+    return results, wall, cpu
+
+
 # ---------------------------------------------------------------------------- the command
+
+
+def _server_cpu_seconds() -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend process, when the server
+    runs on this machine (read from /proc); None otherwise. With the client's own CPU time it
+    says how many messages a second the machine's cores could take at most."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _speed(corpus: Corpus) -> str:
+    """A fixed piece of CPU work timed now (parsing 200 corpus messages, best of three), to
+    compare runs on a machine whose speed varies: here, by up to a third from hour to hour."""
+    from tessera.mail.parse import parse
+
+    sample = [item.raw for item in corpus.items if item.raw][:200]
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for raw in sample:
+            parse(raw)
+        best = min(best, (time.perf_counter() - started) / len(sample))
+    return f"reference work (parsing {len(sample)} corpus messages): {best * 1000:.2f} ms a message"
 
 
 def _machine(label: str) -> str:
@@ -452,7 +716,28 @@ def main(argv: list[str] | None = None) -> int:
         "queued in the database for a db_worker, as in production (the queueing is timed, the sending is not); "
         "dummy: queued nowhere, to measure ingest alone",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="ingest in this many processes at once, each a share of the conversations (default 1: one after another)",
+    )
+    parser.add_argument(
+        "--via",
+        choices=["call", "lmtp"],
+        default="call",
+        help="call (default): ingest() in this process (or --workers forked ones); lmtp: start "
+        "manage.py serve_lmtp --workers N and send the corpus over LMTP, as a mail server does",
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="with --via lmtp: LMTP connections at once (default: 4 per worker)",
+    )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.messages < 1:
         parser.error("--messages must be at least 1")
     if args.database_url:
@@ -527,10 +812,27 @@ def _measure(args: argparse.Namespace, config: dict) -> int:
         + ", ".join(f"{k} {kinds[k]}" for k in ("new", "reply", "auto_reply", "bounce") if kinds[k])
         + f"; HTML {sum(i.html for i in corpus.items)}, with attachments {sum(i.attachments for i in corpus.items)}"
     )
-    print(_machine("machine before"), flush=True)
-    results, wall = run(corpus)
+    print(_machine("machine before"))
+    print(_speed(corpus), flush=True)
+    if args.workers == 1 and args.via == "call":
+        server = _server_cpu_seconds()
+        cpu = time.process_time()
+        results, wall = run(corpus)
+        cpu = time.process_time() - cpu
+        server = _server_cpu_seconds() - server if server is not None else None
+        print(
+            f"CPU per message: this process {cpu / len(results) * 1000:.1f} ms"
+            + (f", its PostgreSQL backend {server / len(results) * 1000:.1f} ms" if server is not None else "")
+        )
+    elif args.via == "lmtp":
+        results, wall, cpu = run_over_lmtp(corpus, args.workers, args.clients or 4 * args.workers)
+        print(cpu)
+    else:
+        results, wall = run_concurrently(corpus, args.workers)
     print(_machine("machine after"))
-    return report(results, wall, connection.vendor)
+    return report(
+        results, wall, connection.vendor, concurrent=args.workers > 1 or args.via == "lmtp", mails=args.via == "call"
+    )
 
 
 if __name__ == "__main__":
