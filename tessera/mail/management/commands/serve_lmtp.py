@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import importlib
 import logging
 import os
 import signal
@@ -142,6 +144,11 @@ class Supervisor:
         self.old_chld = signal.SIG_DFL
 
     def start(self) -> None:
+        # The pipeline and everything it imports live as long as the workers: load them once
+        # here and move them out of the garbage collector's way, so the workers' full
+        # collections stay cheap (and those pages stay shared between the forked workers).
+        importlib.import_module("tessera.mail.ingest")
+        gc.freeze()
         # A handler (even one that does nothing) makes sure a blocked SIGCHLD stays pending.
         self.old_chld = signal.signal(signal.SIGCHLD, lambda *_: None)
         self.mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
