@@ -1,14 +1,23 @@
-"""Measure how many email messages a second Tessera takes in through the mail pipeline.
+"""Measure how many email messages a second Tessera takes in.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench_ingest python -m bench.ingest --messages 2000
+    python -m bench.ingest --messages 2000 --tasks database --via lmtp --workers 2 \
+        --database-url postgres://postgres@127.0.0.1:5432/tessera_bench_ingest
 
-What it does: migrates the database DATABASE_URL names (creating it on PostgreSQL when
-missing), refuses one that already has tickets unless --force, makes a small desk (Support
-with two agents, so every new ticket also renders its agent alerts), builds a mixed corpus of
-real MIME messages in memory and passes them one after another, in this one process, to
-`tessera.mail.ingest.ingest(raw, channel="pipe")`, exactly as the MTA pipe does. It prints the
-throughput overall and per kind, p50/p95 per message, what became of each message, the
-database and the machine (cores, load average before and after).
+What it does: migrates the database it is given (creating it on PostgreSQL when missing),
+refuses one that already has tickets unless --force, makes a small desk (Support with two
+agents, so every new ticket also has its agent alert), builds a mixed corpus of real MIME
+messages in memory and feeds it to the pipeline:
+
+- `--via lmtp` (the production door): starts `manage.py serve_lmtp --workers N` and sends the
+  corpus over 4 x N LMTP connections; like a mail server's queue, whichever connection is free
+  takes the next conversation, its messages in order, each after the reply to the one before;
+- `--via call` (the default): calls `tessera.mail.ingest.ingest(raw)` in this process, one
+  message after another, or in N forked processes at once with `--workers N`.
+
+It prints the throughput, p50/p95 per kind, what became of each message (and any message that
+did not end as its kind should), the CPU used per message by Tessera, its PostgreSQL backends
+and the load generator, the machine's load, and a fixed piece of reference work timed at the
+start: this machine's speed varies from hour to hour, and that figure shows by how much.
 
 The corpus, deterministic for --seed: about half new tickets from a pool of customers (few
 enough messages per customer to stay under MAIL_SENDER_LIMIT_PER_HOUR, so the rate limit does
@@ -18,17 +27,16 @@ the new text, about 5 % out-of-office replies (Auto-Submitted) and a few bounces
 (multipart/report with message/delivery-status about a notification the desk sent). Of the new
 tickets and replies about 20 % carry a 50-200 KB PDF-like attachment and an inline PNG
 referenced by cid: from the HTML part, and about 45 % have an HTML part (those 20 % and a
-quarter of the rest: multipart/alternative, a few HTML only). A bounce is
-the only message finished at its turn, untimed: it must name the Message-ID of a notification
-Tessera actually sent, which exists only once the ticket does.
+quarter of the rest: multipart/alternative, a few HTML only). A bounce is finished at its
+turn: it must name the Message-ID of a notification Tessera actually sent, which exists only
+once the ticket does (with --tasks database nothing is sent during the run, so bounces are kept
+on no ticket, as they should be).
 
-Why it runs this way: sequential ingest in one process is what an MTA pipe or one IMAP poller
-does, so messages/second here is the figure an operator plans with. Tasks use Django's
-ImmediateBackend (the default), so the on-commit notifications (rendering, Delivery rows) are
-inside each message's time (`--tasks dummy` queues them and never runs them, to measure ingest
-alone, as when a db_worker sends the mail); mail goes to Django's locmem backend so the SMTP round trip does
-not dominate, and attachments are written under a temporary folder that is removed afterwards.
-It never falls back to the default SQLite file (the developer's own desk).
+Tasks: `--tasks database` is production's set-up (each change's notifications are one task row
+in its transaction, sent later by a db_worker); `immediate`, the default, renders and hands over
+the notifications inside each message's time; `dummy` queues nothing. Mail goes to Django's
+locmem backend so no SMTP round trip is timed, and attachments to a temporary folder removed
+afterwards. It never falls back to the default SQLite file (the developer's own desk).
 """
 
 from __future__ import annotations
@@ -573,11 +581,9 @@ def _send_one(client: smtplib.LMTP, corpus: Corpus, n: int, wire: dict[int, byte
 
 def run_over_lmtp(corpus: Corpus, workers: int, clients: int) -> tuple[list[Result], float, str]:
     """The corpus through the real door: `serve_lmtp --workers N`, fed by `clients` LMTP
-    connections at once, each sending its share of the conversations in order and waiting for
-    each reply, as a mail server's LMTP client does. Returns the results, the wall time from
-    the first message to the last reply, and a line on the CPU the server side used."""
-    from django.db import connection
-
+    connections at once; each takes the next conversation when free and sends its messages in
+    order, waiting for each reply, as a mail server's LMTP client does. Returns the results,
+    the wall time from the first message to the last reply, and a line on the CPU used."""
     from tessera.mail.ingest import peek
     from tessera.mail.models import InboundMessage
 
@@ -626,11 +632,8 @@ def run_over_lmtp(corpus: Corpus, workers: int, clients: int) -> tuple[list[Resu
         client_cpu = time.process_time() - client_cpu
         processes = [server.pid, *_children(server.pid)]
         used = sum(_cpu_seconds(pid) for pid in processes) - before
-        backends = (
-            sum(_cpu_seconds(pid) for pid in _backend_pids(connection.cursor().connection.info.backend_pid))
-            if connection.vendor == "postgresql"
-            else None
-        )
+        own = _own_backend_pid()
+        backends = sum(_cpu_seconds(pid) for pid in _backend_pids(own)) if own is not None else None
     finally:
         _stop_lmtp(server)
     if failures:
@@ -664,22 +667,25 @@ def run_over_lmtp(corpus: Corpus, workers: int, clients: int) -> tuple[list[Resu
 # ---------------------------------------------------------------------------- the command
 
 
-def _server_cpu_seconds() -> float | None:
-    """CPU time used so far by this connection's PostgreSQL backend process, when the server
-    runs on this machine (read from /proc); None otherwise. With the client's own CPU time it
-    says how many messages a second the machine's cores could take at most."""
+def _own_backend_pid() -> int | None:
+    """The PostgreSQL server process behind this process's connection (None on SQLite)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
+        return cursor.fetchone()[0]
+
+
+def _server_cpu_seconds() -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend process, when the server
+    runs on this machine (read from /proc); None otherwise. With the client's own CPU time it
+    says how many messages a second the machine's cores could take at most."""
+    pid = _own_backend_pid()
+    if pid is None or not Path(f"/proc/{pid}").exists():
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return _cpu_seconds(pid)
 
 
 def _speed(corpus: Corpus) -> str:
