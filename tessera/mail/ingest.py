@@ -333,6 +333,8 @@ def _bounce(parsed: ParsedMessage, address: str) -> Outcome:
     services.record_mail_event(
         ticket, EventKind.BOUNCE, address=failed, detail=detail, delivery_id=delivery.pk if delivery else None
     )
+    if delivery is not None:
+        outbound.record_bounce(delivery, detail)
     return Outcome(InboundStatus.EVENT, _("Bounce: recorded on the ticket."), ticket)
 
 

@@ -297,6 +297,17 @@ def record_failure(delivery: Delivery, exc: BaseException, extra: dict | None) -
     return str(row.status)
 
 
+def record_bounce(delivery: Delivery, detail: str) -> None:
+    """The recipient's mail server accepted the message, then sent it back: it never arrived.
+    The delivery shows as failed in the ticket's Email panel, and threading no longer counts it
+    as mail that person saw. The timeline gets the bounce itself (ingest), not a second event."""
+    Delivery.objects.filter(pk=delivery.pk).exclude(status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=None,
+        last_error=(_("Bounced: %(detail)s") % {"detail": detail})[:2000],
+    )
+
+
 def due(now: datetime | None = None):
     """QUEUED deliveries whose next attempt is due: failed ones whose wait is over, and ones
     never tried whose task was lost (older than a claim, so a running worker is not raced)."""

@@ -278,6 +278,14 @@ def test_a_bounce_of_our_mail_is_recorded_on_its_ticket_and_never_answered(desk,
     assert ken_ticket.entries.count() == 1 and mailoutbox == []
 
 
+def test_a_bounced_notification_shows_as_failed_not_sent(desk, ken_ticket, receive):
+    sent = notification(ken_ticket, desk.ken)
+    receive(bounce_for(sent.message_id))
+    sent.refresh_from_db()
+    assert sent.status == "failed" and sent.last_error.startswith("Bounced: ")
+    assert not Event.objects.filter(ticket=ken_ticket, kind=EventKind.DELIVERY_FAILED).exists()  # one event: the bounce
+
+
 def test_a_bounce_about_nothing_we_sent_opens_no_ticket(desk, receive):
     row = receive(bounce_for("someone-else@elsewhere.example"))
     assert row.status == InboundStatus.REJECTED and Ticket.objects.count() == 0
