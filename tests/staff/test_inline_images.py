@@ -70,3 +70,25 @@ def test_a_hostile_content_id_or_link_cannot_break_out_of_the_src_attribute():
     linked, shown = link_inline_images(body, [File()], lambda f: '/files/3/" onerror="alert(1)')
     assert shown == {3}
     assert 'onerror="' not in linked and 'src="/files/3/&quot; onerror=&quot;alert(1)"' in linked
+
+
+def test_hostile_mail_html_and_content_ids_stay_inert_on_the_portal_and_in_the_workspace(client, as_agent, desk):
+    from tessera.mail import ingest as inbox
+    from tests.mail.test_ingest import mail
+
+    evil_cid = 'evil"onerror="alert(3)@x'  # no space: a Content-ID has none
+    raw = mail(
+        subject="Hostile",
+        html=f"<script>alert(1)</script><img src=x onerror=alert(2)><p><img src='cid:{evil_cid}'></p>",
+        attachments=(("shot.png", PNG, "image/png", evil_cid),),
+    )
+    row = inbox.ingest(raw, channel="pipe")
+    token = make_token(row.ticket, desk.ken)
+
+    portal = client.get(f"/t/{token}/").content.decode()
+    workspace = as_agent(desk.john).get(f"/staff/tickets/{row.ticket.number}/").content.decode()
+
+    assert re.search(r'<img src="/staff/files/\d+/"', workspace)  # the inline image is linked, in place
+    for page in (portal, workspace):
+        assert "<script>alert" not in page
+        assert 'onerror="' not in page and "onerror=alert" not in page
