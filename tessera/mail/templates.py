@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from django.template import Context, Engine, engines
 from django.utils.functional import Promise
@@ -244,21 +245,32 @@ def sample_context(notice: str) -> dict:
 _LAYOUT = "{% extends 'emails/_base.html' %}{% block body %}{{ body_html }}{% endblock %}"
 
 
+@lru_cache(maxsize=1)
+def _layout():
+    return engines["django"].from_string(_LAYOUT)
+
+
+@lru_cache(maxsize=128)
+def _compiled(source: str):
+    """An administrator's template, compiled once per process and text (a delivery renders one
+    for every recipient; a changed template is new text, so it is compiled afresh)."""
+    return ENGINE.from_string(source)
+
+
 def text_to_html(text: str, values: dict) -> str:
     """The HTML alternative: the text escaped, links clickable, paragraphs and line breaks kept,
     in the layout of the built-in emails (which adds the ticket button and footer)."""
     body = linebreaks(urlize(text, nofollow=True, autoescape=True), autoescape=False)
-    layout = engines["django"].from_string(_LAYOUT)
-    return layout.render({**values, "body_html": mark_safe(body)})  # escaped just above
+    return _layout().render({**values, "body_html": mark_safe(body)})  # escaped just above
 
 
 def render_strings(subject: str, body: str, values: dict) -> tuple[str, str, str]:
     """(subject, text, html) from an administrator's subject and body over `values`."""
     context = Context(values, autoescape=False)
-    rendered_subject = " ".join(ENGINE.from_string(subject).render(context).split())
+    rendered_subject = " ".join(_compiled(subject).render(context).split())
     # Template.render() marks its output safe; it is not (autoescape was off), so make it a plain
     # str again or urlize() below would trust it and let the administrator's markup through.
-    text = str.__str__(ENGINE.from_string(body).render(context))
+    text = str.__str__(_compiled(body).render(context))
     return rendered_subject, text, text_to_html(text, values)
 
 
