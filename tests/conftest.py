@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -157,12 +158,12 @@ class SmtpSink:
         raise AssertionError(f"no matching email within {timeout}s; got {subjects}")
 
 
-@pytest.fixture
-def smtp(settings):
-    """Route Tessera's mail through Django's SMTP backend to an aiosmtpd server on 127.0.0.1."""
+@contextlib.contextmanager
+def smtp_peer(sink: SmtpSink, settings):
+    """Route Tessera's mail through Django's SMTP backend to an aiosmtpd server on 127.0.0.1
+    whose handler is `sink` (a subclass may refuse or fail on purpose)."""
     from aiosmtpd.controller import Controller
 
-    sink = SmtpSink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
     sink.port = controller.port
@@ -172,8 +173,16 @@ def smtp(settings):
             "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
         }
     }
-    yield sink
-    controller.stop()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(settings):
+    with smtp_peer(SmtpSink(), settings) as sink:
+        yield sink
 
 
 def body_text(message) -> str:

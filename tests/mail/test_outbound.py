@@ -13,7 +13,6 @@ from email.utils import parseaddr
 from io import StringIO
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from django.core.management import call_command
 from django.urls import reverse
@@ -25,7 +24,7 @@ from tessera.mail.models import Channel, Delivery, InboundMessage, InboundStatus
 from tessera.tickets import services
 from tessera.tickets.models import EventKind, HelpTopic, Ticket
 
-from ..conftest import SmtpSink, free_port
+from ..conftest import SmtpSink, smtp_peer
 
 KEN, KIM, JOHN, OLGA = "ken@example.com", "kim@example.com", "john@example.com", "olga@example.com"
 MARKER = "-- Reply above this line --"
@@ -80,17 +79,8 @@ class Flaky(SmtpSink):
 
 @pytest.fixture
 def flaky(settings):
-    sink = Flaky()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
-        }
-    }
-    yield sink
-    controller.stop()
+    with smtp_peer(Flaky(), settings) as sink:
+        yield sink
 
 
 def text(message) -> str:

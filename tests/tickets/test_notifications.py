@@ -11,7 +11,6 @@ import re
 from email.utils import parseaddr
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from django.db import transaction
 
@@ -20,7 +19,7 @@ from tessera.mail.models import Delivery
 from tessera.tickets import access_links, services
 from tessera.tickets.models import Collaborator, Ticket
 
-from ..conftest import SmtpSink, free_port
+from ..conftest import SmtpSink, free_port, smtp_peer
 from .helpers import fresh
 
 KEN, KIM, JOHN, JANE, OLGA, BILL = (
@@ -306,17 +305,8 @@ class RefusesKim(SmtpSink):
 
 @pytest.fixture
 def picky_smtp(settings):
-    sink = RefusesKim()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
-        }
-    }
-    yield sink
-    controller.stop()
+    with smtp_peer(RefusesKim(), settings) as sink:
+        yield sink
 
 
 def test_one_refused_recipient_does_not_stop_the_others(desk, ken_ticket, kim, picky_smtp, committed, caplog):
