@@ -3,6 +3,8 @@ SHELL := /bin/sh
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Settings read PORT too: links in mail point at the port the desk serves on.
+export PORT
 export TESSERA_DATA_DIR ?= $(CURDIR)/var
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 

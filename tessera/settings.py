@@ -175,8 +175,9 @@ LOGGING = {
 
 # Help desk policy knobs.
 TESSERA = {
-    # The public address of this desk, used in links inside emails.
-    "BASE_URL": env.str("TESSERA_BASE_URL", default="http://127.0.0.1:8000"),
+    # The public address of this desk, used in links inside emails. Unset, it is the address
+    # `make run` serves on (PORT), so links in mail work on any port out of the box.
+    "BASE_URL": env.str("TESSERA_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"),
     "MAX_ATTACHMENT_BYTES": env.int("TESSERA_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024),
     "MAX_ATTACHMENTS": env.int("TESSERA_MAX_ATTACHMENTS", default=10),
     "BLOCKED_EXTENSIONS": env.list(

@@ -1,0 +1,147 @@
+"""`make run` on a port of the operator's choosing: the links in the desk's mail must lead back to it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from django.conf import settings
+
+from tessera.checks import base_url_is_served
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_served(url: str, proc: subprocess.Popen, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"make run exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"make run did not serve {url} within {seconds} s")
+
+
+@pytest.fixture
+def desk_on_another_port(tmp_path):
+    """A fresh `make run` (SQLite, demo desk) on a free port, stopped by its process group."""
+    port = _free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TESSERA_BASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        PORT=str(port),
+        TESSERA_DATA_DIR=str(tmp_path / "data"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
+        TESSERA_DEMO_PASSWORD="demo-password-for-the-test",
+    )
+    log = (tmp_path / "make-run.log").open("wb")
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # make, its shell and gunicorn share one group, stopped together
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_served(base + "/", proc)
+        yield base, tmp_path / "data" / "mail"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _bodies_to(log: bytes, address: str) -> str:
+    """The decoded text of the messages to `address` that Django's file mailer wrote (one per dashed separator)."""
+    texts = []
+    for chunk in log.split(b"-" * 79):
+        if not chunk.strip():
+            continue
+        message = email.message_from_bytes(chunk.strip(), policy=email.policy.default)
+        if address in str(message["To"]):
+            texts.extend(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+    return "\n".join(texts)
+
+
+def test_links_in_mail_lead_back_to_the_port_make_run_serves_on(desk_on_another_port):
+    base, mail_dir = desk_on_another_port
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(base + "/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    topic = re.search(r'<option value="(\d+)"', page).group(1)
+    form = {
+        "csrfmiddlewaretoken": token,
+        "name": "Kim Customer",
+        "email": "kim@example.org",
+        "topic": topic,
+        "subject": "Printer on the third floor is jammed",
+        "message": "It shows error E-42.",
+    }
+    request = urllib.request.Request(base + "/", data=urllib.parse.urlencode(form).encode(), headers={"Referer": base})
+    assert opener.open(request).status == 200
+
+    mails = "\n".join(_bodies_to(p.read_bytes(), "kim@example.org") for p in sorted(mail_dir.glob("*")))
+    links = set(re.findall(r"http://127\.0\.0\.1:\d+/t/[\w.:-]+/", mails))
+    assert links, f"the confirmation mail carries an access link: {mails[:2000]}"
+    assert all(link.startswith(base + "/") for link in links)
+    with urllib.request.urlopen(html.unescape(links.pop())) as response:
+        assert response.status == 200
+        assert "Printer on the third floor is jammed" in response.read().decode()
+
+
+def test_check_warns_when_the_base_url_host_is_not_an_allowed_host(settings):
+    settings.TESSERA = {**settings.TESSERA, "BASE_URL": "https://help.example.com"}
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    assert [m.id for m in base_url_is_served()] == ["tessera.W002"]
+
+    settings.ALLOWED_HOSTS = [".example.com"]
+    assert [m.id for m in base_url_is_served()] == []
+
+
+def test_check_warns_about_a_base_url_that_is_not_an_address(settings):
+    settings.TESSERA = {**settings.TESSERA, "BASE_URL": "help.example.com"}
+    assert [m.id for m in base_url_is_served()] == ["tessera.W001"]
+
+
+def test_unset_base_url_follows_the_port():
+    env = {k: v for k, v in os.environ.items() if k != "TESSERA_BASE_URL"}
+    env["PORT"] = "8765"
+    out = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-c", "import tessera.settings as s; print(s.TESSERA['BASE_URL'])"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "http://127.0.0.1:8765"
+    assert settings.TESSERA["BASE_URL"]  # the suite's own settings still have one
