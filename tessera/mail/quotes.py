@@ -23,7 +23,9 @@ class Stripped:
     stripped: bool  # False: nothing was cut (or everything looked quoted, so the original was kept)
 
 
-# "On <date>, <name> wrote:" and the same line in the languages our users' clients speak.
+# "On <date>, <name> wrote:" as the clients of the ten languages our users write in put it. The
+# patterns run on a header already joined from its wrapped lines (clients wrap long ones, often
+# inside the address: `… "bob@example.org" <` / `bob@example.org> написал:`).
 _ATTRIBUTION = re.compile(
     r"^\s*(?:"
     r"On\b.{0,300}\bwrote\s*:"  # English (Gmail, Apple Mail, Thunderbird)
@@ -33,18 +35,83 @@ _ATTRIBUTION = re.compile(
     r"|Op\b.{0,300}\bschreef\b.{0,200}:"  # Dutch
     r"|Il\b.{0,300}\bha\s+scritto\s*:"  # Italian
     r"|Em\b.{0,300}\bescreveu\s*:"  # Portuguese
+    r"|W\s+dniu\b.{0,300}\b(?:pisze|napisał(?:\(a\)|a)?)\s*:"  # Polish (Thunderbird)
+    r"|在.{0,300}写道\s*[:：]"  # Chinese (Apple Mail)
+    r"|\*\s.{0,300}\[\d[^\]]{0,60}\]\s*:"  # mutt: "* Name <address> [date]:"
     r")\s*$",
     re.I,
 )
-_ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le|El|Op|Il|Em)\b", re.I)
-_ORIGINAL = re.compile(
-    r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
-    r"|Oorspronkelijk bericht|Messaggio originale)\s*-{2,}\s*$",
+# Where the verb comes last, after the date and the name, with nothing fixed at the start.
+_ATTRIBUTION_VERB_LAST = re.compile(
+    r"^.{0,400}(?:"
+    r"\bnapisał(?:\(a\)|a)?"  # Polish (Gmail)
+    r"|(?:написал(?:\(а\)|а)?|пишет)"  # Russian (Gmail, Thunderbird, Yandex, Mail.ru)
+    r"|(?:写道|寫道)"  # Chinese (Gmail, Outlook)
+    r"|(?:のメール|のメッセージ|は書きました)"  # Japanese (Apple Mail, Thunderbird)
+    r")\s*[:：]\s*$",
     re.I,
 )
-_FROM = re.compile(r"^\s*\*?(From|Von|De|Van|Da)\s*:\*?\s*\S", re.I)
-_SENT = re.compile(r"^\s*\*?(Sent|Gesendet|Envoyé|Enviado|Verzonden|Inviato)(\s+el)?\s*:\*?", re.I)
+# Gmail in Russian and Japanese writes only "<date> <time>, <name> <address>:".
+_ATTRIBUTION_BARE = re.compile(r"^.{0,300}\d{1,2}:\d{2}.{0,300}<\s*[^<>\s]+@[^<>\s]+\s*>\s*[:：]\s*$")
+# Part of a header's address ("Name <a@b>", or an address wrapped after its "<"): a customer's
+# sentence does not hold one, so a header may start on such a line even when its end alone,
+# on the next line, would also read as a header.
+_ADDRESS_PART = re.compile(r"<\s*[^<>\s]*@|<\s*$")
+# A header names when: without a digit, "… wrote:" is a sentence, not a header.
+_HAS_DATE = re.compile(r"\d")
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original"
+    r"|Oorspronkelijk bericht|Messaggio originale|Исходное сообщение|Wiadomość oryginalna"
+    r"|Mensagem original|元のメッセージ|原始邮件)\s*-{2,}\s*$",
+    re.I,
+)
+_FROM = re.compile(r"^\s*\*?(From|Von|De|Van|Da|Od|От|差出人|发件人|寄件者)\s*[:：]\*?\s*\S", re.I)
+_SENT = re.compile(
+    r"^\s*\*?(Sent|Date|Gesendet|Envoyé|Enviado|Enviada|Verzonden|Inviato|Wysłano|Отправлено|送信日時|发送时间|寄件日期)"
+    r"(\s+el)?\s*[:：]\*?",
+    re.I,
+)
 _SEPARATOR = re.compile(r"^\s*_{20,}\s*$")
+# How many lines a wrapped attribution may take.
+_WRAPPED_LINES = 3
+
+
+def _is_attribution(text: str, *, quote_follows: bool) -> bool:
+    """Whether one (joined) line is a client's "On … wrote:" header. The looser shapes count only
+    when a quotation follows, so a customer's own "I wrote:" never becomes a cut."""
+    if not _HAS_DATE.search(text):
+        return False
+    if _ATTRIBUTION.match(text):
+        return True
+    return quote_follows and bool(_ATTRIBUTION_VERB_LAST.match(text) or _ATTRIBUTION_BARE.match(text))
+
+
+def _quote_follows(lines: list[str], after: int) -> bool:
+    following = next((line for line in lines[after:] if line.strip()), None)
+    return following is not None and following.startswith(">")
+
+
+def _attribution_at(lines: list[str], i: int, *, quote_follows: bool | None = None) -> int | None:
+    """The number of lines the attribution starting at line i takes (1 to 3), None when none does.
+    A longer join counts only when no attribution starts on a later line inside it: joining the
+    customer's last sentence to the header below it must never make that sentence a cut.
+    `quote_follows`: known from the HTML structure (a blockquote), or None to look for "> " lines."""
+
+    def found(start: int, count: int) -> bool:
+        chunk = lines[start : start + count]
+        if len(chunk) < count or any(not c.strip() or c.startswith(">") for c in chunk):
+            return False
+        joined = " ".join(c.strip() for c in chunk)
+        follows = _quote_follows(lines, start + count) if quote_follows is None else quote_follows
+        return _is_attribution(joined, quote_follows=follows)
+
+    for count in range(1, _WRAPPED_LINES + 1):
+        if found(i, count):
+            later = next((k for k in range(i + 1, i + count) for n in range(1, i + count - k + 1) if found(k, n)), None)
+            if later is not None and not any(_ADDRESS_PART.search(line) for line in lines[i:later]):
+                return None
+            return count
+    return None
 
 
 def _cut_line(lines: list[str], marker: str) -> int | None:
@@ -66,12 +133,8 @@ def _client_quote_line(lines: list[str]) -> int | None:
         plain = "" if line.startswith(">") else line.strip()
         if not plain:
             continue
-        if _ATTRIBUTION.match(plain):
+        if _attribution_at(lines, i) is not None:
             return i
-        if _ATTRIBUTION_START.match(plain) and i + 1 < len(lines):
-            joined = plain + " " + lines[i + 1].strip()
-            if _ATTRIBUTION.match(joined) and not _ATTRIBUTION.match(lines[i + 1].strip()):
-                return i
         if _ORIGINAL.match(plain):
             return i
         if _FROM.match(plain) and any(_SENT.match(n) for n in lines[i + 1 : i + 4]):
@@ -95,15 +158,30 @@ def _client_quote_line(lines: list[str]) -> int | None:
 
 
 def _with_attribution(lines: list[str], cut: int) -> int:
-    """Our quoted marker sits under the client's "On … wrote:" line: cut that line too."""
-    above = [j for j in range(max(0, cut - 4), cut) if lines[j].strip()]
-    if above:
-        last = lines[above[-1]].strip()
-        if _ATTRIBUTION.match(last):
-            return above[-1]
-        if len(above) > 1 and _ATTRIBUTION.match(lines[above[-2]].strip() + " " + last):
-            return above[-2]
+    """Our quoted marker sits under the client's "On … wrote:" header: cut the header too."""
+    for start in range(max(0, cut - _WRAPPED_LINES - 1), cut):
+        count = _attribution_at(lines, start)
+        if count is not None and all(not line.strip() for line in lines[start + count : cut]):
+            return start
     return cut
+
+
+def _answer_below(lines: list[str], cut: int) -> list[str] | None:
+    """A reply written under the quotation (Thunderbird's and mailing lists' habit): the lines
+    after the header and its "> " block, when nothing else is quoted further down. Interleaved
+    answers stay whole, since each answer needs its question."""
+    count = _attribution_at(lines, cut)
+    if count is None:
+        return None
+    end = cut + count
+    while end < len(lines) and (lines[end].startswith(">") or not lines[end].strip()):
+        end += 1
+    rest = lines[end:]
+    if not any(line.strip() for line in rest) or any(line.startswith(">") for line in rest):
+        return None
+    if _client_quote_line(rest) is not None:
+        return None
+    return rest
 
 
 def strip_text(text: str, marker: str) -> str | None:
@@ -112,6 +190,10 @@ def strip_text(text: str, marker: str) -> str | None:
     cut = _cut_line(lines, marker)
     if cut is None:
         return None
+    if not any(line.strip() for line in lines[:cut]):
+        below = _answer_below(lines, cut)
+        if below is not None:
+            return "\n".join(below).strip()
     return "\n".join(lines[:cut]).rstrip()
 
 
@@ -137,6 +219,8 @@ class _Cutter(HTMLParser):
         self.block_start = 0
         self.block_text: list[str] = []
         self.last_blockquote: int | None = None
+        self.blocks_before_last_blockquote = 0
+        self.quote_spans: list[tuple[int, int]] = []  # top-level blockquotes: (start, end) offsets
         self.depth_blockquote = 0
         self.after_blockquote_text = False
 
@@ -167,6 +251,7 @@ class _Cutter(HTMLParser):
         if tag == "blockquote":
             if self.depth_blockquote == 0:
                 self.last_blockquote = at
+                self.blocks_before_last_blockquote = len(self.blocks)
                 self.after_blockquote_text = False
             self.depth_blockquote += 1
 
@@ -176,8 +261,12 @@ class _Cutter(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _BLOCK:
             self.close_block(self._at())
-        if tag == "blockquote":
-            self.depth_blockquote = max(0, self.depth_blockquote - 1)
+        if tag == "blockquote" and self.depth_blockquote:
+            self.depth_blockquote -= 1
+            if self.depth_blockquote == 0 and self.last_blockquote is not None:
+                at = self._at()
+                close = self.source.find(">", at)
+                self.quote_spans.append((self.last_blockquote, len(self.source) if close < 0 else close + 1))
 
     def handle_data(self, data: str) -> None:
         if not self.block_text and not data.strip():
@@ -196,11 +285,22 @@ class _Cutter(HTMLParser):
         if line is not None and not texts[line].startswith(">"):
             candidates.append(self.blocks[line][0])
         if self.last_blockquote is not None and not self.after_blockquote_text:
-            candidates.append(self.last_blockquote)
+            candidates.append(self._with_header_above(self.last_blockquote))
         return min(candidates) if candidates else None
+
+    def _with_header_above(self, quote: int) -> int:
+        """The blocks right above a trailing blockquote that are its "<date>, <name> wrote:"
+        header (sanitised HTML has lost the class that says so) belong to the quotation."""
+        texts = [t for _o, t in self.blocks[: self.blocks_before_last_blockquote]]
+        for start in range(max(0, len(texts) - _WRAPPED_LINES), len(texts)):
+            count = _attribution_at(texts, start, quote_follows=True)
+            if count is not None and start + count == len(texts):
+                return self.blocks[start][0]
+        return quote
 
 
 _EMPTY_TAIL = re.compile(r"(\s|<br>|<hr>|&nbsp;)+$")
+_EMPTY_HEAD = re.compile(r"^(\s|<br>|<hr>|&nbsp;)+")
 _EMPTY_PAIR = re.compile(r"<(div|p|span|blockquote|b|strong|i|em|u|a)\b[^>]*>(\s|<br>|&nbsp;)*</\1>")
 
 
@@ -217,12 +317,39 @@ def strip_html(html: str, marker: str) -> str | None:
     cut = cutter.result()
     if cut is None:
         return None
-    kept = clean_html(html[:cut])
+    if not _visible(clean_html(html[:cut])):
+        below = _html_answer_below(html, cut, cutter.quote_spans, marker)
+        if below is not None:
+            return below
+    kept = _trimmed(clean_html(html[:cut]))
+    return kept
+
+
+def _html_answer_below(html: str, cut: int, quotes: list[tuple[int, int]], marker: str) -> str | None:
+    """The HTML twin of `_answer_below`: what follows the one quotation the reply starts with."""
+    following = [(start, end) for start, end in quotes if end > cut]
+    if len(following) != 1:
+        return None  # no quotation to skip, or answers interleaved with several quotes
+    rest = html[following[0][1] :]
+    kept = _trimmed(clean_html(rest))
+    if not _visible(kept):
+        return None
+    later = _Cutter(rest, marker)
+    try:
+        later.feed(rest)
+        later.close()
+    except Exception:
+        return None
+    return kept if later.result() is None else None
+
+
+def _trimmed(kept: str) -> str:
     previous = None
     while previous != kept:
         previous = kept
         kept = _EMPTY_TAIL.sub("", kept)
         kept = _EMPTY_PAIR.sub("", kept)
+        kept = _EMPTY_HEAD.sub("", kept)
     return kept.strip()
 
 

@@ -154,3 +154,38 @@ def test_a_parsed_gmail_reply_is_cut_in_both_twins():
     assert result.stripped
     assert result.text == "Thanks, that fixed it!"
     assert result.html == "<div>Thanks, that fixed it!</div>"
+
+
+BOTTOM_POSTED = (
+    '<div class="moz-cite-prefix">On 03/06/2024 10:00, John Smith wrote:<br></div>'
+    '<blockquote type="cite"><p>-- Reply above this line --</p><p>Please restart the printer.</p></blockquote>'
+    "<p>Restarted, it works now.</p>"
+)
+
+
+@pytest.mark.parametrize("sanitised", [False, True], ids=["as-sent", "sanitised"])
+def test_an_answer_written_under_the_quote_is_kept_without_the_quote(sanitised):
+    source = clean_html(BOTTOM_POSTED) if sanitised else BOTTOM_POSTED
+    text = (
+        "On 03/06/2024 10:00, John Smith wrote:\n> -- Reply above this line --\n> Please restart.\n\n"
+        "Restarted, it works now.\n"
+    )
+    new_text, new_html, stripped = cut(text, source)
+    assert stripped
+    assert new_text == "Restarted, it works now."
+    assert new_html == "<p>Restarted, it works now.</p>"
+
+
+def test_answers_under_two_separate_quotes_are_kept_whole():
+    html = (
+        '<div class="moz-cite-prefix">On 03/06/2024 10:00, John Smith wrote:<br></div>'
+        '<blockquote type="cite">Is it plugged in?</blockquote><p>Yes.</p>'
+        '<blockquote type="cite">Which floor?</blockquote><p>Third.</p>'
+    )
+    text = "On 03/06/2024 10:00, John Smith wrote:\n> Is it plugged in?\nYes.\n> Which floor?\nThird.\n"
+    assert cut(text, html) == (text, html, False)
+
+
+def test_a_wrapped_header_never_takes_the_customers_last_line_with_it():
+    text = "Тут всё ясно, 14:20 подходит\n02.04.2012 14:20, Example Support пишет:\n> Hello\n"
+    assert cut(text)[0] == "Тут всё ясно, 14:20 подходит"
