@@ -275,3 +275,20 @@ def test_a_bulk_delete_in_the_admin_records_each_row(admin_client):
         "Temp 0",
         "Temp 1",
     ]
+
+
+def test_an_admin_action_is_recorded_with_its_targets(admin_client, desk):
+    import hashlib
+
+    from tessera.mail.models import Channel, InboundMessage, InboundStatus
+
+    raw = b"From: ken@example.com\r\nTo: support@example.com\r\nSubject: Monitor\r\n\r\nIt flickers.\r\n"
+    message = InboundMessage.objects.create(
+        dedupe_key="sha256:x", sha256=hashlib.sha256(raw).hexdigest(), raw=raw, size=len(raw),
+        channel=Channel.IMAP, sender="ken@example.com", subject="Monitor", status=InboundStatus.REJECTED,
+    )  # fmt: skip
+    admin_client.post("/admin/mail/inboundmessage/", {"action": "reprocess", "_selected_action": [message.pk]})
+
+    entry = AuditEntry.objects.get(action=Action.ADMIN_ACTION)
+    assert (entry.object_type, entry.object_id) == ("mail.inboundmessage", str(message.pk))
+    assert entry.detail == f"reprocess: {message.pk}" and entry.actor == desk.admin
