@@ -212,3 +212,13 @@ def test_sessions_that_ended_by_themselves_drop_off_the_list(signed_in, desk):
 )
 def test_browsers_get_a_short_name(user_agent, expected):
     assert describe_user_agent(user_agent) == expected
+
+
+def test_signing_out_this_session_from_the_list_signs_out_here(signed_in):
+    john = signed_in()
+    row = UserSession.objects.get()
+    response = john.post(f"/account/sessions/{row.pk}/end/", follow=True)
+    assert response.redirect_chain[-1][0] == "/staff/login/"
+    assert "You have signed out." in response.content.decode()
+    assert john.get("/staff/").status_code == 302
+    assert not UserSession.objects.exists()
