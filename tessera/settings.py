@@ -43,16 +43,19 @@ INSTALLED_APPS = [
     "tessera.staff",
     "tessera.search",
     "tessera.mail",
+    "tessera.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tessera.audit.middleware.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tessera.audit.sessions.SessionActivityMiddleware",
     "tessera.accounts.middleware.ViewerTimezoneMiddleware",
     "tessera.tickets.reference.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -204,6 +207,8 @@ TESSERA = {
     # How often a notification is tried before agents see it as failed, and the first wait.
     "MAIL_DELIVERY_ATTEMPTS": env.int("TESSERA_MAIL_DELIVERY_ATTEMPTS", default=5),
     "MAIL_RETRY_SECONDS": env.int("TESSERA_MAIL_RETRY_SECONDS", default=60),
+    # Minutes without activity after which a signed-in session is signed out (0: never).
+    "SESSION_IDLE_MINUTES": env.int("TESSERA_SESSION_IDLE_MINUTES", default=120),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

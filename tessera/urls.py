@@ -19,5 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/mail/", include("tessera.mail.urls")),
     path("staff/", include("tessera.staff.urls")),
+    path("account/sessions/", include("tessera.audit.session_views")),
     path("", include("tessera.portal.urls")),
 ]

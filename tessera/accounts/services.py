@@ -75,6 +75,18 @@ def update_agent_profile(
         errors["signature"] = _("Keep the signature under 2,000 characters.")
     if errors:
         raise ValidationError(errors)
+    from tessera.audit import services as audit
+
+    def profile_values() -> dict:
+        user = agent.user
+        return {
+            "name": user.name,
+            "time_zone": user.time_zone,
+            "signature": agent.signature,
+            "is_available": agent.is_available,
+        }
+
+    before = profile_values()
     with transaction.atomic():
         user = agent.user
         user.name = name[:150]
@@ -83,6 +95,9 @@ def update_agent_profile(
         agent.signature = (signature or "").strip()
         agent.is_available = is_available
         agent.save(update_fields=["signature", "is_available"])
+        old, new = audit.changes(before, profile_values())
+        if old or new:
+            audit.record(audit.Action.CHANGE, actor=actor, obj=agent, before=old, after=new, detail="agent profile")
     return agent
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from tessera.accounts import services as account_services
 from tessera.accounts.models import Agent
+from tessera.audit import sessions as account_sessions
 
 from .views import agent_required
 
@@ -53,7 +54,11 @@ def profile(request: HttpRequest, agent: Agent) -> HttpResponse:
         "is_available": agent.is_available,
     }
     if request.method != "POST":
-        return render(request, "staff/profile.html", {"form": ProfileForm(initial=initial)})
+        return render(
+            request,
+            "staff/profile.html",
+            {"form": ProfileForm(initial=initial), "sessions": account_sessions.active_sessions(request)},
+        )
     form = ProfileForm(request.POST, initial=initial)
     if form.is_valid():
         try:
@@ -64,4 +69,5 @@ def profile(request: HttpRequest, agent: Agent) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("staff:profile")
-    return render(request, "staff/profile.html", {"form": form}, status=400)
+    context = {"form": form, "sessions": account_sessions.active_sessions(request)}
+    return render(request, "staff/profile.html", context, status=400)
