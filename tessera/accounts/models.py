@@ -3,6 +3,8 @@ tickets.policy from the facts stored here (department memberships and their role
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -26,10 +28,11 @@ class Perm(models.TextChoices):
     MANAGE = "manage", _("Manage collaborators and ticket details")
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def normalize_email(self, email: str | None) -> str:
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
         return (email or "").strip().lower()
 
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
@@ -48,7 +51,7 @@ class UserManager(BaseUserManager):
         fields.setdefault("is_superuser", True)
         return self.create_user(email, password, **fields)
 
-    def get_by_natural_key(self, username: str) -> User:
+    def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email=self.normalize_email(username))
 
 
@@ -191,7 +194,9 @@ class Team(models.Model):
     lead = models.ForeignKey(
         "Agent", verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
-    members = models.ManyToManyField("Agent", verbose_name=_("members"), related_name="teams", blank=True)
+    members: models.ManyToManyField[Agent, Any] = models.ManyToManyField(
+        "Agent", verbose_name=_("members"), related_name="teams", blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -195,7 +195,7 @@ def _search_postgres(parsed: ParsedQuery, visible: QuerySet[Ticket], limit: int)
             ticket=rows[pk],
             rank=float(rank),
             subject=highlight(rows[pk].subject, terms, words=None),
-            snippet=highlight(passage(rows[pk].search_thread or "", terms), terms),
+            snippet=highlight(passage(rows[pk].search_thread or "", terms), terms),  # type: ignore[attr-defined]
         )
         for pk, rank in ranked
         if pk in rows
