@@ -50,11 +50,13 @@ ANALYZE included; replacing documents in place ran at about 3,000 tickets a seco
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from tessera.tickets.models import Ticket
 
@@ -312,11 +314,12 @@ class _Postgres(_Backend):
             self._guarded(ticket_id, sql, [*params[:3], "", *params[4:]], bookkeeping)
 
     @staticmethod
-    def _guarded(ticket_id: int, sql: str, params: list, bookkeeping: dict[str, int]) -> int | None:
+    def _guarded(ticket_id: int, sql: str, params: list[Any], bookkeeping: dict[str, int]) -> int | None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.rowcount
+                rowcount: int = cursor.rowcount
+                return rowcount
         except DatabaseError:
             log.exception("Search document of ticket %s not updated; manage.py search_reindex retries", ticket_id)
         # Remember the entries as seen and the budget as spent, so the next reply does not
@@ -350,7 +353,7 @@ class _SQLite(_Backend):
             self._bookkeep(cursor, ticket_id, state.new_head, bookkeeping)
 
     @staticmethod
-    def _bookkeep(cursor, ticket_id: int, head: str | None, bookkeeping: dict[str, int]) -> None:
+    def _bookkeep(cursor: CursorWrapper, ticket_id: int, head: str | None, bookkeeping: dict[str, int]) -> None:
         values = [bookkeeping["last_entry_id"], bookkeeping["entry_count"], bookkeeping["indexed_chars"]]
         if head is None:
             cursor.execute(
@@ -466,7 +469,7 @@ def _finish() -> None:
             cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
 
 
-def _batches(batch_size: int):
+def _batches(batch_size: int) -> Iterator[tuple[int, int, int]]:
     """(first id, last id, how many) for consecutive batches of existing ticket ids."""
     last = 0
     while True:

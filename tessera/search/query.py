@@ -73,6 +73,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -129,7 +130,7 @@ def search(
         return []
 
 
-def _sql(qs: QuerySet) -> tuple[str, list]:
+def _sql(qs: QuerySet[Any, Any]) -> tuple[str, list[Any]]:
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
     return sql, list(params)
 
@@ -205,7 +206,7 @@ def _search_postgres(parsed: ParsedQuery, visible: QuerySet[Ticket], limit: int)
 # --------------------------------------------------------------------------- SQLite
 
 
-def _search_sqlite(parsed: ParsedQuery, ids_sql: str, ids_params: list, limit: int) -> list[SearchHit]:
+def _search_sqlite(parsed: ParsedQuery, ids_sql: str, ids_params: list[Any], limit: int) -> list[SearchHit]:
     match = parsed.to_fts5()
     with connection.cursor() as cursor:
         cursor.execute(
