@@ -148,7 +148,7 @@ class Server(LMTP):
     async def smtp_DATA(self, arg: str) -> None:
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
-        assert self.envelope is not None
+        assert self.envelope is not None  # noqa: S101  narrows the type: aiosmtpd sets it on HELO/LHLO
         if not self.envelope.rcpt_tos:
             await self.push("503 Error: need RCPT command")
             return

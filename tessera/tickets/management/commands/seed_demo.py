@@ -6,7 +6,7 @@ import os
 import secrets
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from tessera.accounts.models import Agent, Department, Membership, Organization, Role, Team, User
@@ -90,4 +90,5 @@ class Command(BaseCommand):
         ]
         for subject, body in samples:
             services.open_ticket(ken, requester=ken, subject=subject, message=body, topic=general)
-        assert Ticket.objects.count() == len(samples)
+        if Ticket.objects.count() != len(samples):
+            raise CommandError("Demo data: not every sample ticket was opened.")
