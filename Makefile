@@ -24,7 +24,7 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	@echo "Installing pinned test dependencies…"
 	@$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	@$(PY) -c "import pytest, playwright, aiosmtpd" || { echo "Dependency install failed." >&2; exit 1; }
+	@$(PY) -c "import pytest, playwright, aiosmtpd, mypy, mypy_django_plugin" || { echo "Dependency install failed." >&2; exit 1; }
 	@touch $@
 
 setup: $(VENV)/.runtime
@@ -51,6 +51,7 @@ bench: setup
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup-dev
 	$(VENV)/bin/ruff format .

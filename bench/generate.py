@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from bench.text import RARE_EVERY
 
@@ -135,7 +136,7 @@ class SqliteSink(Sink):
         quoted = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
         self.connection.ensure_connection()
-        self.connection.connection.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', rows)
+        self.connection.connection.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})', rows)  # noqa: S608  table and column names come from the models; rows are parameters
 
 
 class Columns:
@@ -191,6 +192,9 @@ def _out(message: str) -> None:
 
 
 class Generator:
+    _next_entry_id: int  # ids of the next batch; set by _batches
+    _next_event_id: int
+
     def __init__(
         self,
         tickets: int,
@@ -610,7 +614,8 @@ class Generator:
                         fmt(when),
                     )
                 )
-            resolved_at = closed_at = None
+            resolved_at: int | None = None
+            closed_at: int | None = None
             updated = t_last
             status_id, status_name = statuses[state]
             if state == "pending":
@@ -648,7 +653,7 @@ class Generator:
                 updated = resolved_at
                 if state in ("closed", "archived"):
                     closed_at = resolved_at
-                if state == "archived":
+                if state == "archived" and closed_at is not None:
                     updated = min(closed_at + 90 * DAY_US, now - 1)
                     ev.append(
                         (
@@ -745,7 +750,8 @@ class Generator:
         else:
             pool = d.pools[dept_id]
             _a, a_user, a_name, a_sig = d.agents[pool[int(rnd() * len(pool))]]
-        entries, events = [], []
+        entries: list[tuple] = []
+        events: list[tuple] = []
         t = created
         last_public = "message"
         quote_from: tuple[str, list[str]] | None = None
@@ -1064,7 +1070,7 @@ def _ensure_postgres_database(config: dict) -> None:
     import psycopg
     from psycopg import sql
 
-    params = {
+    params: dict[str, Any] = {
         "host": config.get("HOST") or None,
         "port": config.get("PORT") or None,
         "user": config.get("USER") or None,

@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+from typing import cast
 
 SUPPORT_ADDRESS = "support@bench-desk.example"
 CUSTOMER_DOMAINS = ["example.com", "example.org", "example.net", "mail.example.com"]
@@ -171,7 +172,9 @@ def _body(message: EmailMessage, text: str, *, html: bool, html_only: bool, file
         message.add_alternative(
             f'<html><body>{paragraphs}<p><img src="cid:{cid}" alt="screenshot"></p></body></html>', subtype="html"
         )
-        message.get_payload()[1].add_related(_png(), "image", "png", cid=f"<{cid}>", filename="screenshot.png")
+        cast(list[EmailMessage], message.get_payload())[1].add_related(
+            _png(), "image", "png", cid=f"<{cid}>", filename="screenshot.png"
+        )
         message.add_attachment(_pdf_like(rng), maintype="application", subtype="pdf", filename="report.pdf")
     elif html_only:
         message.set_content(f"<html><body>{paragraphs}</body></html>", subtype="html")
@@ -242,6 +245,7 @@ def build_corpus(count: int, seed: int) -> Corpus:
                 conversations.append(item.conversation)
                 item.expected = "ticket"
             else:
+                assert conversation is not None  # only a new ticket has none
                 text = f"{rng.choice(REPLIES)}\n\n{customer.name}"
                 mid = _headers(message, customer, f"Re: {conversation.subject}", run, n)
                 message["In-Reply-To"] = conversation.ids[-1]
@@ -254,6 +258,7 @@ def build_corpus(count: int, seed: int) -> Corpus:
             _body(message, text, html=item.html, html_only=html_only, files=item.attachments, rng=rng)
             item.raw = message.as_bytes()
         elif kind == "auto_reply":
+            assert conversation is not None  # only a new ticket has none
             message = EmailMessage()
             _headers(message, customer, f"Automatic reply: {conversation.subject}", run, n)
             message["In-Reply-To"] = conversation.ids[-1]
@@ -272,6 +277,7 @@ def build_corpus(count: int, seed: int) -> Corpus:
 def finish_bounce(item: Item, ticket_mail_id: str, n: int, run: str) -> bytes:
     """A delivery status notification, as Postfix writes one, about the notification with
     Message-ID `ticket_mail_id` (bare) that the desk sent to the customer."""
+    assert item.conversation is not None  # a bounce answers a conversation's notification
     customer = item.conversation.customer
     mx = f"mx{n % 97}.{customer.email.split('@')[1]}"  # many MTAs: the sender rate limit is per address
     boundary = f"bounce-{run}-{n}"
@@ -341,6 +347,7 @@ def latest_notification_to(item: Item) -> str | None:
     about the conversation; None when it sent none (with --tasks dummy nothing is sent)."""
     from tessera.mail.models import Delivery, InboundMessage
 
+    assert item.conversation is not None  # a bounce answers a conversation's notification
     first = item.conversation.ids[0].strip("<>")
     ticket_id = InboundMessage.objects.filter(message_id__in=[first, f"<{first}>"]).values_list("ticket_id", flat=True)
     mid = (
@@ -423,7 +430,9 @@ def _work(share: list[int]) -> list[tuple[int, Result]]:
     from django.db import connections
 
     try:
-        return [(n, _ingest_one(_FORKED, n, _FORKED.items[n])) for n in share]
+        corpus = _FORKED
+        assert corpus is not None  # set by the parent before it forks
+        return [(n, _ingest_one(corpus, n, corpus.items[n])) for n in share]
     finally:
         connections.close_all()
 
@@ -537,6 +546,7 @@ def _start_lmtp(workers: int) -> tuple[subprocess.Popen, int]:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert server.stdout is not None
     line = server.stdout.readline()  # the ready line, or "" if it died first
     if "Listening" not in line:
         server.wait(timeout=30)
@@ -825,14 +835,15 @@ def _measure(args: argparse.Namespace, config: dict) -> int:
         cpu = time.process_time()
         results, wall = run(corpus)
         cpu = time.process_time() - cpu
-        server = _server_cpu_seconds() - server if server is not None else None
+        server_end = _server_cpu_seconds()
+        server = server_end - server if server is not None and server_end is not None else None
         print(
             f"CPU per message: this process {cpu / len(results) * 1000:.1f} ms"
             + (f", its PostgreSQL backend {server / len(results) * 1000:.1f} ms" if server is not None else "")
         )
     elif args.via == "lmtp":
-        results, wall, cpu = run_over_lmtp(corpus, args.workers, args.clients or 4 * args.workers)
-        print(cpu)
+        results, wall, cpu_report = run_over_lmtp(corpus, args.workers, args.clients or 4 * args.workers)
+        print(cpu_report)
     else:
         results, wall = run_concurrently(corpus, args.workers)
     print(_machine("machine after"))

@@ -85,6 +85,7 @@ def facts() -> Facts:
     sev_b = Priority.objects.filter(urgency=2).values_list("pk", flat=True).get()
     numbers = Ticket.objects.order_by("number").values_list("number", flat=True)
     lowest, highest = numbers.first(), numbers.last()
+    assert lowest is not None and highest is not None  # the desk has tickets (checked above)
     return Facts(
         long_ticket=long_ticket,
         sev_b=sev_b,

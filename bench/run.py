@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
 
     by_key = {fig.key: fig for fig in figures}
     queue, floor = by_key.get("queue"), by_key.get("floor")
-    if queue and floor and queue.server_median and floor.server_median:
+    if queue and floor and queue.server_median and floor.server_median and queue.wall_median and floor.wall_median:
         server_ratio, wall_ratio = queue.server_median / floor.server_median, queue.wall_median / floor.wall_median
         print(
             f"\nqueue page / framework floor (signed in): {server_ratio:.1f}× server median, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -20,7 +21,7 @@ def secret_key(given: str, data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def mailers(email_url: str, data_dir: Path) -> dict:
+def mailers(email_url: str, data_dir: Path) -> dict[str, dict[str, Any]]:
     """EMAIL_URL in django-environ's form (smtp://user:pass@host:port, smtp+tls://…, smtp+ssl://…)
     becomes Django 6.1's MAILERS; without it every message is written to the data folder,
     so nothing is lost while mail is not set up."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from django.db.models.signals import post_delete, post_save
 
 SECONDS = 30.0
-_memos: list[Memo] = []
+_memos: list[Memo[object]] = []
 
 
 class Memo[T]:
@@ -47,7 +47,7 @@ class Memo[T]:
         """Read the value again on the next call."""
         self._value = None
 
-    def _forget_on_change(self, **kwargs) -> None:
+    def _forget_on_change(self, **kwargs: object) -> None:
         self.forget()
 
 

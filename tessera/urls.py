@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
@@ -8,7 +9,7 @@ admin.site.site_header = _("Tessera configuration")
 admin.site.site_title = _("Tessera admin")
 
 
-def favicon(request):
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     # Resolved per request: the manifest's hashed name is only known after collectstatic.
     return redirect(static("favicon.svg"), permanent=True)
 

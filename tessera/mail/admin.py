@@ -6,8 +6,11 @@ here."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.text import Truncator
@@ -18,12 +21,17 @@ from . import ingest, templates
 from .forms import BannedSenderForm, EmailTemplateForm, MailboxForm
 from .models import BannedSender, Delivery, EmailTemplate, InboundMessage, Mailbox
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+
+    from tessera.tickets.models import Ticket
+
 log = logging.getLogger(__name__)
 
 RAW_SHOWN_BYTES = 200_000
 
 
-def _ticket_link(ticket) -> str:
+def _ticket_link(ticket: Ticket | None) -> str:
     if ticket is None:
         return "—"
     return format_html('<a href="{}">{}</a>', reverse("staff:ticket", args=[ticket.number]), ticket.reference)
@@ -48,17 +56,17 @@ class EmailTemplateAdmin(admin.ModelAdmin):
     list_display = ["notice_label", "subject", "updated_at"]
     readonly_fields = ["notice_label", "variables", "preview"]
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: EmailTemplate | None = None) -> _FieldGroups:
         if obj is None:
             return ["notice", "subject", "body", "variables"]
         return ["notice_label", "subject", "body", "variables", "preview"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Each notification has at most one wording; when all are reworded there is nothing to add.
         taken = set(EmailTemplate.objects.values_list("notice", flat=True))
         return super().has_add_permission(request) and any(key not in taken for key in templates.NOTICES)
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         taken = set(EmailTemplate.objects.values_list("notice", flat=True))
         builtin = [str(n.label) for n in templates.NOTICES.values() if n.key not in taken]
         if builtin and request.method == "GET":
@@ -131,13 +139,13 @@ class BannedSenderAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -165,11 +173,11 @@ class InboundMessageAdmin(ReadOnlyAdmin):
         "processed_at",
         "raw_source",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs allow field groups in `fields`; these are plain names
     actions = ["reprocess"]
 
     @admin.action(description=_("Process the selected messages again"))
-    def reprocess(self, request, queryset):
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
         """Kept-but-not-posted and stuck messages get another go (ingest.reprocess); messages
         that already became a ticket, reply or event are skipped, so nothing is posted twice."""
         done, failed, skipped = 0, 0, 0
@@ -240,7 +248,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "sent_at",
         "next_attempt_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs allow field groups in `fields`; these are plain names
 
     @admin.display(description=_("ticket"), ordering="ticket__number")
     def ticket_link(self, obj: Delivery) -> str:

@@ -5,13 +5,14 @@ reaches outside the template ({% load %}, {% include %}, ...), or a subject on s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template import TemplateSyntaxError
-from django.template.base import FilterExpression, Lexer, TokenType, VariableNode
+from django.template.base import FilterExpression, Lexer, Node, TokenType, VariableNode
 from django.template.defaulttags import FilterNode, FirstOfNode, IfNode, TemplateLiteral, WithNode
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
@@ -55,23 +56,24 @@ def _names(expression: FilterExpression, *, with_base: bool = True) -> Iterator[
                 yield ".".join(arg.lookups)
 
 
-def _condition_names(condition) -> Iterator[str]:
+def _condition_names(condition: object) -> Iterator[str]:
     if condition is None:
         return
     if isinstance(condition, TemplateLiteral):
-        yield from _names(condition.value)
+        # The stubs give Literal.value a literal's type; a TemplateLiteral holds a FilterExpression.
+        yield from _names(cast(FilterExpression, condition.value))
         return
     for side in (getattr(condition, "first", None), getattr(condition, "second", None)):
         if side is not None:
             yield from _condition_names(side)
 
 
-def used_variables(nodelist, local: frozenset[str] = frozenset()) -> Iterator[tuple[str, int | None]]:
+def used_variables(nodelist: Iterable[Node], local: frozenset[str] = frozenset()) -> Iterator[tuple[str, int | None]]:
     """(name, line) for every variable the compiled template reads, outside names bound by {% with %}."""
     for node in nodelist:
         line = getattr(getattr(node, "token", None), "lineno", None)
         names: list[str] = []
-        children: list[tuple[object, frozenset[str]]] = []
+        children: list[tuple[Iterable[Node], frozenset[str]]] = []
         if isinstance(node, VariableNode):
             names += _names(node.filter_expression)
         elif isinstance(node, IfNode):
@@ -128,7 +130,7 @@ def check_template(source: str, notice: str) -> list[str]:
             return [gettext("Line %(line)s: %(error)s") % {"line": line, "error": exc}]
         return [str(exc)]
     allowed = set(templates.NOTICES[notice].names)
-    unknown = {}
+    unknown: dict[str, int | None] = {}
     for name, line in used_variables(compiled.nodelist):
         if name not in allowed:
             unknown.setdefault(name, line)
@@ -150,31 +152,32 @@ class EmailTemplateForm(forms.ModelForm):
         fields = ["notice", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16, "cols": 90, "style": "font-family: monospace"})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["notice"]  # a wording belongs to its notification; add another instead
         else:
             taken = set(EmailTemplate.objects.exclude(pk=self.instance.pk).values_list("notice", flat=True))
-            self.fields["notice"].choices = templates.choices(exclude=taken)
-            self.fields["notice"].help_text = format_lazy(
+            notice = cast(forms.ChoiceField, self.fields["notice"])
+            notice.choices = templates.choices(exclude=taken)
+            notice.help_text = format_lazy(
                 _("Only notifications still using the built-in wording are listed. Variables: {docs}."),
                 docs=templates.DOCS,
             )
 
     def _notice(self) -> str | None:
-        if self.instance.pk:
-            return self.instance.notice
-        return self.cleaned_data.get("notice")
+        notice: str | None = self.instance.notice if self.instance.pk else self.cleaned_data.get("notice")
+        return notice
 
     def clean_subject(self) -> str:
-        subject = self.cleaned_data["subject"]
+        subject: str = self.cleaned_data["subject"]
         if "\n" in subject or "\r" in subject:
             raise ValidationError(_("The subject must fit on one line."), code="multiline")
         return subject.strip()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         notice = self._notice()
         if notice not in templates.NOTICES:
             return cleaned
@@ -228,7 +231,7 @@ class BannedSenderForm(forms.ModelForm):
         fields = ["pattern", "reason"]
 
     def clean_pattern(self) -> str:
-        pattern = self.cleaned_data["pattern"].strip().lower().lstrip("@")
+        pattern: str = self.cleaned_data["pattern"].strip().lower().lstrip("@")
         if "@" in pattern:
             validate_email(pattern)
         elif "." not in pattern or " " in pattern:

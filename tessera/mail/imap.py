@@ -18,6 +18,7 @@ import imaplib
 import logging
 import ssl
 from dataclasses import dataclass
+from typing import Any
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxFetchError, MailboxFlagError
@@ -159,7 +160,7 @@ def _record(mailbox: Mailbox, result: PollResult) -> None:
     """Write the outcome with an UPDATE of just these columns, so an administrator's edit made
     meanwhile is not overwritten. Best effort when the database is what failed."""
     now = timezone.now()
-    fields: dict = {"last_polled_at": now, "last_error": result.error[:2000]}
+    fields: dict[str, Any] = {"last_polled_at": now, "last_error": result.error[:2000]}
     fields["consecutive_failures"] = F("consecutive_failures") + 1 if result.error else 0
     try:
         Mailbox.objects.filter(pk=mailbox.pk).update(**fields)

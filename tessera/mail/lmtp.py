@@ -55,7 +55,7 @@ TEMPFAIL = "451 4.3.0 Temporarily unable to store the message; try again later"
 def size_ceiling() -> int:
     """The protocol's hard limit: mail up to twice the pipeline's limit is accepted (and kept as
     refused with the reason), so a customer learns why; beyond it, reading on only costs memory."""
-    return 2 * settings.TESSERA["MAIL_MAX_MESSAGE_BYTES"]
+    return 2 * int(settings.TESSERA["MAIL_MAX_MESSAGE_BYTES"])
 
 
 def tune_connections() -> None:
@@ -148,7 +148,7 @@ class Server(LMTP):
     async def smtp_DATA(self, arg: str) -> None:
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
-        assert self.envelope is not None
+        assert self.envelope is not None  # noqa: S101  narrows the type: aiosmtpd sets it on HELO/LHLO
         if not self.envelope.rcpt_tos:
             await self.push("503 Error: need RCPT command")
             return
@@ -162,12 +162,12 @@ class Server(LMTP):
         except asyncio.IncompleteReadError:
             return  # the client went away mid-message: nothing was accepted
         if content is None:
-            self._set_post_data_state()
+            self._set_post_data_state()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it unannotated
             await self.push("\r\n".join([f"552 5.3.4 Message too big: over {self.data_size_limit} bytes"] * replies))
             return
         self.envelope.content = self.envelope.original_content = content
         status = await self._call_handler_hook("DATA")
-        self._set_post_data_state()
+        self._set_post_data_state()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it unannotated
         await self.push(status)
 
     async def _read_data(self) -> bytes | None:
@@ -217,8 +217,10 @@ async def serve(sock: socket.socket, *, parent: int | None = None) -> None:
 
     if sock.family == socket.AF_UNIX:
         # The socket is the parent's: a worker stopping must not remove it (Python 3.13 would).
-        keep = {"cleanup_socket": False} if sys.version_info >= (3, 13) else {}
-        server = await loop.create_unix_server(factory, sock=sock, **keep)
+        if sys.version_info >= (3, 13):
+            server = await loop.create_unix_server(factory, sock=sock, cleanup_socket=False)
+        else:
+            server = await loop.create_unix_server(factory, sock=sock)
     else:
         server = await loop.create_server(factory, sock=sock)
     stop = asyncio.Event()

@@ -51,14 +51,11 @@ def _by_message_ids(ids: list[str]) -> Ticket | None:
     # the mail we sent wins (rank 0).
     sent = Delivery.objects.filter(message_id__in=ids).annotate(rank=Value(0))
     received = InboundMessage.objects.filter(message_id__in=ids, ticket__isnull=False).annotate(rank=Value(1))
-    found: dict[str, int] = {}
-    for mid, ticket_id, _rank in sorted(
-        sent.values_list("message_id", "ticket_id", "rank").union(
-            received.values_list("message_id", "ticket_id", "rank"), all=True
-        ),
-        key=lambda row: -row[2],
-    ):
-        found[mid] = ticket_id  # rank 0 comes last, so it wins
+    rows = sent.values_list("message_id", "ticket_id", "rank").union(
+        received.values_list("message_id", "ticket_id", "rank"), all=True
+    )
+    # Rank 0 comes last, so it wins.
+    found: dict[str, int] = {mid: ticket_id for mid, ticket_id, _rank in sorted(rows, key=lambda row: -row[2])}
     for mid in ids:
         if found.get(mid):
             return Ticket.objects.filter(pk=found[mid]).first()

@@ -23,7 +23,7 @@ def _from_address(ticket: Ticket) -> str:
     department = ticket.department
     if department.email:
         return formataddr((department.name, department.email))
-    return settings.DEFAULT_FROM_EMAIL
+    return str(settings.DEFAULT_FROM_EMAIL)
 
 
 @task()

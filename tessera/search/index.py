@@ -50,11 +50,13 @@ ANALYZE included; replacing documents in place ran at about 3,000 tickets a seco
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from tessera.tickets.models import Ticket
 
@@ -282,7 +284,7 @@ class _Postgres(_Backend):
 
     def append(self, ticket_id: int, text: str, **bookkeeping: int) -> bool:
         sql = (
-            f"UPDATE search_ticketdocument SET document = document || {vector_sql('%s')}, "
+            f"UPDATE search_ticketdocument SET document = document || {vector_sql('%s')}, "  # noqa: S608  formats a constant SQL snippet; values are parameters
             "last_entry_id = %s, entry_count = %s, indexed_chars = %s WHERE ticket_id = %s"
         )
         params = [text, bookkeeping["last_entry_id"], bookkeeping["entry_count"], bookkeeping["indexed_chars"]]
@@ -290,7 +292,7 @@ class _Postgres(_Backend):
 
     def replace(self, ticket_id: int, state: _State, body: str, **bookkeeping: int) -> None:
         sql = (
-            "INSERT INTO search_ticketdocument "
+            "INSERT INTO search_ticketdocument "  # noqa: S608  formats a constant SQL snippet; values are parameters
             "(ticket_id, document, head, last_entry_id, entry_count, indexed_chars) "
             f"VALUES (%s, {_document_sql('%s', '%s', '%s')}, %s, %s, %s, %s) "
             "ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document, head = EXCLUDED.head, "
@@ -312,11 +314,12 @@ class _Postgres(_Backend):
             self._guarded(ticket_id, sql, [*params[:3], "", *params[4:]], bookkeeping)
 
     @staticmethod
-    def _guarded(ticket_id: int, sql: str, params: list, bookkeeping: dict[str, int]) -> int | None:
+    def _guarded(ticket_id: int, sql: str, params: list[Any], bookkeeping: dict[str, int]) -> int | None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.rowcount
+                rowcount: int = cursor.rowcount
+                return rowcount
         except DatabaseError:
             log.exception("Search document of ticket %s not updated; manage.py search_reindex retries", ticket_id)
         # Remember the entries as seen and the budget as spent, so the next reply does not
@@ -350,7 +353,7 @@ class _SQLite(_Backend):
             self._bookkeep(cursor, ticket_id, state.new_head, bookkeeping)
 
     @staticmethod
-    def _bookkeep(cursor, ticket_id: int, head: str | None, bookkeeping: dict[str, int]) -> None:
+    def _bookkeep(cursor: CursorWrapper, ticket_id: int, head: str | None, bookkeeping: dict[str, int]) -> None:
         values = [bookkeeping["last_entry_id"], bookkeeping["entry_count"], bookkeeping["indexed_chars"]]
         if head is None:
             cursor.execute(
@@ -396,7 +399,7 @@ LEFT JOIN (
 WHERE t.id BETWEEN %s AND %s
 ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document, head = EXCLUDED.head,
     last_entry_id = EXCLUDED.last_entry_id, entry_count = EXCLUDED.entry_count, indexed_chars = EXCLUDED.indexed_chars
-"""
+"""  # noqa: S608  formats only constants; the ids are parameters
 
 _SQLITE_BATCH = f"""
 SELECT t.id AS ticket_id, CAST(t.number AS TEXT) AS number, t.subject AS subject,
@@ -414,12 +417,12 @@ LEFT JOIN (
     GROUP BY ticket_id
 ) e ON e.ticket_id = t.id
 WHERE t.id BETWEEN %s AND %s
-"""
+"""  # noqa: S608  formats only constants; the ids are parameters
 _SQLITE_BULK = [
     "DELETE FROM search_fts WHERE rowid BETWEEN %s AND %s",
-    f"INSERT INTO search_fts (rowid, number, subject, people, body) "
+    f"INSERT INTO search_fts (rowid, number, subject, people, body) "  # noqa: S608  formats only constants
     f"SELECT ticket_id, number, subject, people, body FROM ({_SQLITE_BATCH})",
-    "INSERT INTO search_ticketdocument (ticket_id, document, head, last_entry_id, entry_count, indexed_chars) "
+    "INSERT INTO search_ticketdocument (ticket_id, document, head, last_entry_id, entry_count, indexed_chars) "  # noqa: S608  formats only constants
     "SELECT ticket_id, NULL, number || char(31) || subject || char(31) || people, last_id, n, length(body) "
     f"FROM ({_SQLITE_BATCH}) WHERE true "
     "ON CONFLICT (ticket_id) DO UPDATE SET head = excluded.head, last_entry_id = excluded.last_entry_id, "
@@ -466,7 +469,7 @@ def _finish() -> None:
             cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
 
 
-def _batches(batch_size: int):
+def _batches(batch_size: int) -> Iterator[tuple[int, int, int]]:
     """(first id, last id, how many) for consecutive batches of existing ticket ids."""
     last = 0
     while True:

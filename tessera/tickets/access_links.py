@@ -37,5 +37,5 @@ def resolve_token(token: str) -> tuple[Ticket, User] | None:
 
 
 def access_url(ticket: Ticket, user: User) -> str:
-    base = settings.TESSERA["BASE_URL"].rstrip("/")
+    base: str = settings.TESSERA["BASE_URL"].rstrip("/")
     return base + reverse("portal:access", args=[make_token(ticket, user)])

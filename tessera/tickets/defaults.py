@@ -6,6 +6,8 @@ historical models and tests can pass the real ones.
 
 from __future__ import annotations
 
+from typing import Any
+
 PRIORITIES = [
     # name, urgency (1 = most urgent), colour, default
     ("Sev-A (Emergency)", 1, "#b42318", False),
@@ -40,7 +42,7 @@ ROLES = {
 }
 
 
-def ensure_defaults(Priority, Status, Role) -> None:
+def ensure_defaults(Priority: Any, Status: Any, Role: Any) -> None:
     if not Priority.objects.exists():
         for name, urgency, colour, default in PRIORITIES:
             Priority.objects.create(name=name, urgency=urgency, colour=colour, is_default=default)

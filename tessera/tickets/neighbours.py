@@ -11,10 +11,10 @@ no ticket is skipped or shown twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import F, Model, OrderBy, Q, QuerySet
 
 from .models import Ticket
 
@@ -31,14 +31,14 @@ class SortKey:
 def _nullable(path: str) -> bool:
     """Can this (possibly related) column be NULL? A NOT NULL key needs no NULL cases, which
     keeps the keyset condition simple enough for the index."""
-    model = Ticket
+    model: type[Model] = Ticket
     for part in path.split("__"):
         field = model._meta.get_field(part)
         if getattr(field, "null", False):
             return True
         if not field.is_relation:
             return False
-        model = field.related_model
+        model = cast("type[Model]", field.related_model)  # a relation always has one
     return False
 
 
@@ -57,10 +57,10 @@ def sort_keys(qs: QuerySet[Ticket], annotations: dict[str, Any] | None = None) -
             name = item.lstrip("-+")
         elif isinstance(item, OrderBy) and isinstance(item.expression, F):
             descending = item.descending
-            name = item.expression.name
+            name = _column(item.expression)
             nulls_first, nulls_last = item.nulls_first, item.nulls_last
         elif isinstance(item, F):
-            name = item.name
+            name = _column(item)
         else:
             raise ValueError(f"cannot page by {item!r}")
         name = "id" if name == "pk" else name
@@ -72,7 +72,7 @@ def sort_keys(qs: QuerySet[Ticket], annotations: dict[str, Any] | None = None) -
         if expression is None:
             nullable = _nullable(name)
         else:
-            nullable = _nullable(expression.name) if isinstance(expression, F) else True
+            nullable = _nullable(_column(expression)) if isinstance(expression, F) else True
         keys.append(SortKey(name, descending, last, nullable, last == default_last))
         if name == "id":
             break
@@ -81,6 +81,11 @@ def sort_keys(qs: QuerySet[Ticket], annotations: dict[str, Any] | None = None) -
         descending = keys[-1].descending if keys else True
         keys.append(SortKey("id", descending, nulls_largest != descending, False, True))
     return keys
+
+
+def _column(expression: F) -> str:
+    # F keeps its argument as `name`; django-stubs does not declare the attribute.
+    return cast(str, expression.name)  # type: ignore[attr-defined]
 
 
 def _value(ticket: Ticket, field: str) -> Any:
@@ -150,7 +155,7 @@ def _anchor(ticket: Ticket, keys: list[SortKey], annotations: dict[str, Any]) ->
         if key.field in computed:
             values.append(found.get(key.field))
         elif isinstance(expression, F):
-            values.append(_value(ticket, expression.name))
+            values.append(_value(ticket, _column(expression)))
         else:
             values.append(_value(ticket, key.field))
     return values

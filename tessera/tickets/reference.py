@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
@@ -36,8 +36,8 @@ def rows[M: Model](model: type[M]) -> list[M]:
     """Every row of a reference table, in display order."""
     memo = _memo.get()
     if memo is not None and model in memo:
-        return memo[model]
-    found = list(model.objects.order_by(*ORDER[model]))
+        return cast("list[M]", memo[model])
+    found = list(model._default_manager.order_by(*ORDER[model]))
     if memo is not None:
         memo[model] = found
     return found
@@ -47,7 +47,7 @@ def by_pk[M: Model](model: type[M]) -> dict[int, M]:
     memo = _memo.get()
     key = (model, "by_pk")
     if memo is not None and key in memo:
-        return memo[key]
+        return cast("dict[int, M]", memo[key])
     found = {row.pk: row for row in rows(model)}
     if memo is not None:
         memo[key] = found

@@ -2,7 +2,7 @@
 in the portal, the agent workspace and the admin."""
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from .conftest import sign_in_to_workspace
 
@@ -24,7 +24,12 @@ def assert_nothing_ran(page: Page, dialogs: list) -> None:
 
 def watched(page: Page) -> list:
     dialogs: list = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     return dialogs
 
 

@@ -83,6 +83,7 @@ def test_ken_mails_john_answers_ken_replies_by_mail_and_his_out_of_office_is_onl
     inbound = ingest(first, channel="pipe")
     assert inbound.status == InboundStatus.TICKET, inbound.reason
     assert bytes(inbound.raw) == first
+    assert inbound.ticket_id is not None
     ticket = Ticket.objects.get(pk=inbound.ticket_id)
     assert ticket.subject == SUBJECT
     assert ticket.department == desk.support
@@ -128,6 +129,7 @@ def test_ken_mails_john_answers_ken_replies_by_mail_and_his_out_of_office_is_onl
     assert inbound.status == InboundStatus.REPLY, inbound.reason
     assert inbound.ticket_id == ticket.pk
     assert Ticket.objects.count() == 1
+    assert inbound.entry_id is not None
     entry = ticket.entries.get(pk=inbound.entry_id)
     assert entry.kind == EntryKind.MESSAGE
     assert entry.author == desk.ken

@@ -2,6 +2,7 @@
 tickets arrive without a reload."""
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -29,7 +30,7 @@ def row_subjects(page: Page) -> list[str]:
 
 
 @pytest.fixture
-def john(transactional_db, desk, site, page: Page, csp_violations) -> Page:
+def john(transactional_db, desk, site, page: Page, csp_violations) -> Iterator[Page]:
     # John also works in Billing, so the department filter has something to leave out.
     Membership.objects.create(agent=desk.john, department=desk.billing, role=Role.objects.get(name="Agent"))
     sign_in_to_workspace(page, site.url, "john@example.com", desk.password)

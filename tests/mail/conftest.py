@@ -137,10 +137,10 @@ class Dovecot:
         imap = self.client()
         try:
             typ, data = imap.select(f'"{folder}"', readonly=True)
-            if typ != "OK" or int(data[0]) == 0:
+            if typ != "OK" or int(data[0] or 0) == 0:
                 return []
-            typ, data = imap.fetch("1:*", "(FLAGS)")
-            return [{flag.decode() for flag in imaplib.ParseFlags(item)} for item in data if item]
+            typ, fetched = imap.fetch("1:*", "(FLAGS)")
+            return [{flag.decode() for flag in imaplib.ParseFlags(item)} for item in fetched if isinstance(item, bytes)]
         finally:
             imap.logout()
 

@@ -126,6 +126,7 @@ def start(env: dict[str, str], log: Path, *args: str, workers: int = 2) -> Serve
         cmd += ["--port", "0"]
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=err)
+    assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], 60)
     line = proc.stdout.readline() if ready else b""
     found = READY.match(line)

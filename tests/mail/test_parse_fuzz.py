@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import cast
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ def _seeds() -> list[bytes]:
     plain["Date"] = "Mon, 03 Jun 2024 10:00:00 +0200"
     plain.set_content("Grüße\n\nOn Mon, John wrote:\n> old\n")
     plain.add_alternative('<p>Grüße <img src="cid:i1"></p>', subtype="html")
-    plain.get_payload()[1].add_related(b"\x89PNG", "image", "png", cid="<i1>")
+    cast(list[EmailMessage], plain.get_payload())[1].add_related(b"\x89PNG", "image", "png", cid="<i1>")
     plain.add_attachment(b"%PDF", maintype="application", subtype="pdf", filename="Rechnung März.pdf")
     forwarded = EmailMessage()
     forwarded["From"] = "a@b.example"

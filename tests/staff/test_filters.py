@@ -37,9 +37,10 @@ def page_through(client, url: str) -> list[str]:
         assert response.status_code == 200, url
         html = response.content.decode()
         seen += subjects(html)
-        url = older_link(html)
-        if url is None:
+        older = older_link(html)
+        if older is None:
             return seen
+        url = older
     raise AssertionError("paging did not end")
 
 

@@ -22,5 +22,6 @@ def entry_body(entry: ThreadEntry, ticket: Ticket, token: str = "") -> SafeStrin
             return reverse("portal:access_file", args=[token, file.pk])
         return reverse("portal:ticket_file", args=[ticket.number, file.pk])
 
-    body, _shown = link_inline_images(entry.body_html or "", entry.files, url)
-    return mark_safe(body)  # sanitised when stored; only cid: sources were replaced, escaped
+    files = entry.files  # type: ignore[attr-defined]  # the selector prefetches them under this name
+    body, _shown = link_inline_images(entry.body_html or "", files, url)
+    return mark_safe(body)  # noqa: S308  sanitised when stored; only cid: sources were replaced, escaped

@@ -12,8 +12,9 @@ ever reported as a failure: the stored row says what happened.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tessera.mail.models import Channel, InboundMessage, InboundStatus, Mailbox
@@ -26,14 +27,14 @@ EX_TEMPFAIL = 75
 class Command(BaseCommand):
     help = _("Read one email message on standard input and post it (for a mail server's pipe).")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--mailbox",
             metavar="NAME",
             help=_("Route new tickets like this configured mailbox (its department and help topic)."),
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         from tessera.mail import ingest
 
         raw = sys.stdin.buffer.read()

@@ -9,8 +9,9 @@ page anybody (its error is on the mailbox in the admin).
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from tessera.mail.models import Mailbox
 class Command(BaseCommand):
     help = _("Take new mail from the configured IMAP mailboxes into the desk.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--mailbox", metavar="NAME", help=_("Poll only the mailbox with this name."))
         parser.add_argument(
             "--limit", type=int, default=50, help=_("Take at most this many messages per mailbox per poll.")
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             "--every", type=int, default=60, metavar="SECONDS", help=_("With --loop: seconds between polls.")
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] < 1 or options["every"] < 1:
             raise CommandError(_("--limit and --every must be at least 1."))
         if not options["loop"]:

@@ -5,7 +5,9 @@ IMAP mail is retried by the next poll (it stays unseen), piped mail only if the 
 again; run this from cron (every few minutes) so neither depends on that.
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tessera.mail import ingest
@@ -14,10 +16,10 @@ from tessera.mail import ingest
 class Command(BaseCommand):
     help = _("Process received emails still waiting after a crash or a database outage.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=100, help=_("At most this many messages per run."))
 
-    def handle(self, *args, limit: int, **options):
+    def handle(self, *args: Any, limit: int, **options: Any) -> None:
         tried = ingest.retry_pending(limit=limit)
         if options["verbosity"] >= 1 and tried:
             self.stdout.write(_("%(count)d waiting messages processed.") % {"count": tried})

@@ -10,7 +10,9 @@ message is never sent twice).
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from tessera.mail import outbound
 
@@ -24,10 +26,10 @@ class Command(BaseCommand):
         "the task backend cannot defer work (the default in-process backend)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=None, help="Try at most this many messages in this run.")
 
-    def handle(self, *args, limit: int | None, **options):
+    def handle(self, *args: Any, limit: int | None, **options: Any) -> None:
         outcome = outbound.retry_due(limit=limit)
         sent, queued, failed = (outcome.get(s, 0) for s in ("sent", "queued", "failed"))
         self.stdout.write(f"{sent} sent, {queued} to be tried again later, {failed} failed for good.")

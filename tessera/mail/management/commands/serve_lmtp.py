@@ -22,9 +22,12 @@ import signal
 import socket
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -43,7 +46,7 @@ UNIX_SOCKET_MODE = 0o660  # the mail server's user must share the service's grou
 class Command(BaseCommand):
     help = _("Take mail from the mail server over LMTP (RFC 2033) in long-running processes.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=lmtp.DEFAULT_HOST, help=_("Address to listen on (default: %(default)s)."))
         parser.add_argument(
             "--port", type=int, default=lmtp.DEFAULT_PORT, help=_("TCP port to listen on (default: %(default)s).")
@@ -61,7 +64,7 @@ class Command(BaseCommand):
             help=_("How many processes take mail from the socket (default: %(default)s)."),
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         workers = options["workers"]
         if workers < 1:
             raise CommandError(_("--workers must be at least 1."))
@@ -140,8 +143,8 @@ class Supervisor:
         self.workers: dict[int, tuple[int, float]] = {}  # pid -> (slot, started at)
         self.backoff = dict.fromkeys(range(count), FIRST_BACKOFF)
         self.due: dict[int, float] = {}  # slot -> when to restart it
-        self.mask: set[signal.Signals] = set()
-        self.old_chld = signal.SIG_DFL
+        self.mask: set[int | signal.Signals] = set()
+        self.old_chld: Callable[[int, FrameType | None], Any] | int | signal.Handlers | None = signal.SIG_DFL
 
     def start(self) -> None:
         # The pipeline and everything it imports live as long as the workers: load them once

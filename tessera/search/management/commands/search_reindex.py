@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.formats import number_format
 
 from tessera.search import index
@@ -20,7 +21,7 @@ from tessera.search import index
 class Command(BaseCommand):
     help = "Rebuild the full-text search index of every ticket, in batches, showing progress."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--fresh",
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             help="Batches indexed at once on PostgreSQL, each on its own connection (default: one per CPU, at most 4).",
         )
 
-    def handle(self, *args, fresh: bool, in_place: bool, batch_size: int, workers: int, **options):
+    def handle(self, *args: Any, fresh: bool, in_place: bool, batch_size: int, workers: int, **options: Any) -> None:
         started = time.monotonic()
         shown = [0.0]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from tessera.accounts.models import Agent, Department, Membership, Organization, Role, Team, User
@@ -24,10 +25,10 @@ DEMO_USERS = [
 class Command(BaseCommand):
     help = "Load demo departments, agents, an end user, help topics and a few tickets (only into an empty desk)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when the desk already has users.")
 
-    def handle(self, *args, if_empty: bool = False, **options):
+    def handle(self, *args: Any, if_empty: bool = False, **options: Any) -> None:
         if User.objects.exists():
             if if_empty:
                 self.stdout.write("Demo data: the database already has users; leaving it as it is.")
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         agent_role = Role.objects.get(name="Agent")
         manager_role = Role.objects.get(name="Manager")
 
-        def person(email: str, **extra) -> User:
+        def person(email: str, **extra: Any) -> User:
             name = next(n for e, n, _k in DEMO_USERS if e == email)
             return User.objects.create_user(email, passwords[email], name=name, **extra)
 
@@ -89,4 +90,5 @@ class Command(BaseCommand):
         ]
         for subject, body in samples:
             services.open_ticket(ken, requester=ken, subject=subject, message=body, topic=general)
-        assert Ticket.objects.count() == len(samples)
+        if Ticket.objects.count() != len(samples):
+            raise CommandError("Demo data: not every sample ticket was opened.")
