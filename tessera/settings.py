@@ -102,6 +102,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["tessera.accounts.backends.EmailBackend"]
 LOGIN_URL = "portal:login"
+# Lockouts (tessera/accounts/throttle.py, README "Two-factor authentication and lockouts"): attempts
+# allowed per email address typed and per client address within the window, then refused until
+# the lockout ends or an administrator lifts it. Sign-in counts failures; the others every request.
+THROTTLES = {
+    "sign-in": {
+        "account": env.int("TESSERA_SIGNIN_FAILURES_PER_ACCOUNT", default=5),
+        "address": env.int("TESSERA_SIGNIN_FAILURES_PER_ADDRESS", default=20),
+        "window_minutes": 15,
+        "lockout_minutes": env.int("TESSERA_LOCKOUT_MINUTES", default=15),
+    },
+    "password-reset": {"account": 3, "address": 10, "window_minutes": 60, "lockout_minutes": 60},
+    "status-lookup": {"account": 5, "address": 20, "window_minutes": 60, "lockout_minutes": 60},
+}
+# Behind a reverse proxy: the META name of the header it sets to the client's IP (HTTP_X_REAL_IP).
+CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
