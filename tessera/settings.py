@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tessera.accounts",
     "tessera.tickets",
     "tessera.portal",
@@ -53,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tessera.accounts.middleware.TwoFactorMiddleware",
     "tessera.accounts.middleware.ViewerTimezoneMiddleware",
     "tessera.tickets.reference.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -115,6 +120,9 @@ THROTTLES = {
     "password-reset": {"account": 3, "address": 10, "window_minutes": 60, "lockout_minutes": 60},
     "status-lookup": {"account": 5, "address": 20, "window_minutes": 60, "lockout_minutes": 60},
 }
+# Two-factor authentication (tessera/accounts/twofactor.py): the app shows this name; keys stay hidden in the admin.
+OTP_TOTP_ISSUER = "Tessera"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Behind a reverse proxy: the META name of the header it sets to the client's IP (HTTP_X_REAL_IP).
 CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")
 PASSWORD_HASHERS = [

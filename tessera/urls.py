@@ -17,6 +17,7 @@ def favicon(request):
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
+    path("account/", include("tessera.accounts.urls")),
     path("staff/mail/", include("tessera.mail.urls")),
     path("staff/", include("tessera.staff.urls")),
     path("", include("tessera.portal.urls")),

@@ -2,13 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import throttle
-from .models import Agent, Department, Membership, Organization, Perm, Role, Team, Throttle, User
+from . import throttle, twofactor
+from .models import Agent, Department, Membership, Organization, Perm, Role, Team, Throttle, TwoFactorPolicy, User
 
 
 def _report_lifted(modeladmin: admin.ModelAdmin, request: HttpRequest, lifted: int) -> None:
@@ -139,3 +140,18 @@ class ThrottleAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # "lift" deletes too, and tells the audit log who did
         return actions
+
+
+@admin.register(TwoFactorPolicy)
+class TwoFactorPolicyAdmin(admin.ModelAdmin):
+    """One row: the list page goes straight to it. Lost phones are handled under
+    "TOTP devices" and "Static devices" (delete the person's device; they set up a new one)."""
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return redirect("admin:accounts_twofactorpolicy_change", twofactor.policy().pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TwoFactorPolicy | None = None) -> bool:
+        return False

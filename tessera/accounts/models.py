@@ -289,3 +289,31 @@ class Throttle(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class TwoFactorPolicy(models.Model):
+    """Who must use a second factor to enter the workspace and the admin: one row, changed by an
+    administrator at run time (tessera.accounts.twofactor reads it)."""
+
+    class Required(models.TextChoices):
+        NOBODY = "nobody", _("Nobody (agents may still choose to use it)")
+        ADMINS = "admins", _("Administrators")
+        AGENTS = "agents", _("All agents and administrators")
+
+    required_for = models.CharField(
+        _("two-factor authentication is required for"),
+        max_length=10,
+        choices=Required.choices,
+        default=Required.NOBODY,
+        help_text=_(
+            "Whoever it applies to and has no authenticator app or passkey yet is sent to set one up "
+            "and can reach nothing else in the workspace or the admin until they have."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("two-factor policy")
+        verbose_name_plural = _("two-factor policy")
+
+    def __str__(self) -> str:
+        return str(_("Two-factor policy"))

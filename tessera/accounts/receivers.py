@@ -19,3 +19,12 @@ def count_failed_sign_in(sender, credentials: dict, request=None, **kwargs) -> N
 @receiver(user_logged_in, dispatch_uid="tessera-throttle-signed-in")
 def clear_account_failures(sender, request, user, **kwargs) -> None:
     throttle.signed_in(user.get_username())
+
+
+@receiver(user_logged_in, dispatch_uid="tessera-two-factor-remember")
+def remember_second_factor(sender, request, user, **kwargs) -> None:
+    """Whether the workspace must ask for a second factor is settled once, at sign-in."""
+    from . import twofactor
+
+    if request is not None and hasattr(request, "session"):
+        twofactor.remember(request, user)
