@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "tessera.accounts",
     "tessera.tickets",
     "tessera.portal",
@@ -123,6 +124,13 @@ THROTTLES = {
 # Two-factor authentication (tessera/accounts/twofactor.py): the app shows this name; keys stay hidden in the admin.
 OTP_TOTP_ISSUER = "Tessera"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys (tessera/accounts/passkeys.py) are a second factor only; the relying party and its
+# origin come from TESSERA_BASE_URL per request, so the static origin list stays empty.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Tessera"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "tessera.accounts.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "tessera.accounts.passkeys.DeskWebAuthnHelper"
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]  # "no allowed origins": DeskWebAuthnHelper supplies them
 # Behind a reverse proxy: the META name of the header it sets to the client's IP (HTTP_X_REAL_IP).
 CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")
 PASSWORD_HASHERS = [

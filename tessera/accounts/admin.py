@@ -126,9 +126,12 @@ class ThrottleAdmin(admin.ModelAdmin):
     def locked_now(self, obj: Throttle) -> bool:
         return obj.is_locked
 
-    @admin.action(description=_("Lift the selected lockouts"), permissions=["delete"])
+    @admin.action(description=_("Lift the selected lockouts"), permissions=["lift"])
     def lift(self, request: HttpRequest, queryset: QuerySet[Throttle]) -> None:
         _report_lifted(self, request, throttle.lift(queryset, actor=request.user))
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.delete_throttle")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -136,10 +139,8 @@ class ThrottleAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Throttle | None = None) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # "lift" deletes too, and tells the audit log who did
-        return actions
+    def has_delete_permission(self, request: HttpRequest, obj: Throttle | None = None) -> bool:
+        return False  # "Lift" deletes, and tells the audit log who did; plain deleting would not
 
 
 @admin.register(TwoFactorPolicy)

@@ -18,6 +18,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,8 @@ from .models import TwoFactorPolicy, User
 # devices change, so pages outside the gate pay no query for it.
 SESSION_KEY = "tessera.2fa"
 HAS_DEVICE, NO_DEVICE = "device", "none"
+# Recovery codes just made, shown once by the recovery-codes page.
+NEW_CODES_SESSION_KEY = "tessera.2fa.new_codes"
 
 RECOVERY_DEVICE_NAME = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
@@ -76,13 +79,22 @@ def is_required(user: User) -> bool:
 # ---------------------------------------------------------------------------- devices
 
 
+PRIMARY_DEVICE_MODELS = (TOTPDevice, WebAuthnCredential)
+
+
 def primary_devices(user: User) -> list[Device]:
     """Confirmed authenticator apps and passkeys: what counts as having a second factor."""
-    return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
+    return [
+        d for model in PRIMARY_DEVICE_MODELS for d in model.objects.filter(user=user, confirmed=True).order_by("pk")
+    ]
 
 
 def has_device(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return any(model.objects.filter(user=user, confirmed=True).exists() for model in PRIMARY_DEVICE_MODELS)
+
+
+def has_passkey(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
 
 
 def remember(request: HttpRequest, user: User) -> str:
@@ -166,12 +178,13 @@ def _recovery_code() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
-def remove_device(request: HttpRequest, device_id: int) -> None:
-    """Remove one of the person's own apps; with the last one go the recovery codes."""
+def remove_device(request: HttpRequest, persistent_id: str) -> None:
+    """Remove one of the person's own apps or passkeys; with the last one go the recovery codes."""
     user = request.user
-    deleted, _rows = TOTPDevice.objects.filter(user=user, pk=device_id).delete()
-    if not deleted:
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    if device is None or device.user_id != user.pk or not isinstance(device, PRIMARY_DEVICE_MODELS):
         raise PermissionDenied(_("That device is not yours or is already removed."))
+    device.delete()
     if not has_device(user):
         StaticDevice.objects.filter(user=user).delete()
     remember(request, user)

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from . import throttle, twofactor
+from . import passkeys, throttle, twofactor
 from .forms import ConfirmAppForm, VerifyForm
 
-NEW_CODES_SESSION_KEY = "tessera.2fa.new_codes"
+NEW_CODES_SESSION_KEY = twofactor.NEW_CODES_SESSION_KEY
 NEXT_SESSION_KEY = "tessera.2fa.next"
 
 
@@ -73,11 +73,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and request.POST.get("action") == "remove":
         try:
-            twofactor.remove_device(request, int(request.POST.get("device", "0") or 0))
-        except (PermissionDenied, ValueError):
-            messages.error(request, _("That device is not yours or is already removed."))
+            twofactor.remove_device(request, request.POST.get("device", ""))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
         else:
-            messages.success(request, _("The authenticator app is removed."))
+            messages.success(request, _("Removed."))
         return redirect("accounts:two_factor")
     if request.method == "POST":
         form = ConfirmAppForm(request.POST)
@@ -106,6 +106,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         "form": form,
         "required": twofactor.is_required(user),
         "codes_left": twofactor.recovery_codes_left(user),
+        "passkeys_available": passkeys.available(),
     }
     return render(request, "accounts/two_factor.html", context, status=status)
 
@@ -140,7 +141,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if user.is_verified() or twofactor.remember(request, user) == twofactor.NO_DEVICE:
         return redirect(_next_url(request))
     if request.method != "POST":
-        return render(request, "accounts/two_factor_verify.html", {"form": VerifyForm(), "next": _next_url(request)})
+        return render(request, "accounts/two_factor_verify.html", _verify_context(request, VerifyForm()))
     form = VerifyForm(request.POST)
     status = 400
     if form.is_valid():
@@ -156,4 +157,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             # A wrong second factor is a failed sign-in: counted towards the lockout, recorded by the audit log.
             user_login_failed.send(__name__, credentials={"username": user.email}, request=request)
             form.add_error("code", _("That code is not right, or was already used. Wait for the next one and retry."))
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)}, status=status)
+    return render(request, "accounts/two_factor_verify.html", _verify_context(request, form), status=status)
+
+
+def _verify_context(request: HttpRequest, form: VerifyForm) -> dict:
+    has_passkey = passkeys.available() and twofactor.has_passkey(request.user)
+    return {"form": form, "next": _next_url(request), "has_passkey": has_passkey}

@@ -153,7 +153,7 @@ def test_a_password_alone_cannot_add_or_remove_apps_once_enrolled(desk, john_enr
     device = TOTPDevice.objects.get(user=desk.john.user)
 
     assert john.get(SETUP).url.startswith(VERIFY)
-    john.post(SETUP, {"action": "remove", "device": device.pk})
+    john.post(SETUP, {"action": "remove", "device": device.persistent_id})
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     assert john.post(CODES).status_code == 302
     assert StaticToken.objects.filter(device__user=desk.john.user).count() == 10
@@ -163,7 +163,7 @@ def test_nobody_removes_another_agents_app(client, desk, john_enrolled):
     device = TOTPDevice.objects.get(user=desk.john.user)
     client.force_login(desk.jane.user)
 
-    client.post(SETUP, {"action": "remove", "device": device.pk})
+    client.post(SETUP, {"action": "remove", "device": device.persistent_id})
 
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
 
@@ -173,7 +173,7 @@ def test_removing_the_app_also_removes_the_recovery_codes(client, desk):
     enrol(client)
     device = TOTPDevice.objects.get(user=desk.john.user, confirmed=True)
 
-    client.post(SETUP, {"action": "remove", "device": device.pk})
+    client.post(SETUP, {"action": "remove", "device": device.persistent_id})
 
     assert not TOTPDevice.objects.filter(user=desk.john.user, confirmed=True).exists()
     assert not StaticToken.objects.filter(device__user=desk.john.user).exists()
