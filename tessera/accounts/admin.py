@@ -1,3 +1,6 @@
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -156,3 +159,7 @@ class TwoFactorPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: TwoFactorPolicy | None = None) -> bool:
         return False
+
+
+# So an administrator can delete the passkey of someone who lost the device it lives on.
+admin.site.register(WebAuthnCredential, WebAuthnCredentialAdmin)

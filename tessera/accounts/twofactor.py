@@ -101,6 +101,7 @@ def remember(request: HttpRequest, user: User) -> str:
     """Store in the session whether this user has a second factor; returns it."""
     state = HAS_DEVICE if has_device(user) else NO_DEVICE
     request.session[SESSION_KEY] = state
+    required_for()  # read now, so the pages that follow find the policy in the process memo
     return state
 
 
@@ -201,5 +202,6 @@ def verify(request: HttpRequest, code: str) -> Device | None:
         candidates += StaticDevice.objects.filter(user=user, confirmed=True).select_for_update()
         device = next((d for d in candidates if d.verify_token(token)), None)
     if device is not None:
+        request.session.cycle_key()  # more rights now: a new session id, as at sign-in
         otp_login(request, device)
     return device

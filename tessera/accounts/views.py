@@ -66,6 +66,7 @@ def _verified_if_enrolled(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 @_workspace_user_required
 @_verified_if_enrolled
 def two_factor(request: HttpRequest) -> HttpResponse:
+    """One page to see, add and remove second factors, so the gate's detour always lands here."""
     user = request.user
     if request.GET.get("next"):
         request.session[NEXT_SESSION_KEY] = _next_url(request)
@@ -77,7 +78,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("Removed."))
+            messages.success(request, _("The device is removed; it no longer signs you in."))
         return redirect("accounts:two_factor")
     if request.method == "POST":
         form = ConfirmAppForm(request.POST)

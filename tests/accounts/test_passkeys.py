@@ -74,3 +74,18 @@ def test_removing_something_that_is_not_an_app_or_passkey_is_refused(client, des
         assert "That device is not yours or is already removed." in response.content.decode()
 
     assert StaticDevice.objects.filter(pk=codes.pk).exists()
+
+
+def test_an_administrator_can_remove_a_lost_passkey(client, desk):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    passkey = WebAuthnCredential.objects.create(
+        user=desk.john.user, name="John's phone", credential_id=b"\x01" * 16, public_key=b"\x02", confirmed=True
+    )
+    client.force_login(desk.admin)
+
+    listing = client.get(reverse("admin:django_otp_webauthn_webauthncredential_changelist"))
+    assert "John&#x27;s phone" in listing.content.decode()
+    client.post(reverse("admin:django_otp_webauthn_webauthncredential_delete", args=[passkey.pk]), {"post": "yes"})
+
+    assert not WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
