@@ -25,7 +25,9 @@ def base_url_is_served(app_configs: Sequence[AppConfig] | None = None, **kwargs:
         return [
             CheckWarning(
                 _("TESSERA_BASE_URL %(url)r is not an absolute http(s) address.") % {"url": url},
-                hint=_("Links in mail are built from it; set it to the address people open, e.g. https://help.example.com."),
+                hint=_(
+                    "Links in mail are built from it; set it to the address people open, e.g. https://help.example.com."
+                ),
                 id="tessera.W001",
             )
         ]

@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "tessera.accounts",
     "tessera.tickets",
     "tessera.portal",
@@ -56,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tessera.audit.sessions.SessionActivityMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tessera.accounts.middleware.TwoFactorMiddleware",
     "tessera.accounts.middleware.ViewerTimezoneMiddleware",
     "tessera.tickets.reference.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -105,6 +111,31 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["tessera.accounts.backends.EmailBackend"]
 LOGIN_URL = "portal:login"
+# Lockouts (tessera/accounts/throttle.py, README "Two-factor authentication and lockouts"): attempts
+# allowed per email address typed and per client address within the window, then refused until
+# the lockout ends or an administrator lifts it. Sign-in counts failures; the others every request.
+THROTTLES = {
+    "sign-in": {
+        "account": env.int("TESSERA_SIGNIN_FAILURES_PER_ACCOUNT", default=5),
+        "address": env.int("TESSERA_SIGNIN_FAILURES_PER_ADDRESS", default=20),
+        "window_minutes": 15,
+        "lockout_minutes": env.int("TESSERA_LOCKOUT_MINUTES", default=15),
+    },
+    "password-reset": {"account": 3, "address": 10, "window_minutes": 60, "lockout_minutes": 60},
+    "status-lookup": {"account": 5, "address": 20, "window_minutes": 60, "lockout_minutes": 60},
+}
+# Two-factor authentication (tessera/accounts/twofactor.py): the app shows this name; keys stay hidden in the admin.
+OTP_TOTP_ISSUER = "Tessera"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys (tessera/accounts/passkeys.py) are a second factor only; the relying party and its
+# origin come from TESSERA_BASE_URL per request, so the static origin list stays empty.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Tessera"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "tessera.accounts.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "tessera.accounts.passkeys.DeskWebAuthnHelper"
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]  # "no allowed origins": DeskWebAuthnHelper supplies them
+# Behind a reverse proxy: the META name of the header it sets to the client's IP (HTTP_X_REAL_IP).
+CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -18,6 +18,8 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
+    path("account/", include("tessera.accounts.urls")),
+    path("account/passkeys/", include("tessera.accounts.passkey_urls")),
     path("staff/mail/", include("tessera.mail.urls")),
     path("staff/", include("tessera.staff.urls")),
     path("account/sessions/", include("tessera.audit.session_views")),

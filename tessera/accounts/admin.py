@@ -1,9 +1,26 @@
-from django import forms
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils.translation import gettext_lazy as _
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
-from .models import Agent, Department, Membership, Organization, Perm, Role, Team, User
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import throttle, twofactor
+from .models import Agent, Department, Membership, Organization, Perm, Role, Team, Throttle, TwoFactorPolicy, User
+
+
+def _report_lifted(modeladmin: admin.ModelAdmin, request: HttpRequest, lifted: int) -> None:
+    modeladmin.message_user(
+        request,
+        ngettext("%(n)d lockout lifted.", "%(n)d lockouts lifted.", lifted) % {"n": lifted},
+        messages.SUCCESS,
+    )
 
 
 @admin.register(User)
@@ -19,6 +36,13 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]
+    actions = ["lift_sign_in_lockout"]
+
+    @admin.action(description=_("Lift sign-in lockouts of the selected users"))
+    def lift_sign_in_lockout(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        emails = [throttle.normalize_account(e) for e in queryset.values_list("email", flat=True)]
+        rows = Throttle.objects.filter(kind=Throttle.Kind.ACCOUNT, key__in=emails)
+        _report_lifted(self, request, throttle.lift(rows, actor=request.user))
 
 
 class RoleForm(forms.ModelForm):
@@ -73,3 +97,69 @@ class TeamAdmin(admin.ModelAdmin):
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "domain"]
     search_fields = ["name", "domain"]
+
+
+class LockedNowFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Locked out now")), ("no", _("Counting only"))]
+
+    def queryset(self, request, queryset):
+        locked = Q(locked_until__gt=timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(locked)
+        if self.value() == "no":
+            return queryset.exclude(locked)
+        return queryset
+
+
+@admin.register(Throttle)
+class ThrottleAdmin(admin.ModelAdmin):
+    """Who is locked out of sign-in, password reset or status lookups; lifting deletes the count."""
+
+    list_display = ["key", "kind", "scope", "hits", "window_started", "locked_until", "locked_now"]
+    list_filter = [LockedNowFilter, "scope", "kind"]
+    search_fields = ["key"]
+    actions = ["lift"]
+    readonly_fields = ["scope", "kind", "key", "hits", "window_started", "locked_until"]
+
+    @admin.display(boolean=True, description=_("locked out now"))
+    def locked_now(self, obj: Throttle) -> bool:
+        return obj.is_locked
+
+    @admin.action(description=_("Lift the selected lockouts"), permissions=["lift"])
+    def lift(self, request: HttpRequest, queryset: QuerySet[Throttle]) -> None:
+        _report_lifted(self, request, throttle.lift(queryset, actor=request.user))
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.delete_throttle")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Throttle | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Throttle | None = None) -> bool:
+        return False  # "Lift" deletes, and tells the audit log who did; plain deleting would not
+
+
+@admin.register(TwoFactorPolicy)
+class TwoFactorPolicyAdmin(admin.ModelAdmin):
+    """One row: the list page goes straight to it. Lost phones are handled under
+    "TOTP devices" and "Static devices" (delete the person's device; they set up a new one)."""
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return redirect("admin:accounts_twofactorpolicy_change", twofactor.policy().pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TwoFactorPolicy | None = None) -> bool:
+        return False
+
+
+# So an administrator can delete the passkey of someone who lost the device it lives on.
+admin.site.register(WebAuthnCredential, WebAuthnCredentialAdmin)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "tessera.accounts"
     verbose_name = _("People and organisation")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the lockout counters)

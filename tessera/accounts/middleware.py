@@ -18,3 +18,42 @@ class ViewerTimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """The gate to the workspace and the admin: a signed-in person who has a second factor must
+    have used it in this session, and one the policy covers must have one. Everything else
+    there (apart from signing in and out) redirects to the page that asks for the code or sets
+    the device up. The portal stays open: it shows only what the person could see as a customer.
+
+    Installed after django_otp's OTPMiddleware, which tells whether the session is verified.
+    """
+
+    GATED = ("/staff/", "/admin/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        redirect_to = self._detour(request)
+        if redirect_to is not None:
+            return redirect_to
+        return self.get_response(request)
+
+    def _detour(self, request):
+        from django.contrib.auth.views import redirect_to_login
+        from django.urls import reverse
+
+        from . import twofactor
+
+        path = request.path_info
+        if not path.startswith(self.GATED) or not request.user.is_authenticated:
+            return None
+        if path in {reverse("staff:login"), reverse("staff:logout"), reverse("admin:login"), reverse("admin:logout")}:
+            return None
+        state = twofactor.session_state(request)
+        if state == twofactor.HAS_DEVICE and not request.user.is_verified():
+            return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor_verify"))
+        if state == twofactor.NO_DEVICE and twofactor.is_required(request.user):
+            return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor"))
+        return None

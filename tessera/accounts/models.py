@@ -258,3 +258,67 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} @ {self.department} ({self.role})"
+
+
+class Throttle(models.Model):
+    """How often one account or one client address tried something guardable, and until when it
+    is locked out. Rows live in the database (not a per-process cache) so every web worker sees
+    the same count and an administrator can lift a lockout for all of them at once."""
+
+    class Scope(models.TextChoices):
+        SIGN_IN = "sign-in", _("Sign-in")
+        PASSWORD_RESET = "password-reset", _("Password reset")
+        STATUS_LOOKUP = "status-lookup", _("Ticket status lookup")
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("Email address")
+        ADDRESS = "address", _("Client IP address")
+
+    scope = models.CharField(_("what"), max_length=20, choices=Scope.choices)
+    kind = models.CharField(_("counted per"), max_length=10, choices=Kind.choices)
+    key = models.CharField(_("email or IP address"), max_length=254)
+    hits = models.PositiveIntegerField(_("attempts in this window"), default=0)
+    window_started = models.DateTimeField(_("window started"), default=timezone.now)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lockout")
+        verbose_name_plural = _("lockouts")
+        ordering = ["-locked_until", "scope", "key"]
+        constraints = [models.UniqueConstraint(fields=["scope", "kind", "key"], name="throttle_unique_key")]
+        indexes = [models.Index(fields=["locked_until"], name="throttle_locked_until")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()}: {self.key}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class TwoFactorPolicy(models.Model):
+    """Who must use a second factor to enter the workspace and the admin: one row, changed by an
+    administrator at run time (tessera.accounts.twofactor reads it)."""
+
+    class Required(models.TextChoices):
+        NOBODY = "nobody", _("Nobody (agents may still choose to use it)")
+        ADMINS = "admins", _("Administrators")
+        AGENTS = "agents", _("All agents and administrators")
+
+    required_for = models.CharField(
+        _("two-factor authentication is required for"),
+        max_length=10,
+        choices=Required.choices,
+        default=Required.NOBODY,
+        help_text=_(
+            "Whoever it applies to and has no authenticator app or passkey yet is sent to set one up "
+            "and can reach nothing else in the workspace or the admin until they have."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("two-factor policy")
+        verbose_name_plural = _("two-factor policy")
+
+    def __str__(self) -> str:
+        return str(_("Two-factor policy"))

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
+from tessera.accounts import throttle
 from tessera.accounts.models import User
 from tessera.tickets import access_links, policy, selectors, services
 from tessera.tickets.attachments import from_uploaded_files
@@ -132,6 +133,8 @@ def status(request: HttpRequest) -> HttpResponse:
     form = StatusCheckForm(request.POST)
     if not form.is_valid():
         return render(request, "portal/status.html", {"form": form}, status=400)
+    if throttle.refuse_form(request, throttle.Scope.STATUS_LOOKUP, form, account=form.cleaned_data["email"]):
+        return render(request, "portal/status.html", {"form": form}, status=429)
     _send_access_link_if_party(form.cleaned_data["email"], form.cleaned_data["number"])
     # Always the same answer, so the form cannot tell anyone which tickets exist or whose they are.
     return redirect("portal:status_sent")
@@ -413,6 +416,8 @@ class PasswordResetView(_InvalidFormIsBadRequest, auth_views.PasswordResetView):
     title = gettext_lazy("Set or reset your password")
 
     def form_valid(self, form: SetOrResetPasswordForm) -> HttpResponse:
+        if throttle.refuse_form(self.request, throttle.Scope.PASSWORD_RESET, form, account=form.cleaned_data["email"]):
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         # Links in mail use the desk's public address, never the Host header of this request.
         self.extra_email_context = {"base_url": settings.TESSERA["BASE_URL"].rstrip("/")}
         return super().form_valid(form)
