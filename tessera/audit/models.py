@@ -18,6 +18,7 @@ class Action(models.TextChoices):
     SIGN_IN = "sign_in", _("Signed in")
     SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
     LOCKOUT = "lockout", _("Locked out")
+    LOCKOUT_LIFTED = "lockout_lifted", _("Lockout lifted")
     SIGN_OUT = "sign_out", _("Signed out")
     IDLE_SIGN_OUT = "idle_sign_out", _("Signed out after inactivity")
     SESSION_ENDED = "session_ended", _("Session ended")

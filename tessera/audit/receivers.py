@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
+
+from tessera.accounts.signals import locked_out, lockout_lifted
 
 from . import services, sessions
 from .models import Action
@@ -38,7 +41,9 @@ def record_sign_out(sender: Any, request: HttpRequest | None, user: Any, **kwarg
 
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
-def record_failed_sign_in(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs):
+def record_failed_sign_in(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     """Only the name that was tried is kept: never the password (Django has already masked
     it in `credentials`, and it is not read here at all)."""
     field = get_user_model().USERNAME_FIELD
@@ -52,14 +57,29 @@ def record_failed_sign_in(sender: Any, credentials: dict[str, Any], request: Htt
     )
 
 
-def record_lockout(sender: Any, request: HttpRequest | None, username: str | None, ip_address: str | None, **kwargs):
-    """For django-axes' `user_locked_out` signal (connected where axes is installed): an
-    account or address was locked out after too many failed sign-ins."""
+@receiver(locked_out, dispatch_uid="audit_lockout")
+def record_lockout(
+    sender: Any, request: HttpRequest | None, scope: str, kind: str, key: str, until: datetime, **kwargs: Any
+) -> None:
+    """An account or a client address was locked out after too many failed tries."""
+    by_address = kind == "address"
     services.record(
         Action.LOCKOUT,
         object_type=get_user_model()._meta.label_lower,
-        object_repr=str(username or "")[:MAX_USERNAME],
+        object_repr="" if by_address else key[:MAX_USERNAME],
         request=request,
-        ip_address=ip_address,
-        detail=_door(request),
+        ip_address=key if by_address else None,
+        detail=f"{scope}: {kind} {key[:MAX_USERNAME]} until {until.isoformat()}",
     )
+
+
+@receiver(lockout_lifted, dispatch_uid="audit_lockout_lifted")
+def record_lockout_lifted(sender: Any, actor: Any, lifted: list[tuple[str, str, str]], **kwargs: Any) -> None:
+    for scope, kind, key in lifted:
+        services.record(
+            Action.LOCKOUT_LIFTED,
+            actor=actor,
+            object_type=get_user_model()._meta.label_lower,
+            object_repr=key[:MAX_USERNAME],
+            detail=f"{scope}: {kind} {key[:MAX_USERNAME]}",
+        )

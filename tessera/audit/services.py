@@ -17,6 +17,8 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from tessera.accounts import throttle
+
 from .models import Action, AuditEntry
 
 # Values of fields named like this never reach the log in clear, wherever they are nested.
@@ -32,12 +34,11 @@ _request_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer's address as the web server saw it (REMOTE_ADDR). Behind a proxy, the proxy
-    (or the WSGI server) must put the client's address there; headers a client can forge are
-    not read."""
+    """The client's address as the lockouts see it (REMOTE_ADDR, or the trusted proxy's header
+    named by TESSERA_CLIENT_IP_HEADER), so the log and the lockouts name the same address."""
     if request is None:
         return None
-    return _valid_ip(request.META.get("REMOTE_ADDR"))
+    return _valid_ip(throttle.client_address(request))
 
 
 def _valid_ip(value: Any) -> str | None:

@@ -1,18 +1,19 @@
 """The audit log records sign-ins, failures, lockouts and administrative changes, with the
 actor and their address, and never a password; it cannot be changed or deleted."""
 
+import io
+
 import pytest
 
 from django.contrib import admin
 from django.contrib.auth.signals import user_login_failed
-from django.test import RequestFactory
+from django.core.management import call_command
 
 from tessera.accounts import services as account_services
 from tessera.accounts.models import Membership, Role
 from tessera.audit import services
 from tessera.audit.admin_hooks import AuditedAdminMixin
 from tessera.audit.models import Action, AppendOnly, AuditEntry
-from tessera.audit.receivers import record_lockout
 from tessera.mail.models import Mailbox
 
 # ---------------------------------------------------------------------------- signing in
@@ -46,11 +47,16 @@ def test_a_failed_sign_in_without_a_request_is_still_recorded(db):
     assert entry.object_repr == "=cmd|' /C calc'!A0" and entry.ip_address is None
 
 
-def test_a_lockout_is_recorded_with_the_name_and_address(db):
-    request = RequestFactory().post("/staff/login/", REMOTE_ADDR="192.0.2.10")
-    record_lockout(sender="axes", request=request, username="jane@example.com", ip_address="192.0.2.10")
+def test_a_lockout_and_its_lifting_are_recorded(desk, client):
+    for _ in range(5):
+        client.post("/staff/login/", {"username": "jane@example.com", "password": "wrong"}, REMOTE_ADDR="192.0.2.10")
     entry = AuditEntry.objects.get(action=Action.LOCKOUT)
-    assert (entry.object_repr, entry.ip_address, entry.detail) == ("jane@example.com", "192.0.2.10", "/staff/login/")
+    assert entry.object_repr == "jane@example.com" and entry.ip_address == "192.0.2.10"
+    assert entry.detail.startswith("sign-in: account jane@example.com until ")
+
+    call_command("lockouts", "--lift-all", stdout=io.StringIO())
+    lifted = AuditEntry.objects.get(action=Action.LOCKOUT_LIFTED)
+    assert lifted.object_repr == "jane@example.com" and lifted.actor is None
 
 
 def test_a_sign_out_is_recorded(signed_in):
