@@ -26,6 +26,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
 from tessera.accounts.models import User
+from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
 from tessera.tickets.attachments import from_uploaded_files
 from tessera.tickets.models import Attachment, Source, State, Ticket
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 # carries nothing a stranger could reuse or guess.
 OPENED_SESSION_KEY = "portal.opened_ticket"
 
-# Served inline; everything else downloads. SVG is left out on purpose: it can carry script.
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 # A downloaded file is a document of its own; it gets no scripts, no plugins, no same-origin powers.
 FILE_CSP = {"default-src": ["'none'"], "img-src": ["'self'"], "sandbox": True}

@@ -28,7 +28,7 @@ from tessera.tickets import selectors, services
 from tessera.tickets.bulk import BulkResult, bulk_apply
 from tessera.tickets.models import Priority, Status, Ticket
 
-from .views import agent_required
+from .access import agent_required
 
 # The bulk bar's actions: (form value, label, bulk service action, the value field it uses).
 BULK_ACTIONS = [

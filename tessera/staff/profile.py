@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from tessera.accounts import services as account_services
 from tessera.accounts.models import Agent
 
-from .views import agent_required
+from .access import agent_required
 
 
 def _zone_choices() -> list[tuple[str, str]]:

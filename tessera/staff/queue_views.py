@@ -27,6 +27,7 @@ from tessera.tickets import selectors
 
 from . import queue_selectors
 from . import services as queue_services
+from .access import agent_required
 from .filters import (
     COLUMN_SORT,
     COLUMNS,
@@ -43,7 +44,7 @@ from .filters import (
     cursor_value,
 )
 from .models import SavedQueue
-from .views import _not_found, agent_required
+from .views import _not_found
 
 SESSION_COLS = "queue_cols"
 

@@ -21,7 +21,7 @@ from tessera.search.syntax import parse_query
 from tessera.tickets import selectors
 from tessera.tickets.models import Ticket
 
-from .views import agent_required
+from .access import agent_required
 
 TICKET_NUMBER = re.compile(r"#?\s*(\d{1,18})")
 MAX_TYPED = 1_000  # characters of the query echoed back (the parser reads fewer)

@@ -29,7 +29,7 @@ from tessera.tickets import locks, selectors
 from tessera.tickets.models import EntryKind, Event, ThreadEntry, Ticket, TicketLock
 from tessera.tickets.neighbours import neighbours
 
-from .views import agent_required
+from .access import agent_required
 
 DEFAULT_POLL_SECONDS = 10
 RENEW_SECONDS = 30  # ticket.js renews a lock at most this often while the agent types

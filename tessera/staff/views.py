@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, Concatenate
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.utils import ErrorDict
@@ -32,6 +30,7 @@ from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Source, State, Ticket
 
+from .access import INLINE_IMAGE_TYPES, agent_required
 from .forms import (
     AddCollaboratorForm,
     AssignForm,
@@ -48,10 +47,6 @@ from .forms import (
     TransferForm,
 )
 from .timeline_html import render_timeline
-
-# Inline display is limited to raster images: an SVG or HTML file opened inline could run script.
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
 
 # ---------------------------------------------------------------------------- signing in and out
 
@@ -80,25 +75,6 @@ class StaffLogoutView(auth_views.LogoutView):
 
 def _is_workspace_user(user: User) -> bool:
     return user.is_authenticated and user.is_active and (user.is_agent or user.is_superuser)
-
-
-def agent_required[**P](
-    view: Callable[Concatenate[HttpRequest, Agent, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-    """Let active agents through, handing the view their Agent; send anonymous visitors to the
-    staff sign-in and tell anyone else why the workspace is closed to them (403, not a redirect
-    loop through the sign-in page)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("staff:login"))
-        if not user.is_agent:
-            return render(request, "staff/not_agent.html", {"has_agent_profile": user.agent_or_none}, status=403)
-        return view(request, user.agent, *args, **kwargs)
-
-    return wrapper
 
 
 # ---------------------------------------------------------------------------- queues

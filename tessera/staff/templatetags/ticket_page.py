@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tessera.staff.views import INLINE_IMAGE_TYPES
+from tessera.staff.access import INLINE_IMAGE_TYPES
 from tessera.tickets.content import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from tessera.tickets.models import Attachment
 
