@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from tessera.accounts.models import Agent
+from tessera.tickets import policy
 
 # Shown inline (and as thumbnails); every other type downloads. Raster images only: an SVG or
 # HTML file opened inline could run script. One list for the workspace and the portal.
@@ -36,8 +37,9 @@ def agent_required[**P](
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
-        if not user.is_agent:
+        agent = policy.workspace_agent(user)
+        if agent is None:
             return render(request, "staff/not_agent.html", {"has_agent_profile": user.agent_or_none}, status=403)
-        return view(request, user.agent, *args, **kwargs)
+        return view(request, agent, *args, **kwargs)
 
     return wrapper

@@ -19,6 +19,7 @@ from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import Agent, Department, Team, User
+from tessera.tickets import policy
 from tessera.tickets.models import Collaborator, Priority, Status
 
 
@@ -40,7 +41,7 @@ class StaffAuthenticationForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
-        if not (user.is_agent or user.is_superuser):
+        if not policy.may_enter_workspace(user):
             raise ValidationError(self.error_messages["not_agent"], code="not_agent", params={"email": user.email})
 
 

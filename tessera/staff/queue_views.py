@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tessera.accounts.models import Agent, Department, Team
-from tessera.tickets import selectors
+from tessera.tickets import policy, selectors
 
 from . import queue_selectors
 from . import services as queue_services
@@ -229,8 +229,8 @@ def render_queue(
         "save_outside": saved is None and (qf.is_filtered or qf.sort != DEFAULT_SORT),
         "saved": saved,
         "saved_params": _hidden_pairs(saved_params),
-        "can_edit": saved is not None and queue_services.can_edit(request.user, saved),
-        "can_share": saved is not None and queue_services.can_share(request.user),
+        "can_edit": saved is not None and policy.can_edit_saved_queue(request.user, saved),
+        "can_share": saved is not None and policy.can_share_saved_queues(request.user),
         "shared_departments": _shared_ids(saved, "shared_with_departments"),
         "shared_teams": _shared_ids(saved, "shared_with_teams"),
     }
@@ -297,9 +297,9 @@ def counts(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method != "GET":
         return HttpResponse(status=405)
-    if not user.is_authenticated or not user.is_agent:
+    agent = policy.workspace_agent(user)
+    if agent is None:
         return HttpResponse(status=286)
-    agent = user.agent
     context = {**queue_selectors.sidebar(agent), "current_key": request.GET.get("current", "")}
     return render(request, "staff/_queue_nav.html", context)
 

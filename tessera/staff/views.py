@@ -25,10 +25,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from tessera.accounts import services as account_services
-from tessera.accounts.models import Agent, Perm, User
+from tessera.accounts.models import Agent, User
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
-from tessera.tickets.models import Source, State, Ticket
+from tessera.tickets.models import Source, Ticket
+from tessera.tickets.policy import Action
 
 from .access import INLINE_IMAGE_TYPES, agent_required
 from .forms import (
@@ -59,7 +60,7 @@ class StaffLoginView(auth_views.LoginView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # An agent who is already signed in has nothing to do here; anyone else may want to
         # switch to an agent account, so they get the form.
-        if request.method == "GET" and _is_workspace_user(request.user):
+        if request.method == "GET" and policy.may_enter_workspace(request.user):
             return HttpResponseRedirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 
@@ -71,10 +72,6 @@ class StaffLogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.success(request, _("You have signed out."))
         return response
-
-
-def _is_workspace_user(user: User) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_agent or user.is_superuser)
 
 
 # ---------------------------------------------------------------------------- queues
@@ -199,64 +196,62 @@ def _remove_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> s
 
 
 @dataclass(frozen=True)
-class Action:
+class TicketAction:
+    """One of the ticket page's forms: how it parses, what it does, what it says when refused."""
+
     form_class: type[TicketActionForm]
     perform: Callable[[User, Ticket, dict[str, Any]], str]
     refused: str  # said when policy refuses before the form is even valid
 
 
-ACTIONS: dict[str, Action] = {
-    "reply": Action(ReplyForm, _reply, gettext_lazy("You cannot reply to this ticket.")),
-    "note": Action(NoteForm, _note, gettext_lazy("You cannot add notes to this ticket.")),
-    "assign": Action(AssignForm, _assign, gettext_lazy("You cannot assign this ticket.")),
-    "claim": Action(ClaimForm, _claim, gettext_lazy("You cannot claim this ticket.")),
-    "release": Action(ReleaseForm, _release, gettext_lazy("You cannot release this ticket.")),
-    "transfer": Action(TransferForm, _transfer, gettext_lazy("You cannot transfer this ticket.")),
-    "priority": Action(PriorityForm, _priority, gettext_lazy("You cannot change this ticket's priority.")),
-    "status": Action(StatusForm, _status, gettext_lazy("You cannot change this ticket's status.")),
-    "add-collaborator": Action(
+ACTIONS: dict[str, TicketAction] = {
+    "reply": TicketAction(ReplyForm, _reply, gettext_lazy("You cannot reply to this ticket.")),
+    "note": TicketAction(NoteForm, _note, gettext_lazy("You cannot add notes to this ticket.")),
+    "assign": TicketAction(AssignForm, _assign, gettext_lazy("You cannot assign this ticket.")),
+    "claim": TicketAction(ClaimForm, _claim, gettext_lazy("You cannot claim this ticket.")),
+    "release": TicketAction(ReleaseForm, _release, gettext_lazy("You cannot release this ticket.")),
+    "transfer": TicketAction(TransferForm, _transfer, gettext_lazy("You cannot transfer this ticket.")),
+    "priority": TicketAction(PriorityForm, _priority, gettext_lazy("You cannot change this ticket's priority.")),
+    "status": TicketAction(StatusForm, _status, gettext_lazy("You cannot change this ticket's status.")),
+    "add-collaborator": TicketAction(
         AddCollaboratorForm, _add_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
     ),
-    "remove-collaborator": Action(
+    "remove-collaborator": TicketAction(
         RemoveCollaboratorForm, _remove_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
     ),
 }
 
 
-def _abilities(user: User, ticket: Ticket) -> dict[str, bool]:
+def _abilities(user: User, ticket: Ticket) -> dict[str, Any]:
     """Which action forms policy lets this agent use on this ticket, asked once per page.
 
-    "set_status" and "set_closed" say which statuses the status selects may offer: closing and
-    archiving need the close permission, every other status the status permission (as in
-    services.set_status)."""
+    "settable_states" says which statuses the status selects may offer (policy.settable_states:
+    closing and archiving need the close permission, every other status the status one)."""
 
-    def can(action: str) -> bool:
+    def can(action: Action) -> bool:
         return policy.can(user, action, ticket)
 
-    manage = can(Perm.MANAGE)
-    set_status, set_closed = can(Perm.STATUS), can(Perm.CLOSE)
+    manage = can(Action.MANAGE)
+    settable = policy.settable_states(user, ticket)
     return {
-        "reply": can(Perm.REPLY),
-        "note": can(Perm.NOTE),
-        "assign": can(Perm.ASSIGN),
-        "claim": can("claim"),
-        "release": ticket.assignee_id is not None and can("release"),
-        "transfer": can(Perm.TRANSFER),
-        "priority": can(Perm.PRIORITY),
-        "status": set_status or set_closed,
+        "reply": can(Action.REPLY),
+        "note": can(Action.NOTE),
+        "assign": can(Action.ASSIGN),
+        "claim": can(Action.CLAIM),
+        "release": ticket.assignee_id is not None and can(Action.RELEASE),
+        "transfer": can(Action.TRANSFER),
+        "priority": can(Action.PRIORITY),
+        "status": bool(settable),
         "add-collaborator": manage,
         "remove-collaborator": manage,
-        "set_status": set_status,
-        "set_closed": set_closed,
+        "settable_states": settable,
     }
 
 
-def _choices(ticket: Ticket, abilities: dict[str, bool]) -> TicketChoices:
-    def settable(state: str) -> bool:
-        return abilities["set_closed"] if state in (State.CLOSED, State.ARCHIVED) else abilities["set_status"]
-
+def _choices(ticket: Ticket, abilities: dict[str, Any]) -> TicketChoices:
+    settable = abilities["settable_states"]
     return TicketChoices(
-        statuses=[s for s in selectors.status_choices() if settable(s.state) or s.pk == ticket.status_id],
+        statuses=[s for s in selectors.status_choices() if s.state in settable or s.pk == ticket.status_id],
         current_status=ticket.status,
         priorities=selectors.priority_choices(),
         departments=selectors.department_choices(),
@@ -414,7 +409,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
 @agent_required
 def attachment(request: HttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
     found = selectors.attachment_with_ticket(attachment_id)
-    if found is None or not policy.can(request.user, Perm.VIEW, found.entry.ticket):
+    if found is None or not policy.can(request.user, Action.VIEW, found.entry.ticket):
         return _not_found(request, _("This file does not exist or is not on a ticket you can see."))
     try:
         handle = found.file.open("rb")
