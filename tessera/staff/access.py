@@ -19,10 +19,16 @@ from django.urls import reverse
 
 from tessera.accounts.models import Agent
 from tessera.tickets import policy
+from tessera.tickets.models import Attachment
 
 # Shown inline (and as thumbnails); every other type downloads. Raster images only: an SVG or
 # HTML file opened inline could run script. One list for the workspace and the portal.
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+
+
+def previewable(attachment: Attachment) -> bool:
+    """Show a thumbnail? Only for the raster types the download view serves inline."""
+    return attachment.content_type in INLINE_IMAGE_TYPES
 
 
 def agent_required[**P](

@@ -23,8 +23,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from tessera.staff.access import previewable
 from tessera.tickets.content import link_inline_images
+from tessera.tickets.event_sentences import event_sentence
 from tessera.tickets.models import Attachment, EntryKind, Event, ThreadEntry
+from tessera.tickets.quote_folding import fold_quotes
 
 
 def time_element(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
@@ -59,8 +62,6 @@ def _original_link(inbound_id: int | None, label: str) -> str:
 
 
 def _attachments(files: list[Attachment]) -> str:
-    from tessera.staff.templatetags.ticket_page import previewable
-
     items = []
     for file in files:
         url = escape(_file_url(file))
@@ -81,9 +82,6 @@ def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, i
 
     Plain f-strings with escape() on every value: format_html's per-call overhead was a
     measurable part of a 200-entry page."""
-    from tessera.staff.templatetags.staff_tags import event_sentence
-    from tessera.staff.templatetags.ticket_page import fold_quotes
-
     badges = {
         EntryKind.NOTE: f'<span class="badge badge-internal">{escape(_("Internal note"))}</span>',
         EntryKind.RESPONSE: f'<span class="badge badge-response">{escape(_("Response"))}</span>',
