@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from tessera.accounts import services as account_services
 from tessera.accounts.models import Agent, User
+from tessera.fast_html import render_timeline
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Source, Ticket
@@ -47,7 +48,6 @@ from .forms import (
     TicketChoices,
     TransferForm,
 )
-from .timeline_html import render_timeline
 
 # ---------------------------------------------------------------------------- signing in and out
 
