@@ -191,7 +191,6 @@ class QueueNav:
 
 _QUEUE_PATH = re.compile(r"^/staff/queues/(?P<slug>[a-z][a-z0-9-]*)/$")
 _SAVED_PATH = re.compile(r"^/staff/queues/saved/(?P<pk>\d{1,18})/$")
-_TICKET_PATH = re.compile(r"^/staff/tickets/(?P<number>\d{1,18})/$")
 
 
 def _queue_for(agent: Agent, url: str) -> tuple[str, Any, dict[str, Any]] | None:

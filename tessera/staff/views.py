@@ -1,4 +1,4 @@
-"""The agent workspace: sign-in, queues, the ticket page and its actions, attachment downloads.
+"""The agent workspace: sign-in, the number box, the ticket page and its actions, attachment downloads.
 
 A thin adapter: reads go through tickets.selectors, every change through tickets.services,
 and what an agent may see or do is asked of tickets.policy. The views only turn the answers
@@ -72,11 +72,6 @@ class StaffLogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.success(request, _("You have signed out."))
         return response
-
-
-# ---------------------------------------------------------------------------- queues
-#
-# The queue pages (system and saved queues, counts, arrivals) are in queue_views.py.
 
 
 @require_GET

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from tessera.staff.access import previewable
 from tessera.tickets.quote_folding import fold_quotes
 
 register = template.Library()
@@ -15,6 +14,3 @@ register = template.Library()
 def collapse_quotes(body_html: str) -> SafeString:
     """Template filter: `{{ entry.body_html|collapse_quotes }}` (the body is already sanitised)."""
     return mark_safe(fold_quotes(str(body_html or "")))  # sanitised in, re-sanitised when changed
-
-
-register.filter("previewable", previewable)
