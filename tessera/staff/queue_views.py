@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -445,19 +445,3 @@ def saved_queue_share(request: HttpRequest, saved: SavedQueue) -> str:
         return _("“%(name)s” is no longer shared.") % {"name": saved.name}
     names = ", ".join([d.name for d in departments] + [t.name for t in teams])
     return _("“%(name)s” is now shared with %(whom)s.") % {"name": saved.name, "whom": names}
-
-
-# Included from staff/urls.py. The fixed paths come before queues/<slug>/.
-urlpatterns = [
-    path("", dashboard, name="dashboard"),
-    path("queues/counts/", counts, name="queue_counts"),
-    path("queues/saved/", saved_queue_create, name="saved_queue_create"),
-    path("queues/saved/<int:pk>/", saved_queue, name="saved_queue"),
-    path("queues/saved/<int:pk>/arrivals/", saved_queue_arrivals, name="saved_queue_arrivals"),
-    path("queues/saved/<int:pk>/rename/", saved_queue_rename, name="saved_queue_rename"),
-    path("queues/saved/<int:pk>/update/", saved_queue_update, name="saved_queue_update"),
-    path("queues/saved/<int:pk>/delete/", saved_queue_delete, name="saved_queue_delete"),
-    path("queues/saved/<int:pk>/share/", saved_queue_share, name="saved_queue_share"),
-    path("queues/<slug:slug>/", queue, name="queue"),
-    path("queues/<slug:slug>/arrivals/", queue_arrivals, name="queue_arrivals"),
-]

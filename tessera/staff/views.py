@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,10 +30,11 @@ from tessera.accounts.models import Agent, User
 from tessera.fast_html import render_timeline
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
-from tessera.tickets.models import Source, Ticket
+from tessera.tickets.models import Event, Source, ThreadEntry, Ticket
 from tessera.tickets.policy import Action
 
 from .access import INLINE_IMAGE_TYPES, agent_required
+from .crossing import Crossing, reply_crossing
 from .forms import (
     AddCollaboratorForm,
     AssignForm,
@@ -48,6 +50,11 @@ from .forms import (
     TicketChoices,
     TransferForm,
 )
+from .mail_problems import mail_problems
+from .queue_nav import queue_nav
+
+DEFAULT_POLL_SECONDS = 10
+
 
 # ---------------------------------------------------------------------------- signing in and out
 
@@ -265,7 +272,31 @@ class Submitted:
     data: QueryDict
     errors: ErrorDict | None
     problems: list[str]
-    crossing: Any = None  # ticket_extras.Crossing: the reply waits for "Send anyway"
+    crossing: Crossing | None = None  # the reply waits for "Send anyway"
+
+
+def poll_seconds() -> int:
+    """How often the ticket page polls who is replying (settings.TESSERA["POLL_SECONDS"])."""
+    return max(1, int(settings.TESSERA.get("POLL_SECONDS", DEFAULT_POLL_SECONDS)))
+
+
+def _page_extras(
+    request: HttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
+) -> dict[str, Any]:
+    """What ticket.html needs on top of the core page. A fixed number of queries: the
+    requester's other tickets (one), the reply lock (one), email that did not go out (one), and
+    — only on arrival from a queue — the two neighbour lookups. Files come from the timeline's
+    prefetched attachments."""
+    entries = [item for item in timeline if isinstance(item, ThreadEntry)]
+    return {
+        "other_tickets": selectors.other_tickets_of_requester(agent, ticket),
+        "queue_nav": queue_nav(request, agent, ticket),
+        "presence_holder": locks.lock_held_by_other(request.user, ticket),
+        "poll_seconds": poll_seconds(),
+        "last_entry_id": max((e.pk for e in entries), default=0),
+        "files": [(entry, file) for entry in entries for file in entry.files],
+        "mail_problems": mail_problems(ticket),
+    }
 
 
 def _render_ticket(
@@ -288,11 +319,9 @@ def _render_ticket(
     show = {slug: abilities[slug] for slug in ACTIONS}
     # A status form whose only choice is the current status offers nothing.
     show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
-    from . import ticket_extras  # imports this module (agent_required)
-
     timeline = selectors.timeline(ticket, include_internal=True)
     context = {
-        **ticket_extras.page_context(request, agent, ticket, timeline),
+        **_page_extras(request, agent, ticket, timeline),
         "ticket": ticket,
         "timeline": timeline,
         "timeline_html": render_timeline(timeline, selectors.original_emails(timeline)),
@@ -351,7 +380,9 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
     abilities = _abilities(user, found)
     form = spec.form_class(request.POST, request.FILES, prefix=action, choices=_choices(found, abilities))
 
-    def again(status: int, problems: list[str], *, keep_errors: bool = True, crossing: Any = None) -> HttpResponse:
+    def again(
+        status: int, problems: list[str], *, keep_errors: bool = True, crossing: Crossing | None = None
+    ) -> HttpResponse:
         if request.FILES:
             problems = [*problems, _("Attach your files again: files are not kept when a form comes back.")]
         fresh = selectors.ticket_for_agent(agent, number)
@@ -368,12 +399,10 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
             # Refused before anything else: validation details would only distract.
             return again(403, [str(spec.refused)], keep_errors=False)
         return again(400, [])
-    from . import ticket_extras
-
     stale = form.cleaned_data["version"] != found.version
     # A reply never silently crosses another agent's: a reply posted since the form was loaded,
     # or someone writing one right now, sends it back for "Send anyway" (the lock is advisory).
-    crossing = ticket_extras.reply_crossing(request, found, stale=stale) if action == "reply" else None
+    crossing = reply_crossing(request, found, stale=stale) if action == "reply" else None
     if crossing is not None:
         return again(409, crossing.problems, crossing=crossing)
     if stale:

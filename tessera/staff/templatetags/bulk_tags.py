@@ -14,7 +14,7 @@ from tessera.tickets import policy, relations
 from tessera.tickets.models import Ticket
 from tessera.tickets.policy import Action
 
-from ..bulk_views import BulkChoices, BulkForm
+from ..forms import BulkChoices, BulkForm
 
 register = template.Library()
 
