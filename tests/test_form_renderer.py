@@ -38,3 +38,24 @@ def test_select_boxes_match_djangos_markup_option_for_option(data):
 def test_other_widgets_still_use_the_templates():
     form = Choices(renderer=FastSelectRenderer())
     assert "<textarea" in str(forms.CharField(widget=forms.Textarea).widget.render("t", "x", renderer=form.renderer))
+
+
+class Hostile(forms.Form):
+    pick = forms.ChoiceField(
+        choices=[
+            ('"><script>alert(1)</script>', "x\" onmouseover=\"alert('1')"),
+            ("javascript:alert(1)", "<img src=x onerror=alert(1)>"),
+            ("<optgroup label='x'>", [("1", "</select><script>alert(2)</script>")]),
+        ],
+        widget=forms.Select(attrs={"data-x": '" onfocus="alert(3)', "title": "javascript:alert(4)"}),
+    )
+
+
+@pytest.mark.parametrize("data", [None, {"pick": '"><script>alert(1)</script>'}])
+def test_hostile_choices_and_attributes_stay_text_exactly_as_in_djangos_templates(data):
+    fast = str(Hostile(data, renderer=FastSelectRenderer())["pick"])
+    django = str(Hostile(data, renderer=DjangoTemplates())["pick"])
+
+    assert _normalised(fast) == _normalised(django)
+    assert "<script" not in fast and "<img" not in fast and "</select><" not in fast
+    assert '" onmouseover="' not in fast and '" onfocus="' not in fast

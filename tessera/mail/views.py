@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tessera.accounts.models import Agent, Perm
-from tessera.staff.views import agent_required
+from tessera.staff.access import agent_required
 from tessera.tickets import policy
 
 from .models import InboundMessage

@@ -27,9 +27,11 @@ from django.views.decorators.http import require_http_methods
 
 from tessera.accounts import throttle
 from tessera.accounts.models import User
+from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
 from tessera.tickets.attachments import from_uploaded_files
 from tessera.tickets.models import Attachment, Source, State, Ticket
+from tessera.tickets.policy import Action
 
 from . import selectors as portal_selectors
 from . import tasks
@@ -48,8 +50,6 @@ log = logging.getLogger(__name__)
 # carries nothing a stranger could reuse or guess.
 OPENED_SESSION_KEY = "portal.opened_ticket"
 
-# Served inline; everything else downloads. SVG is left out on purpose: it can carry script.
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 # A downloaded file is a document of its own; it gets no scripts, no plugins, no same-origin powers.
 FILE_CSP = {"default-src": ["'none'"], "img-src": ["'self'"], "sandbox": True}
@@ -192,7 +192,7 @@ def ticket(request: HttpRequest, number: int) -> HttpResponse:
 
 def _ticket_page(request: HttpRequest, page: TicketPage) -> HttpResponse:
     """Shared by the access link and My tickets, so both behave exactly alike."""
-    if not policy.can(page.viewer, "view", page.ticket):
+    if not policy.can(page.viewer, Action.VIEW, page.ticket):
         return _not_found(request, what=_("We could not find that ticket among yours."))
     if request.method == "POST":
         if request.POST.get("action") == "close":
@@ -275,8 +275,8 @@ def _render_ticket(
         "token": page.token,
         "timeline": selectors.timeline(ticket, include_internal=False),
         "form": form,
-        "can_reply": policy.can(page.viewer, "reply", ticket),
-        "can_close": policy.can(page.viewer, "close", ticket),
+        "can_reply": policy.can(page.viewer, Action.REPLY, ticket),
+        "can_close": policy.can(page.viewer, Action.CLOSE, ticket),
         "close_errors": close_errors or [],
         "files_lost": files_lost,
         "merged": _merged_pointer(page),
@@ -296,7 +296,7 @@ def _merged_pointer(page: TicketPage) -> MergedPointer | None:
     target = page.ticket.merged_into
     if target is None:
         return None
-    if not policy.can(page.viewer, "view", target):
+    if not policy.can(page.viewer, Action.VIEW, target):
         return MergedPointer(None, None)
     if page.token:
         url = reverse("portal:access", args=[access_links.make_token(target, page.viewer)])
@@ -330,7 +330,7 @@ def ticket_file(request: HttpRequest, number: int, attachment_id: int) -> HttpRe
 
 def _serve(request: HttpRequest, ticket: Ticket, viewer: User, attachment_id: int) -> HttpResponse:
     attachment = portal_selectors.public_attachment(ticket, attachment_id)
-    if attachment is None or not policy.can(viewer, "view", ticket):
+    if attachment is None or not policy.can(viewer, Action.VIEW, ticket):
         return _not_found(request, what=_("We could not find that file."))
     try:
         handle = attachment.file.open("rb")

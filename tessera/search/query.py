@@ -83,10 +83,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tessera.accounts.models import Agent
+from tessera.fast_html import fts_marked as _marked
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Ticket
 
-from .index import MARK_END, MARK_START, MAX_ENTRY_CHARS, is_postgresql
+from .index import MAX_ENTRY_CHARS, is_postgresql
 from .syntax import WORD_RE, ParsedQuery, Term, parse_query
 
 RESULT_LIMIT = 50
@@ -226,14 +227,6 @@ def _search_sqlite(parsed: ParsedQuery, ids_sql: str, ids_params: list[Any], lim
         for pk, score, subject, snippet in ranked
         if pk in rows
     ]
-
-
-def _marked(text: str | None) -> SafeString:
-    """FTS5 output with MARK_START/MARK_END around matches → escaped HTML with <mark>."""
-    text = text or ""
-    if text.count(MARK_START) != text.count(MARK_END):
-        text = text.replace(MARK_START, "").replace(MARK_END, "")
-    return mark_safe(escape(text).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))  # noqa: S308  escaped first
 
 
 # --------------------------------------------------------------------------- highlighting

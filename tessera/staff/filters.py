@@ -116,7 +116,6 @@ SORT_OPTION_LABELS: dict[str, Promise] = {
     "due": gettext_lazy("Due, soonest first"),
     "-due": gettext_lazy("Due, latest first"),
 }
-SORT_OPTIONS = list(SORT_OPTION_LABELS)
 # Sorts under which "newer tickets" arrive at the top of the first page.
 ARRIVAL_SORTS = frozenset({"-updated", "-created"})
 

@@ -8,6 +8,7 @@ validating a select costs another query.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,11 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import Agent, Department, Team, User
+from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, Priority, Status
 
 
@@ -40,7 +43,7 @@ class StaffAuthenticationForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
-        if not (user.is_agent or user.is_superuser):
+        if not policy.may_enter_workspace(user):
             raise ValidationError(self.error_messages["not_agent"], code="not_agent", params={"email": user.email})
 
 
@@ -270,3 +273,126 @@ class RemoveCollaboratorForm(TicketActionForm):
             widget=forms.HiddenInput,
             error_messages={"invalid_choice": _("That person is no longer copied on this ticket.")},
         )
+
+
+# ---------------------------------------------------------------------------- the bulk bar (queue pages)
+
+# The bulk bar's actions: (form value, label, bulk service action, the value field it uses).
+BULK_ACTIONS = [
+    ("assign-agent", _("Assign to agent"), "assign", "agent"),
+    ("assign-team", _("Assign to team"), "assign", "team"),
+    ("transfer", _("Transfer to department"), "transfer", "department"),
+    ("priority", _("Change priority"), "priority", "priority"),
+    ("status", _("Change status"), "status", "status"),
+    ("merge", _("Merge into first selected"), "merge", None),
+]
+
+
+Pairs = Sequence[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class BulkChoices:
+    """What the bulk bar's selects offer, as (id, name) lists: one query per list, or none at all
+    when the queue page already loaded the same lists for its filter form."""
+
+    agents: Pairs
+    teams: Pairs
+    departments: Pairs
+    priorities: Pairs
+    statuses: Pairs
+
+    @classmethod
+    def load(cls) -> BulkChoices:
+        return cls(
+            agents=[(a.pk, a.name) for a in selectors.agent_choices(0)],
+            teams=[(t.pk, t.name) for t in selectors.team_choices()],
+            departments=[(d.pk, d.name) for d in selectors.department_choices()],
+            priorities=[(p.pk, p.name) for p in selectors.priority_choices()],
+            statuses=[(s.pk, s.name) for s in selectors.status_choices()],
+        )
+
+    @classmethod
+    def borrow(cls, lists: Any) -> BulkChoices | None:
+        """The queue filter form's lists (staff.filters.Choices), when the page has them."""
+        try:
+            return cls(lists.agents, lists.teams, lists.departments, lists.priorities, lists.statuses)
+        except AttributeError:
+            return None
+
+
+def _value_field(label: str, pairs: Pairs, empty: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, choices=[("", empty), *pairs], coerce=int, empty_value=None, required=False
+    )
+
+
+class BulkForm(forms.Form):
+    """The bulk bar. The checkboxes (name "tickets") sit in the queue's rows, inside the same form."""
+
+    action = forms.ChoiceField(label=_("Bulk action"))
+    next = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, choices: BulkChoices, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "bulk")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        actions = [(value, label) for value, label, _action, _field in BULK_ACTIONS]
+        self.fields["action"].choices = [("", gettext("Choose an action")), *actions]
+        self.fields["action"].error_messages["required"] = gettext("Choose a bulk action.")
+        self.fields["agent"] = _value_field(gettext("Agent to assign"), choices.agents, gettext("Choose an agent"))
+        self.fields["team"] = _value_field(gettext("Team to assign"), choices.teams, gettext("Choose a team"))
+        self.fields["department"] = _value_field(
+            gettext("Department to transfer to"), choices.departments, gettext("Choose a department")
+        )
+        self.fields["priority"] = _value_field(
+            gettext("New priority"), choices.priorities, gettext("Choose a priority")
+        )
+        self.fields["status"] = _value_field(gettext("New status"), choices.statuses, gettext("Choose a status"))
+
+    def value_fields(self) -> list[tuple[forms.BoundField, str]]:
+        """The value selects, each with the action that uses it (for bulk.js to show just that one)."""
+        used_by = {field: value for value, _label, _action, field in BULK_ACTIONS if field}
+        return [(self[name], used_by[name]) for name in ("agent", "team", "department", "priority", "status")]
+
+
+# ---------------------------------------------------------------------------- merge and link (ticket page)
+
+
+class TicketNumberForm(forms.Form):
+    number = forms.IntegerField(
+        min_value=1,
+        error_messages={
+            "required": _("Type a ticket number, such as 100001."),
+            "invalid": _("Type a ticket number, such as 100001."),
+            "min_value": _("Type a ticket number, such as 100001."),
+        },
+    )
+    version = forms.IntegerField(required=False)
+
+
+# ---------------------------------------------------------------------------- the agent's profile
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [("", _("Desk default"))] + [(z, z) for z in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Times in the workspace and in your emails are shown in this zone."),
+    )
+    signature = forms.CharField(
+        label=_("Signature"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Added under your replies when you tick “Add my signature”."),
+    )
+    is_available = forms.BooleanField(label=_("Available for assignment"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _zone_choices()

@@ -17,16 +17,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tessera.accounts.models import Agent, Department, Team
-from tessera.tickets import selectors
+from tessera.tickets import policy, selectors
 
 from . import queue_selectors
 from . import services as queue_services
+from .access import agent_required
 from .filters import (
     COLUMN_SORT,
     COLUMNS,
@@ -43,7 +44,7 @@ from .filters import (
     cursor_value,
 )
 from .models import SavedQueue
-from .views import _not_found, agent_required
+from .views import _not_found
 
 SESSION_COLS = "queue_cols"
 
@@ -228,8 +229,8 @@ def render_queue(
         "save_outside": saved is None and (qf.is_filtered or qf.sort != DEFAULT_SORT),
         "saved": saved,
         "saved_params": _hidden_pairs(saved_params),
-        "can_edit": saved is not None and queue_services.can_edit(request.user, saved),
-        "can_share": saved is not None and queue_services.can_share(request.user),
+        "can_edit": saved is not None and policy.can_edit_saved_queue(request.user, saved),
+        "can_share": saved is not None and policy.can_share_saved_queues(request.user),
         "shared_departments": _shared_ids(saved, "shared_with_departments"),
         "shared_teams": _shared_ids(saved, "shared_with_teams"),
     }
@@ -296,9 +297,9 @@ def counts(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method != "GET":
         return HttpResponse(status=405)
-    if not user.is_authenticated or not user.is_agent:
+    agent = policy.workspace_agent(user)
+    if agent is None:
         return HttpResponse(status=286)
-    agent = user.agent
     context = {**queue_selectors.sidebar(agent), "current_key": request.GET.get("current", "")}
     return render(request, "staff/_queue_nav.html", context)
 
@@ -444,19 +445,3 @@ def saved_queue_share(request: HttpRequest, saved: SavedQueue) -> str:
         return _("“%(name)s” is no longer shared.") % {"name": saved.name}
     names = ", ".join([d.name for d in departments] + [t.name for t in teams])
     return _("“%(name)s” is now shared with %(whom)s.") % {"name": saved.name, "whom": names}
-
-
-# Included from staff/urls.py. The fixed paths come before queues/<slug>/.
-urlpatterns = [
-    path("", dashboard, name="dashboard"),
-    path("queues/counts/", counts, name="queue_counts"),
-    path("queues/saved/", saved_queue_create, name="saved_queue_create"),
-    path("queues/saved/<int:pk>/", saved_queue, name="saved_queue"),
-    path("queues/saved/<int:pk>/arrivals/", saved_queue_arrivals, name="saved_queue_arrivals"),
-    path("queues/saved/<int:pk>/rename/", saved_queue_rename, name="saved_queue_rename"),
-    path("queues/saved/<int:pk>/update/", saved_queue_update, name="saved_queue_update"),
-    path("queues/saved/<int:pk>/delete/", saved_queue_delete, name="saved_queue_delete"),
-    path("queues/saved/<int:pk>/share/", saved_queue_share, name="saved_queue_share"),
-    path("queues/<slug:slug>/", queue, name="queue"),
-    path("queues/<slug:slug>/arrivals/", queue_arrivals, name="queue_arrivals"),
-]

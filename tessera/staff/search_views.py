@@ -12,7 +12,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_GET
 
 from tessera.accounts.models import Agent
@@ -21,7 +20,9 @@ from tessera.search.syntax import parse_query
 from tessera.tickets import selectors
 from tessera.tickets.models import Ticket
 
-from .views import agent_required
+from . import queue_selectors
+from .access import agent_required
+from .filters import FILTER_PARAMS, QueueFilter
 
 TICKET_NUMBER = re.compile(r"#?\s*(\d{1,18})")
 MAX_TYPED = 1_000  # characters of the query echoed back (the parser reads fewer)
@@ -38,9 +39,6 @@ def apply_queue_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, A
     the page shows about them (chips to remove each, problems with ignored values).
 
     The one place the search page depends on the queue filters (tessera.staff.filters)."""
-    from . import queue_selectors
-    from .filters import FILTER_PARAMS, QueueFilter
-
     # The choices (names for the chips, ids to validate) are only read when a filter is given.
     filtered = any(key in request.GET for key in FILTER_PARAMS)
     qf = QueueFilter.from_params(request.GET, choices=queue_selectors.filter_choices() if filtered else None)
@@ -80,6 +78,3 @@ def search(request: HttpRequest, agent: Agent) -> HttpResponse:
         "in_page_search": True,  # the page's own box is the search box: the sidebar leaves its out
     }
     return render(request, "staff/search.html", context)
-
-
-urlpatterns = [path("search/", search, name="search")]

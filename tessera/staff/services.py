@@ -1,7 +1,7 @@
 """Changes to saved queues: create, rename or re-filter, delete, share.
 
-Saved queues belong to the workspace rather than to tickets, so their rule lives here rather
-than in tickets.policy: the owner (or a superuser) edits a queue; only a superuser shares one
+Who may do what is asked of tickets.policy (can_save_queues, can_edit_saved_queue,
+can_share_saved_queues): the owner (or a superuser) edits a queue; only a superuser shares one
 with departments and teams. Each service takes the acting user first and raises
 PermissionDenied or ValidationError with a sentence the page can show.
 """
@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Agent, Department, Team, User
-from tessera.tickets import selectors
+from tessera.tickets import policy, selectors
 
 from .filters import VIEW_PARAMS
 from .models import SavedQueue
@@ -25,16 +25,8 @@ from .models import SavedQueue
 MAX_NAME = SavedQueue._meta.get_field("name").max_length
 
 
-def can_edit(actor: User, saved: SavedQueue) -> bool:
-    return actor.is_active and (actor.is_superuser or (actor.is_agent and saved.owner_id == actor.agent.pk))
-
-
-def can_share(actor: User) -> bool:
-    return actor.is_active and actor.is_superuser
-
-
 def _agent_of(actor: User) -> Agent:
-    if not actor.is_authenticated or not actor.is_active or not actor.is_agent:
+    if not policy.can_save_queues(actor):
         raise PermissionDenied(_("Only agents can save queues."))
     return actor.agent
 
@@ -94,7 +86,7 @@ def update_saved_queue(
     actor: User, saved: SavedQueue, *, name: str | None = None, params: dict[str, Any] | None = None
 ) -> SavedQueue:
     """Rename a saved queue and/or replace its filters; the owner or a superuser may."""
-    if not can_edit(actor, saved):
+    if not policy.can_edit_saved_queue(actor, saved):
         raise PermissionDenied(_("Only the person who saved this queue can change it."))
     saved = SavedQueue.objects.select_for_update().get(pk=saved.pk)
     if name is not None:
@@ -110,7 +102,7 @@ def update_saved_queue(
 
 @transaction.atomic
 def delete_saved_queue(actor: User, saved: SavedQueue) -> None:
-    if not can_edit(actor, saved):
+    if not policy.can_edit_saved_queue(actor, saved):
         raise PermissionDenied(_("Only the person who saved this queue can delete it."))
     SavedQueue.objects.filter(pk=saved.pk).delete()
 
@@ -121,7 +113,7 @@ def share_saved_queue(
 ) -> SavedQueue:
     """Share a saved queue with the agents of these departments and teams (replacing any
     earlier sharing; empty lists stop sharing it). Administrators only."""
-    if not can_share(actor):
+    if not policy.can_share_saved_queues(actor):
         raise PermissionDenied(_("Only administrators can share queues."))
     saved = SavedQueue.objects.select_for_update().get(pk=saved.pk)
     saved.shared_with_departments.set(list(departments))

@@ -1,19 +1,76 @@
-from django.urls import include, path
+"""Every route of the agent workspace, in one table.
 
-from . import profile, views
+Two catch-alls share their prefix with fixed pages: /queues/<slug>/ (a system queue) and
+/tickets/<number>/<action>/ (a ticket page form). Their converters refuse the fixed pages'
+names, so no route depends on the order of this table.
+"""
+
+from django.urls import path, register_converter
+from django.urls.converters import SlugConverter
+
+from . import (
+    bulk_views,
+    lock_views,
+    profile_views,
+    queue_views,
+    relation_views,
+    search_views,
+    views,
+)
+
+# /staff/tickets/<number>/<name>/ pages that are not ticket action forms.
+TICKET_PAGES = {
+    "lock": (lock_views.take_lock, "ticket_lock"),
+    "unlock": (lock_views.release_lock, "ticket_unlock"),
+    "presence": (lock_views.presence, "ticket_presence"),
+    "merge": (relation_views.merge, "ticket_merge"),
+    "link": (relation_views.link, "ticket_link"),
+    "unlink": (relation_views.unlink, "ticket_unlink"),
+}
+# /staff/queues/<name>/ pages that are not system queues.
+QUEUE_PAGES = ("counts", "saved")
+
+
+def _slug_except(name: str, taken: tuple[str, ...] | list[str]) -> str:
+    """Register and return a path converter matching any slug except `taken` (each followed by
+    "/", as every route here is)."""
+
+    class SlugExcept(SlugConverter):
+        regex = "(?!(?:" + "|".join(taken) + ")/)" + SlugConverter.regex
+
+    register_converter(SlugExcept, name)
+    return name
+
+
+ACTION = _slug_except("staff_ticket_action", list(TICKET_PAGES))
+QUEUE = _slug_except("staff_queue_slug", QUEUE_PAGES)
 
 app_name = "staff"
 urlpatterns = [
-    # dashboard, queues/…: system and saved queues, counts, arrivals
-    path("", include("tessera.staff.queue_views")),
+    # signing in and out, the number box
     path("login/", views.StaffLoginView.as_view(), name="login"),
     path("logout/", views.StaffLogoutView.as_view(), name="logout"),
     path("jump/", views.jump, name="jump"),
-    path("", include("tessera.staff.search_views")),  # search/
-    path("", include("tessera.staff.bulk_views")),  # bulk/, tickets/<n>/merge|link|unlink/ (before the catch-all)
-    path("", include("tessera.staff.ticket_extras")),  # tickets/<n>/lock|unlock|presence/ (before the catch-all)
+    # queues (queue_views): the dashboard, system and saved queues, counts, arrivals
+    path("", queue_views.dashboard, name="dashboard"),
+    path("queues/counts/", queue_views.counts, name="queue_counts"),
+    path(f"queues/<{QUEUE}:slug>/", queue_views.queue, name="queue"),
+    path(f"queues/<{QUEUE}:slug>/arrivals/", queue_views.queue_arrivals, name="queue_arrivals"),
+    path("queues/saved/", queue_views.saved_queue_create, name="saved_queue_create"),
+    path("queues/saved/<int:pk>/", queue_views.saved_queue, name="saved_queue"),
+    path("queues/saved/<int:pk>/arrivals/", queue_views.saved_queue_arrivals, name="saved_queue_arrivals"),
+    path("queues/saved/<int:pk>/rename/", queue_views.saved_queue_rename, name="saved_queue_rename"),
+    path("queues/saved/<int:pk>/update/", queue_views.saved_queue_update, name="saved_queue_update"),
+    path("queues/saved/<int:pk>/delete/", queue_views.saved_queue_delete, name="saved_queue_delete"),
+    path("queues/saved/<int:pk>/share/", queue_views.saved_queue_share, name="saved_queue_share"),
+    # search, the bulk bar
+    path("search/", search_views.search, name="search"),
+    path("bulk/", bulk_views.bulk, name="bulk"),
+    # the ticket page (views), its action forms, reply locks (lock_views), merge and link (relation_views)
     path("tickets/<int:number>/", views.ticket, name="ticket"),
-    path("tickets/<int:number>/<slug:action>/", views.ticket_action, name="ticket_action"),
+    path(f"tickets/<int:number>/<{ACTION}:action>/", views.ticket_action, name="ticket_action"),
+    *(path(f"tickets/<int:number>/{page}/", view, name=name) for page, (view, name) in TICKET_PAGES.items()),
+    # files, the agent's profile
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
-    path("profile/", profile.profile, name="profile"),
+    path("profile/", profile_views.profile, name="profile"),
 ]

@@ -1,4 +1,4 @@
-"""The agent workspace: sign-in, queues, the ticket page and its actions, attachment downloads.
+"""The agent workspace: sign-in, the number box, the ticket page and its actions, attachment downloads.
 
 A thin adapter: reads go through tickets.selectors, every change through tickets.services,
 and what an agent may see or do is asked of tickets.policy. The views only turn the answers
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, Concatenate
+from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.utils import ErrorDict
@@ -27,11 +26,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from tessera.accounts import services as account_services
-from tessera.accounts.models import Agent, Perm, User
+from tessera.accounts.models import Agent, User
+from tessera.fast_html import render_timeline
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
-from tessera.tickets.models import Source, State, Ticket
+from tessera.tickets.models import Event, Source, ThreadEntry, Ticket
+from tessera.tickets.policy import Action
 
+from .access import INLINE_IMAGE_TYPES, agent_required
+from .crossing import Crossing, reply_crossing
 from .forms import (
     AddCollaboratorForm,
     AssignForm,
@@ -47,10 +50,10 @@ from .forms import (
     TicketChoices,
     TransferForm,
 )
-from .timeline_html import render_timeline
+from .mail_problems import mail_problems
+from .queue_nav import queue_nav
 
-# Inline display is limited to raster images: an SVG or HTML file opened inline could run script.
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+DEFAULT_POLL_SECONDS = 10
 
 
 # ---------------------------------------------------------------------------- signing in and out
@@ -64,7 +67,7 @@ class StaffLoginView(auth_views.LoginView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # An agent who is already signed in has nothing to do here; anyone else may want to
         # switch to an agent account, so they get the form.
-        if request.method == "GET" and _is_workspace_user(request.user):
+        if request.method == "GET" and policy.may_enter_workspace(request.user):
             return HttpResponseRedirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 
@@ -76,34 +79,6 @@ class StaffLogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.success(request, _("You have signed out."))
         return response
-
-
-def _is_workspace_user(user: User) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_agent or user.is_superuser)
-
-
-def agent_required[**P](
-    view: Callable[Concatenate[HttpRequest, Agent, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-    """Let active agents through, handing the view their Agent; send anonymous visitors to the
-    staff sign-in and tell anyone else why the workspace is closed to them (403, not a redirect
-    loop through the sign-in page)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("staff:login"))
-        if not user.is_agent:
-            return render(request, "staff/not_agent.html", {"has_agent_profile": user.agent_or_none}, status=403)
-        return view(request, user.agent, *args, **kwargs)
-
-    return wrapper
-
-
-# ---------------------------------------------------------------------------- queues
-#
-# The queue pages (system and saved queues, counts, arrivals) are in queue_views.py.
 
 
 @require_GET
@@ -223,64 +198,62 @@ def _remove_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> s
 
 
 @dataclass(frozen=True)
-class Action:
+class TicketAction:
+    """One of the ticket page's forms: how it parses, what it does, what it says when refused."""
+
     form_class: type[TicketActionForm]
     perform: Callable[[User, Ticket, dict[str, Any]], str]
     refused: str  # said when policy refuses before the form is even valid
 
 
-ACTIONS: dict[str, Action] = {
-    "reply": Action(ReplyForm, _reply, gettext_lazy("You cannot reply to this ticket.")),
-    "note": Action(NoteForm, _note, gettext_lazy("You cannot add notes to this ticket.")),
-    "assign": Action(AssignForm, _assign, gettext_lazy("You cannot assign this ticket.")),
-    "claim": Action(ClaimForm, _claim, gettext_lazy("You cannot claim this ticket.")),
-    "release": Action(ReleaseForm, _release, gettext_lazy("You cannot release this ticket.")),
-    "transfer": Action(TransferForm, _transfer, gettext_lazy("You cannot transfer this ticket.")),
-    "priority": Action(PriorityForm, _priority, gettext_lazy("You cannot change this ticket's priority.")),
-    "status": Action(StatusForm, _status, gettext_lazy("You cannot change this ticket's status.")),
-    "add-collaborator": Action(
+ACTIONS: dict[str, TicketAction] = {
+    "reply": TicketAction(ReplyForm, _reply, gettext_lazy("You cannot reply to this ticket.")),
+    "note": TicketAction(NoteForm, _note, gettext_lazy("You cannot add notes to this ticket.")),
+    "assign": TicketAction(AssignForm, _assign, gettext_lazy("You cannot assign this ticket.")),
+    "claim": TicketAction(ClaimForm, _claim, gettext_lazy("You cannot claim this ticket.")),
+    "release": TicketAction(ReleaseForm, _release, gettext_lazy("You cannot release this ticket.")),
+    "transfer": TicketAction(TransferForm, _transfer, gettext_lazy("You cannot transfer this ticket.")),
+    "priority": TicketAction(PriorityForm, _priority, gettext_lazy("You cannot change this ticket's priority.")),
+    "status": TicketAction(StatusForm, _status, gettext_lazy("You cannot change this ticket's status.")),
+    "add-collaborator": TicketAction(
         AddCollaboratorForm, _add_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
     ),
-    "remove-collaborator": Action(
+    "remove-collaborator": TicketAction(
         RemoveCollaboratorForm, _remove_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
     ),
 }
 
 
-def _abilities(user: User, ticket: Ticket) -> dict[str, bool]:
+def _abilities(user: User, ticket: Ticket) -> dict[str, Any]:
     """Which action forms policy lets this agent use on this ticket, asked once per page.
 
-    "set_status" and "set_closed" say which statuses the status selects may offer: closing and
-    archiving need the close permission, every other status the status permission (as in
-    services.set_status)."""
+    "settable_states" says which statuses the status selects may offer (policy.settable_states:
+    closing and archiving need the close permission, every other status the status one)."""
 
-    def can(action: str) -> bool:
+    def can(action: Action) -> bool:
         return policy.can(user, action, ticket)
 
-    manage = can(Perm.MANAGE)
-    set_status, set_closed = can(Perm.STATUS), can(Perm.CLOSE)
+    manage = can(Action.MANAGE)
+    settable = policy.settable_states(user, ticket)
     return {
-        "reply": can(Perm.REPLY),
-        "note": can(Perm.NOTE),
-        "assign": can(Perm.ASSIGN),
-        "claim": can("claim"),
-        "release": ticket.assignee_id is not None and can("release"),
-        "transfer": can(Perm.TRANSFER),
-        "priority": can(Perm.PRIORITY),
-        "status": set_status or set_closed,
+        "reply": can(Action.REPLY),
+        "note": can(Action.NOTE),
+        "assign": can(Action.ASSIGN),
+        "claim": can(Action.CLAIM),
+        "release": ticket.assignee_id is not None and can(Action.RELEASE),
+        "transfer": can(Action.TRANSFER),
+        "priority": can(Action.PRIORITY),
+        "status": bool(settable),
         "add-collaborator": manage,
         "remove-collaborator": manage,
-        "set_status": set_status,
-        "set_closed": set_closed,
+        "settable_states": settable,
     }
 
 
-def _choices(ticket: Ticket, abilities: dict[str, bool]) -> TicketChoices:
-    def settable(state: str) -> bool:
-        return abilities["set_closed"] if state in (State.CLOSED, State.ARCHIVED) else abilities["set_status"]
-
+def _choices(ticket: Ticket, abilities: dict[str, Any]) -> TicketChoices:
+    settable = abilities["settable_states"]
     return TicketChoices(
-        statuses=[s for s in selectors.status_choices() if settable(s.state) or s.pk == ticket.status_id],
+        statuses=[s for s in selectors.status_choices() if s.state in settable or s.pk == ticket.status_id],
         current_status=ticket.status,
         priorities=selectors.priority_choices(),
         departments=selectors.department_choices(),
@@ -299,7 +272,31 @@ class Submitted:
     data: QueryDict
     errors: ErrorDict | None
     problems: list[str]
-    crossing: Any = None  # ticket_extras.Crossing: the reply waits for "Send anyway"
+    crossing: Crossing | None = None  # the reply waits for "Send anyway"
+
+
+def poll_seconds() -> int:
+    """How often the ticket page polls who is replying (settings.TESSERA["POLL_SECONDS"])."""
+    return max(1, int(settings.TESSERA.get("POLL_SECONDS", DEFAULT_POLL_SECONDS)))
+
+
+def _page_extras(
+    request: HttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
+) -> dict[str, Any]:
+    """What ticket.html needs on top of the core page. A fixed number of queries: the
+    requester's other tickets (one), the reply lock (one), email that did not go out (one), and
+    — only on arrival from a queue — the two neighbour lookups. Files come from the timeline's
+    prefetched attachments."""
+    entries = [item for item in timeline if isinstance(item, ThreadEntry)]
+    return {
+        "other_tickets": selectors.other_tickets_of_requester(agent, ticket),
+        "queue_nav": queue_nav(request, agent, ticket),
+        "presence_holder": locks.lock_held_by_other(request.user, ticket),
+        "poll_seconds": poll_seconds(),
+        "last_entry_id": max((e.pk for e in entries), default=0),
+        "files": [(entry, file) for entry in entries for file in entry.files],
+        "mail_problems": mail_problems(ticket),
+    }
 
 
 def _render_ticket(
@@ -322,11 +319,9 @@ def _render_ticket(
     show = {slug: abilities[slug] for slug in ACTIONS}
     # A status form whose only choice is the current status offers nothing.
     show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
-    from . import ticket_extras  # imports this module (agent_required)
-
     timeline = selectors.timeline(ticket, include_internal=True)
     context = {
-        **ticket_extras.page_context(request, agent, ticket, timeline),
+        **_page_extras(request, agent, ticket, timeline),
         "ticket": ticket,
         "timeline": timeline,
         "timeline_html": render_timeline(timeline, selectors.original_emails(timeline)),
@@ -385,7 +380,9 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
     abilities = _abilities(user, found)
     form = spec.form_class(request.POST, request.FILES, prefix=action, choices=_choices(found, abilities))
 
-    def again(status: int, problems: list[str], *, keep_errors: bool = True, crossing: Any = None) -> HttpResponse:
+    def again(
+        status: int, problems: list[str], *, keep_errors: bool = True, crossing: Crossing | None = None
+    ) -> HttpResponse:
         if request.FILES:
             problems = [*problems, _("Attach your files again: files are not kept when a form comes back.")]
         fresh = selectors.ticket_for_agent(agent, number)
@@ -402,12 +399,10 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
             # Refused before anything else: validation details would only distract.
             return again(403, [str(spec.refused)], keep_errors=False)
         return again(400, [])
-    from . import ticket_extras
-
     stale = form.cleaned_data["version"] != found.version
     # A reply never silently crosses another agent's: a reply posted since the form was loaded,
     # or someone writing one right now, sends it back for "Send anyway" (the lock is advisory).
-    crossing = ticket_extras.reply_crossing(request, found, stale=stale) if action == "reply" else None
+    crossing = reply_crossing(request, found, stale=stale) if action == "reply" else None
     if crossing is not None:
         return again(409, crossing.problems, crossing=crossing)
     if stale:
@@ -438,7 +433,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
 @agent_required
 def attachment(request: HttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
     found = selectors.attachment_with_ticket(attachment_id)
-    if found is None or not policy.can(request.user, Perm.VIEW, found.entry.ticket):
+    if found is None or not policy.can(request.user, Action.VIEW, found.entry.ticket):
         return _not_found(request, _("This file does not exist or is not on a ticket you can see."))
     try:
         handle = found.file.open("rb")

@@ -9,6 +9,7 @@ tickets and those they are copied on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -19,10 +20,31 @@ from .models import State, Ticket
 
 if TYPE_CHECKING:
     from tessera.accounts.models import Department
+    from tessera.staff.models import SavedQueue
+
+
+class Action(StrEnum):
+    """Everything `can` is asked about: the role permissions (the Perm values, spelled the same,
+    so a Perm or a plain string still works) and the actions no role grants by name."""
+
+    VIEW = Perm.VIEW.value
+    REPLY = Perm.REPLY.value
+    NOTE = Perm.NOTE.value
+    ASSIGN = Perm.ASSIGN.value
+    TRANSFER = Perm.TRANSFER.value
+    PRIORITY = Perm.PRIORITY.value
+    STATUS = Perm.STATUS.value
+    CLOSE = Perm.CLOSE.value
+    DELETE = Perm.DELETE.value
+    MERGE = Perm.MERGE.value
+    MANAGE = Perm.MANAGE.value
+    OPEN = "open"  # open a ticket (no ticket yet)
+    CLAIM = "claim"  # take an unassigned ticket
+    RELEASE = "release"  # hand an assigned ticket back to the pool
 
 
 # Actions an end user may take on a ticket they own or are copied on.
-END_USER_ACTIONS = frozenset({"view", "reply", "close"})
+END_USER_ACTIONS = frozenset({Action.VIEW, Action.REPLY, Action.CLOSE})
 # What following a referred ticket allows, on top of seeing it.
 REFERRAL_ACTIONS = frozenset({Perm.VIEW, Perm.NOTE, Perm.REPLY, Perm.CLOSE})
 # A superuser who is an agent holds every permission everywhere; the ticket's state still applies.
@@ -113,18 +135,20 @@ def is_end_user_party(user: User, ticket: Ticket) -> bool:
     return ticket.collaborators.filter(user_id=user.pk).exists()
 
 
-def can(actor: User | None, action: str, ticket: Ticket | None = None, *, department: Department | None = None) -> bool:
+def can(
+    actor: User | None, action: Action | str, ticket: Ticket | None = None, *, department: Department | None = None
+) -> bool:
     """May `actor` do `action` to `ticket` (or, with no ticket, in `department`)?
 
-    Actions are the Perm values plus "open" (open a ticket), "claim" (take an
-    unassigned ticket) and "release" (hand it back to the pool).
+    Actions are the `Action` members: the Perm values plus OPEN, CLAIM and RELEASE. Plain
+    strings with the same spelling are accepted while callers move to the enum.
     """
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return False
     agent = _active_agent(actor)
 
     if ticket is None:
-        if action == "open":
+        if action == Action.OPEN:
             return True  # any signed-in person may open a ticket; topic visibility is checked by the service
         if agent is None:
             return False
@@ -142,7 +166,7 @@ def can(actor: User | None, action: str, ticket: Ticket | None = None, *, depart
     if not acc.any:
         return False
     perms = acc.role_perms
-    if action == "claim":
+    if action == Action.CLAIM:
         # Taking an unassigned ticket only needs the right to answer it, from someone who works it:
         # an agent who only follows a referred ticket cannot take it back that way.
         return (
@@ -151,7 +175,7 @@ def can(actor: User | None, action: str, ticket: Ticket | None = None, *, depart
             and ticket.assignee_id is None
             and ticket.is_active
         )
-    if action == "release":
+    if action == Action.RELEASE:
         # The assignee may always hand their own ticket back; others need the assign permission.
         return (Perm.ASSIGN in perms or ticket.assignee_id == agent.pk) and _state_allows(action, ticket)
     if action not in perms:
@@ -187,7 +211,7 @@ def acts_as_agent(actor: User, ticket: Ticket) -> bool:
     return acc is not None and acc.any
 
 
-def _state_allows(action: str, ticket: Ticket) -> bool:
+def _state_allows(action: Action | str, ticket: Ticket) -> bool:
     if ticket.merged_into_id is not None:
         # A merged ticket is a closed pointer to the one that survived, where its entries now
         # live: reopening, answering or merging it again would split the conversation anew.
@@ -201,15 +225,81 @@ def _state_allows(action: str, ticket: Ticket) -> bool:
     return True
 
 
-def _end_user_can(user: User, action: str, ticket: Ticket) -> bool:
+def _end_user_can(user: User, action: Action | str, ticket: Ticket) -> bool:
     if action not in END_USER_ACTIONS or not is_end_user_party(user, ticket):
         return False
-    if action == "close":
+    if action == Action.CLOSE:
         return ticket.user_id == user.pk and ticket.state != State.CLOSED and ticket.state != State.ARCHIVED
-    if action == "reply":
+    if action == Action.REPLY:
         # A merged ticket's conversation continues on the ticket it was merged into.
         return ticket.state != State.ARCHIVED and ticket.merged_into_id is None
     return True
+
+
+# ---------------------------------------------------------------------------- statuses
+
+
+def status_action(state: str) -> Action:
+    """Which permission setting a status of this state takes: closing and archiving need
+    CLOSE, every other status STATUS (resolving and reopening are status changes)."""
+    return Action.CLOSE if state in (State.CLOSED, State.ARCHIVED) else Action.STATUS
+
+
+def can_set_status(actor: User | None, ticket: Ticket, state: str) -> bool:
+    """May `actor` put `ticket` into a status of this state (see `status_action`)?"""
+    return can(actor, status_action(state), ticket)
+
+
+def settable_states(actor: User | None, ticket: Ticket) -> frozenset[str]:
+    """Every lifecycle state whose statuses `actor` may set on `ticket`, for a page that offers
+    a list of statuses: two questions (STATUS, CLOSE), however many statuses the desk defines."""
+    allowed = {action: can(actor, action, ticket) for action in (Action.STATUS, Action.CLOSE)}
+    return frozenset(state for state in State.values if allowed[status_action(state)])
+
+
+# ---------------------------------------------------------------------------- the workspace and its people
+
+
+def may_enter_workspace(user: User | None) -> bool:
+    """May this person sign in to the agent workspace? Agents, and superusers (who configure
+    the desk and are told there why they need an agent profile to work tickets)."""
+    return user is not None and user.is_authenticated and user.is_active and (user.is_agent or user.is_superuser)
+
+
+def workspace_agent(user: User | None) -> Agent | None:
+    """The Agent whose workspace pages this signed-in person may use, or None (an end user, a
+    superuser without an agent profile, a disabled agent)."""
+    if user is None or not user.is_authenticated or not user.is_agent:
+        return None
+    return user.agent
+
+
+def can_edit_saved_queue(actor: User | None, saved: SavedQueue) -> bool:
+    """Renaming, re-filtering or deleting a saved queue: its owner, or a superuser."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    return actor.is_superuser or (actor.is_agent and saved.owner_id == actor.agent.pk)
+
+
+def can_share_saved_queues(actor: User | None) -> bool:
+    """Sharing a saved queue with departments and teams is for administrators (superusers)."""
+    return actor is not None and actor.is_authenticated and actor.is_active and actor.is_superuser
+
+
+def can_save_queues(actor: User | None) -> bool:
+    """Saving a personal queue: any active agent (the queue belongs to their agent profile)."""
+    return actor is not None and actor.is_authenticated and actor.is_active and actor.is_agent
+
+
+def can_edit_agent_profile(actor: User | None, agent: Agent) -> bool:
+    """An agent keeps their own name, time zone, signature and availability; a superuser may
+    change anyone's."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    return actor.pk == agent.user_id or actor.is_superuser
+
+
+# ---------------------------------------------------------------------------- queues
 
 
 def sees(agent: Agent, ticket: Ticket) -> bool:

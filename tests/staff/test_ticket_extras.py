@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tessera.accounts.models import Agent, Membership, Role, User
-from tessera.staff.templatetags.ticket_page import fold_quotes
 from tessera.tickets import content, locks, services
 from tessera.tickets.attachments import Upload
 from tessera.tickets.models import Attachment, EntryKind, ThreadEntry, Ticket, TicketLock
+from tessera.tickets.quote_folding import fold_quotes
 from tests.tickets.test_content_sanitising import ATTACKS, Markup, assert_safe
 
 from .conftest import flashes, page_version, textarea_value, ticket_url

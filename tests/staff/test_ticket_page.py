@@ -108,7 +108,7 @@ def test_times_are_shown_in_the_viewers_time_zone(as_agent, desk, ken_ticket):
 
 
 def test_event_sentences_read_naturally_for_every_change(desk, ken_ticket):
-    from tessera.staff.templatetags.staff_tags import event_sentence
+    from tessera.tickets.event_sentences import event_sentence
     from tessera.tickets.models import Event
 
     john = desk.john.user

@@ -13,9 +13,9 @@ from django.db import connection
 from django.utils import timezone
 
 from tessera.accounts.models import Agent, Membership, Role, User
-from tessera.staff.templatetags.staff_tags import event_sentence
 from tessera.tickets import policy, services
 from tessera.tickets.attachments import Upload
+from tessera.tickets.event_sentences import event_sentence
 from tessera.tickets.models import (
     Attachment,
     Collaborator,

@@ -10,7 +10,7 @@ import pytest
 
 from django.contrib.auth.models import AnonymousUser
 
-from tessera.accounts.models import Agent, User
+from tessera.accounts.models import Agent, Perm, User
 from tessera.tickets import policy, services
 from tessera.tickets.models import Collaborator, State, Ticket
 
@@ -269,3 +269,89 @@ def test_visible_tickets_agrees_with_can_view(desk):
         listed = set(policy.visible_tickets(fresh_agent).values_list("pk", flat=True))
         allowed = {t.pk for t in Ticket.objects.all() if policy.can(fresh_agent.user, "view", t)}
         assert listed == allowed, agent
+
+
+# ---------------------------------------------------------------------------- typed actions
+
+
+def test_every_role_permission_is_a_typed_action_spelled_the_same():
+    assert {a.value for a in policy.Action} == set(Perm.values) | {"open", "claim", "release"}
+    assert policy.Action.VIEW == Perm.VIEW == "view"  # a Perm or a plain string asks the same question
+
+
+def test_a_typed_action_and_its_old_string_get_the_same_answer(desk, ken_ticket):
+    for actor in (desk.john.user, desk.olga.user, desk.ken, desk.bill.user):
+        for action in policy.Action:
+            assert policy.can(actor, action, ken_ticket) == policy.can(actor, str(action), ken_ticket), (actor, action)
+
+
+# ---------------------------------------------------------------------------- which statuses a person may set
+
+# The statuses a status select offers follow from the table above: closing and archiving need
+# "close", every other state "status".
+STATUS_TARGETS = {
+    State.OPEN: "status",
+    State.PENDING: "status",
+    State.RESOLVED: "status",
+    State.CLOSED: "close",
+    State.ARCHIVED: "close",
+}
+
+
+@pytest.mark.parametrize("state, path", CASES, ids=[f"{s}: {p}" for s, p in CASES])
+def test_which_statuses_each_person_may_set(desk, ken_ticket, set_state, state, path):
+    actor = PATHS[path](desk, ken_ticket)
+    ticket = set_state(ken_ticket, state)
+    expected = {target for target, needs in STATUS_TARGETS.items() if needs in BY_STATE[state][path]}
+
+    assert {t for t in STATUS_TARGETS if policy.can_set_status(actor, ticket, t)} == expected
+    assert policy.settable_states(actor, ticket) == expected
+
+
+def test_a_referral_follower_may_close_what_was_resolved_but_not_reopen_it(desk, ken_ticket, set_state):
+    actor = _referral_follower(desk, ken_ticket)
+    ticket = set_state(ken_ticket, State.RESOLVED)
+
+    assert policy.status_action(State.CLOSED) == policy.Action.CLOSE
+    assert policy.status_action(State.OPEN) == policy.Action.STATUS
+    assert policy.can_set_status(actor, ticket, State.CLOSED)
+    assert not policy.can_set_status(actor, ticket, State.OPEN)
+
+
+# ---------------------------------------------------------------------------- the workspace, saved queues, profiles
+
+# Per person: may sign in to the workspace, works in it as an agent, may save queues, may edit
+# John's saved queue, may share saved queues, may edit John's profile.
+WORKSPACE = {
+    "department agent": (True, True, True, True, False, True),  # John himself
+    "department observer": (True, True, True, False, False, False),
+    "agent of another department": (True, True, True, False, False, False),
+    "requester": (False, False, False, False, False, False),
+    "collaborator": (False, False, False, False, False, False),
+    "stranger": (False, False, False, False, False, False),
+    "superuser agent": (True, True, True, True, True, True),
+    "superuser without an agent profile": (True, False, False, True, True, True),  # configures the desk
+    "disabled agent": (False, False, False, False, False, True),  # John, his agent profile switched off
+    "disabled requester": (False, False, False, False, False, False),
+    "anonymous": (False, False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("path", list(WORKSPACE))
+def test_who_may_use_the_workspace_its_saved_queues_and_profiles(desk, ken_ticket, path):
+    from tessera.staff import services as queue_services
+
+    johns_queue = queue_services.create_saved_queue(desk.john.user, name="Printers", params={})
+    actor = PATHS[path](desk, ken_ticket)
+    enters, works, saves, edits, shares, profile = WORKSPACE[path]
+
+    assert policy.may_enter_workspace(actor) is enters
+    agent = policy.workspace_agent(actor)
+    assert (agent is not None) is works
+    if works:
+        assert agent.user_id == actor.pk
+    assert policy.can_save_queues(actor) is saves
+    assert policy.can_edit_saved_queue(actor, johns_queue) is edits
+    assert policy.can_share_saved_queues(actor) is shares
+    assert policy.can_edit_agent_profile(actor, desk.john) is profile
+    assert not policy.may_enter_workspace(None) and policy.workspace_agent(None) is None

@@ -10,11 +10,11 @@ from typing import Any
 
 from django import template
 
-from tessera.accounts.models import Perm
 from tessera.tickets import policy, relations
 from tessera.tickets.models import Ticket
+from tessera.tickets.policy import Action
 
-from ..bulk_views import BulkChoices, BulkForm
+from ..forms import BulkChoices, BulkForm
 
 register = template.Library()
 
@@ -37,6 +37,6 @@ def ticket_relations(context: template.Context, ticket: Ticket) -> dict[str, Any
     return {
         "related": related,
         "merged_from": merged_from,
-        "can_link": policy.can(user, Perm.MANAGE, ticket),
-        "can_merge": policy.can(user, Perm.MERGE, ticket),
+        "can_link": policy.can(user, Action.MANAGE, ticket),
+        "can_merge": policy.can(user, Action.MERGE, ticket),
     }

@@ -1,0 +1,270 @@
+"""HTML built in Python for speed: the measured exceptions to "markup lives in templates".
+
+Five pieces of markup are drawn here instead of by the template engine, each because it ran
+once per row, option or entry and cost real time at a million tickets (bench/RESULTS.md):
+
+- the ticket page's timeline (`render_timeline`, with `time_element` for every <time>);
+- the rows of a queue table (`render_rows`), for the queue page and its arrivals fragment;
+- every <select> drawn through Django's forms (`render_select`, used by form_renderer);
+- long <option> lists on the queue filters (`render_options`, the `{% options %}` tag);
+- search results' matched words (`fts_marked`, FTS5 output with <mark> around matches).
+
+The rules that keep them safe, all in this one module:
+
+- the markup is fixed text in this file; every value goes through `esc`, the one escaping
+  helper, which escapes exactly as the template engine's autoescape does (a value already
+  marked safe passes through, anything else is escaped, quotes included);
+- the only exceptions are a thread entry's body_html, sanitised when it was stored (and
+  re-sanitised by quote folding when that changes it), and `time_element`'s output, built
+  here from escaped parts;
+- each generator has a test that feeds it hostile values and compares its output with the
+  Django template it replaces (tests/test_fast_html.py).
+
+Plain f-strings rather than format_html: format_html's per-call overhead was a measurable
+part of a 200-entry timeline.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from tessera.search.index import MARK_END, MARK_START
+from tessera.staff.access import previewable
+from tessera.tickets.content import link_inline_images
+from tessera.tickets.event_sentences import event_sentence
+from tessera.tickets.models import Attachment, EntryKind, Event, ThreadEntry, Ticket
+from tessera.tickets.quote_folding import fold_quotes
+
+
+def esc(value: Any) -> str:
+    """The one escaping helper: what `{{ value }}` prints in an autoescaped template."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def attrs(pairs: dict[str, Any]) -> str:
+    """HTML attributes as Django's attrs.html writes them: True is a bare name, False left out."""
+    out = []
+    for name, value in pairs.items():
+        if value is False:
+            continue
+        if value is True:
+            out.append(f" {esc(name)}")
+        else:
+            out.append(f' {esc(name)}="{esc(value)}"')
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- times
+
+
+def time_element(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
+    """A <time> in the viewer's time zone, with the full date and the zone in its tooltip."""
+    if value is None:
+        return ""
+    zone = timezone.get_current_timezone()
+    return mark_safe(_time_element(value, zone, style, get_language()))  # built from escaped parts
+
+
+@lru_cache(maxsize=16_384)
+def _time_element(value: datetime, zone: tzinfo, style: str, language: str | None) -> str:
+    """Django's date formatting costs about 30 µs a call and a long ticket shows hundreds of
+    times; the result depends only on these arguments (formats are settings, fixed while a
+    process runs), so a worker formats each time once per zone and language."""
+    local = timezone.localtime(value, zone)
+    full = date_format(local, "DATETIME_FORMAT")
+    shown = full if style == "DATETIME_FORMAT" else date_format(local, style)
+    title = esc(f"{full} {local.tzname() or ''}")
+    return f'<time datetime="{local.isoformat()}" title="{title}">{esc(shown)}</time>'
+
+
+# ---------------------------------------------------------------------------- the ticket page's timeline
+
+
+def _file_url(file: Attachment) -> str:
+    return reverse("staff:attachment", args=[file.pk])
+
+
+def _original_link(inbound_id: int | None, label: str) -> str:
+    """Entries that came by email link to the message as received, quoted history included."""
+    if inbound_id is None:
+        return ""
+    return f' <a class="original-link" href="{esc(reverse("mail:original", args=[inbound_id]))}">{label}</a>'
+
+
+def _attachments(files: list[Attachment]) -> str:
+    items = []
+    for file in files:
+        url = esc(_file_url(file))
+        size = esc(filesizeformat(file.size))
+        link = f'<span><a href="{url}">{esc(file.name)}</a> <span class="muted">({size})</span></span>'
+        if previewable(file):
+            items.append(
+                f'<li class="attachment-image"><a class="thumb-link" href="{url}" tabindex="-1" aria-hidden="true">'
+                f'<img class="thumb" src="{url}" alt="" loading="lazy"></a>\n    {link}</li>'
+            )
+        else:
+            items.append(f"<li>\n    {link}</li>")
+    return '<ul class="attachments">\n  ' + "\n  ".join(items) + "\n</ul>"
+
+
+def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, int] | None = None) -> SafeString:
+    """The <li> items of the timeline <ol>, oldest first, as selectors.timeline orders them.
+    `originals` maps an entry's id to the InboundMessage it came in (its "View original" link)."""
+    badges = {
+        EntryKind.NOTE: f'<span class="badge badge-internal">{esc(_("Internal note"))}</span>',
+        EntryKind.RESPONSE: f'<span class="badge badge-response">{esc(_("Response"))}</span>',
+        EntryKind.MESSAGE: f'<span class="badge">{esc(_("Message"))}</span>',
+    }
+    unknown = _("Unknown sender")
+    originals = originals or {}
+    original_label = esc(_("View original email"))
+    out = []
+    for item in items:
+        if isinstance(item, Event):
+            out.append(
+                f'<li class="event" id="event-{item.pk}"><span>{esc(event_sentence(item))} · '
+                f"{time_element(item.created_at)}</span></li>"
+            )
+            continue
+        files = item.files  # fetched with the entries by selectors.timeline
+        body, inline = link_inline_images(fold_quotes(item.body_html or ""), files, _file_url)
+        files = [f for f in files if f.pk not in inline]
+        original = _original_link(originals.get(item.pk), original_label)
+        out.append(
+            f'<li class="entry entry-{esc(item.kind)}" id="entry-{item.pk}">\n'
+            f"  <header>\n    <span><strong>{esc(item.author_name or unknown)}</strong> "
+            f"{badges.get(item.kind, badges[EntryKind.MESSAGE])}</span>\n"
+            f"    {time_element(item.created_at)}{original}\n  </header>\n"
+            # body_html was sanitised when stored; fold_quotes re-sanitises whatever it changes.
+            f'  <div class="body">{body}</div>\n'
+            f"  {_attachments(files) if files else ''}</li>"
+        )
+    return mark_safe("\n".join(out))  # fixed markup; every value escaped or sanitised
+
+
+# ---------------------------------------------------------------------------- queue rows
+
+
+def _assignee(t: Ticket, unassigned: str) -> str:
+    if t.assignee:
+        team = f'<br><span class="muted">{esc(t.team.name)}</span>' if t.team else ""
+        return f"{esc(t.assignee.name)}{team}"
+    if t.team:
+        return esc(t.team.name)
+    return unassigned
+
+
+def _due(t: Ticket, overdue: str, none: str) -> str:
+    if not t.due_at:
+        return none
+    badge = f" {overdue}" if t.is_overdue else ""
+    return f"{time_element(t.due_at, 'SHORT_DATETIME_FORMAT')}{badge}"
+
+
+def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Ticket], str]]:
+    """Column name → the <td> for one ticket."""
+    return {
+        "user": lambda t: f'<td class="col-user">{esc(t.user.display_name)}</td>',
+        "priority": lambda t: (
+            f'<td class="col-priority"><span class="badge badge-priority priority-{esc(t.priority.urgency)}">'
+            f"{esc(t.priority.name)}</span></td>"
+        ),
+        "status": lambda t: (
+            f'<td class="col-status"><span class="badge state-{esc(t.state)}">{esc(t.status.name)}</span></td>'
+        ),
+        "assignee": lambda t: f'<td class="col-assignee">{_assignee(t, unassigned)}</td>',
+        "department": lambda t: f'<td class="col-department">{esc(t.department.name)}</td>',
+        "topic": lambda t: f'<td class="col-topic">{esc(t.topic.name) if t.topic else ""}</td>',
+        "source": lambda t: f'<td class="col-source">{esc(t.get_source_display())}</td>',
+        "created": lambda t: f'<td class="when col-created">{time_element(t.created_at, "SHORT_DATETIME_FORMAT")}</td>',
+        "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at, "SHORT_DATETIME_FORMAT")}</td>',
+        "due": lambda t: f'<td class="when col-due">{_due(t, overdue, none)}</td>',
+    }
+
+
+def render_rows(
+    tickets: Iterable[Ticket], columns: Sequence[tuple[str, object]], *, arrived: bool = False
+) -> SafeString:
+    """One <tr> per ticket of a queue table: the selection checkbox, number, subject, then the
+    chosen columns. `columns` is the (name, label) list the page's headers use; each ticket
+    carries `cursor` and `is_overdue` (set by the queue view)."""
+    cells = _cells(
+        unassigned=f'<span class="muted">{esc(_("Unassigned"))}</span>',
+        overdue=f'<span class="badge badge-overdue">{esc(_("Overdue"))}</span>',
+        none=f'<span class="muted">{esc(_("None"))}</span>',
+    )
+    chosen = [cells[name] for name, _label in columns if name in cells]
+    new_badge = f' <span class="badge badge-new">{esc(_("New"))}</span>' if arrived else ""
+    row_class = ' class="new"' if arrived else ""
+    out = []
+    for t in tickets:
+        href = esc(reverse("staff:ticket", args=[t.number]))
+        select_label = esc(_("Select ticket #%(number)s") % {"number": t.number})
+        out.append(
+            f'\n      <tr id="ticket-row-{t.pk}"{row_class} data-id="{t.pk}" data-cursor="{esc(t.cursor)}" '
+            f'data-href="{href}" tabindex="-1">\n'
+            f'        <td class="select"><input type="checkbox" name="tickets" value="{t.number}" '
+            f'aria-label="{select_label}"></td>\n'
+            f'        <td class="num">#{t.number}</td>\n'
+            f'        <td class="subject"><a href="{href}">{esc(t.subject)}</a>{new_badge}</td>\n'
+            f"        {''.join(cell(t) for cell in chosen)}\n      </tr>"
+        )
+    return mark_safe("".join(out))  # fixed markup; every value escaped
+
+
+# ---------------------------------------------------------------------------- selects and options
+
+
+def render_select(widget: dict[str, Any]) -> SafeString:
+    """Django's select.html and select_option.html for one widget context, option for option."""
+    parts = [f'<select name="{esc(widget["name"])}"{attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{esc(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{esc(option["value"])}"{attrs(option["attrs"])}>{esc(option["label"])}</option>'
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # fixed markup; every value escaped
+
+
+def render_options(choices: Iterable[tuple[Any, Any]], selected: Any) -> SafeString:
+    """An <option> per (value, label) pair, marking the one selected value (or every value in a
+    list, tuple or set of them)."""
+    chosen = selected if isinstance(selected, list | tuple | set | frozenset) else (selected,)
+    return mark_safe(  # fixed markup; every value escaped
+        "".join(
+            f'<option value="{esc(value)}"{" selected" if value in chosen else ""}>{esc(label)}</option>'
+            for value, label in choices
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def fts_marked(text: str | None) -> SafeString:
+    """FTS5 output with MARK_START/MARK_END around matches → escaped HTML with <mark>. The index
+    turns both markers into spaces in stored text, so a message cannot forge a highlight; an
+    unbalanced pair (a cut-off snippet) drops the marks rather than leave a <mark> open."""
+    text = text or ""
+    if text.count(MARK_START) != text.count(MARK_END):
+        text = text.replace(MARK_START, "").replace(MARK_END, "")
+    return mark_safe(esc(text).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))

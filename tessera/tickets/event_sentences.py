@@ -1,0 +1,76 @@
+"""One readable, translatable sentence per timeline event, for every page and message that
+shows a ticket's history."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from .models import Event, EventKind
+
+
+def event_sentence(event: Event) -> str:
+    """One readable, translatable sentence per timeline event.
+
+    Built from the names stored on the event (actor_name, before, after), never from live
+    relations, so the sentence stays true after people or departments are renamed and the
+    timeline needs no extra queries. Returned as plain text: the template escapes it.
+    """
+    names = {"actor": event.actor_name or _("System"), "before": event.before, "after": event.after}
+    data = event.data or {}
+    kind = event.kind
+    if kind == EventKind.CREATED:
+        if event.after:
+            return _("%(actor)s opened the ticket in %(after)s") % names
+        return _("%(actor)s opened the ticket") % names
+    if kind == EventKind.ASSIGNED:
+        if "team_id" in data:
+            if event.before:
+                return _("%(actor)s reassigned the ticket from team %(before)s to team %(after)s") % names
+            return _("%(actor)s assigned the ticket to team %(after)s") % names
+        if event.before:
+            return _("%(actor)s reassigned the ticket from %(before)s to %(after)s") % names
+        return _("%(actor)s assigned the ticket to %(after)s") % names
+    if kind == EventKind.CLAIMED:
+        return _("%(actor)s claimed the ticket") % names
+    if kind == EventKind.RELEASED:
+        if event.before:
+            return _("%(actor)s released the ticket from %(before)s") % names
+        return _("%(actor)s released the ticket") % names
+    if kind == EventKind.TRANSFERRED:
+        return _("%(actor)s transferred the ticket from %(before)s to %(after)s") % names
+    if kind == EventKind.PRIORITY:
+        return _("%(actor)s changed priority from %(before)s to %(after)s") % names
+    if kind == EventKind.STATUS:
+        return _("%(actor)s changed status from %(before)s to %(after)s") % names
+    if kind == EventKind.REOPENED:
+        return _("%(actor)s reopened the ticket") % names
+    if kind == EventKind.NOTE:
+        return _("%(actor)s added an internal note") % names
+    if kind == EventKind.REPLIED:
+        return _("%(actor)s replied") % names
+    if kind == EventKind.MESSAGE:
+        return _("%(actor)s sent a message") % names
+    if kind == EventKind.COLLABORATOR_ADDED:
+        return _("%(actor)s copied %(after)s on the ticket") % names
+    if kind == EventKind.COLLABORATOR_REMOVED:
+        return _("%(actor)s stopped copying %(before)s on the ticket") % names
+    if kind == EventKind.REFERRED:
+        return _("%(actor)s keeps following the ticket after sending it on") % names
+    if kind == EventKind.MERGED:
+        if "into" in data:
+            return _("%(actor)s merged %(before)s into %(after)s") % names
+        return _("%(actor)s merged %(before)s into this ticket") % names
+    if kind == EventKind.LINKED:
+        return _("%(actor)s linked this ticket to %(after)s") % names
+    if kind == EventKind.UNLINKED:
+        return _("%(actor)s unlinked this ticket from %(before)s") % names
+    if kind == EventKind.AUTO_REPLY:
+        return _("Automatic reply from %(before)s (not answered): %(after)s") % names
+    if kind == EventKind.BOUNCE:
+        return _("Email to %(before)s bounced: %(after)s") % names
+    if kind == EventKind.MAIL_REFUSED:
+        return _("Email from %(before)s was refused: %(after)s") % names
+    if kind == EventKind.DELIVERY_FAILED:
+        return _("Email to %(before)s could not be sent: %(after)s") % names
+    # A kind added later still reads as something, rather than vanishing from the timeline.
+    return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
