@@ -235,10 +235,10 @@ def render_select(widget: dict[str, Any]) -> SafeString:
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
             parts.append(f'\n  <optgroup label="{esc(group_name)}">')
-        for option in options:
-            parts.append(
-                f'\n  <option value="{esc(option["value"])}"{attrs(option["attrs"])}>{esc(option["label"])}</option>'
-            )
+        parts.extend(
+            f'\n  <option value="{esc(option["value"])}"{attrs(option["attrs"])}>{esc(option["label"])}</option>'
+            for option in options
+        )
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
