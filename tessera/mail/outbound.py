@@ -37,8 +37,8 @@ from django.utils.translation import gettext_lazy
 
 from tessera import process_memo
 from tessera.accounts.models import User
-from tessera.tickets import access_links, policy
-from tessera.tickets.models import Event, EventKind, ThreadEntry, Ticket
+from tessera.tickets import access_links, policy, services
+from tessera.tickets.models import EventKind, ThreadEntry, Ticket
 
 from .models import Delivery, DeliveryStatus, InboundMessage, Mailbox
 
@@ -279,15 +279,15 @@ def record_failure(delivery: Delivery, exc: BaseException, extra: dict | None) -
         if row.attempts >= limit or is_permanent(exc):
             row.status = DeliveryStatus.FAILED
             row.next_attempt_at = None
-            Event.objects.create(
-                ticket_id=row.ticket_id,
-                kind=EventKind.DELIVERY_FAILED,
-                actor=None,
-                actor_name=_("System"),
-                before=row.recipient[:255],
-                after=error[:255],
-                data={"delivery": row.pk, "notice": row.notice, "attempts": row.attempts},
-                created_at=now,
+            services.record_mail_event(
+                delivery.ticket,
+                EventKind.DELIVERY_FAILED,
+                address=row.recipient,
+                detail=error,
+                now=now,
+                delivery=row.pk,
+                notice=row.notice,
+                attempts=row.attempts,
             )
         else:
             row.next_attempt_at = now + retry_delay(row.attempts)
