@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
@@ -26,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from tessera.accounts import services as account_services
 from tessera.accounts.models import Agent, Perm, User
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
@@ -209,12 +207,8 @@ def _status(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
 
 
 def _add_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
-    # One transaction: if the ticket refuses the collaborator, the user record found or created
-    # for the address is rolled back with it.
-    with transaction.atomic():
-        user = account_services.end_user_for_email(email=data["email"])
-        services.add_collaborator(actor, ticket, user=user)
-    return _("%(name)s is now copied on this ticket.") % {"name": user.display_name}
+    collab = services.add_collaborator_by_email(actor, ticket, email=data["email"])
+    return _("%(name)s is now copied on this ticket.") % {"name": collab.user.display_name}
 
 
 def _remove_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ Callers use the package (`services.reply(...)`), which re-exports every service 
 feature (SLA, tasks) adds its own module here and lists its services in `__all__`.
 """
 
-from .collaborators import add_collaborator, copy_mail_sender, remove_collaborator
+from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
 from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
 from .conversation import add_note, reply
 from .intake import open_ticket, open_ticket_for_guest
@@ -24,6 +24,7 @@ __all__ = [
     "MAIL_EVENTS",
     "StaleTicket",
     "add_collaborator",
+    "add_collaborator_by_email",
     "add_note",
     "assign",
     "claim",

@@ -1,4 +1,5 @@
-"""Who is copied on a ticket: added and removed by agents, or copied by the mail intake.
+"""Who is copied on a ticket: added and removed by agents (by account or by address), or copied
+by the mail intake.
 
 Tests: tests/tickets/test_collaborators.py.
 """
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Perm, User
+from tessera.accounts.services import end_user_for_email
 
 from ..models import Collaborator, EventKind, Ticket
 from .common import _event, _lock, _require, _touch
@@ -32,6 +34,18 @@ def add_collaborator(actor: User, ticket: Ticket, *, user: User) -> Collaborator
         _event(ticket, actor, EventKind.COLLABORATOR_ADDED, "", user.email, now=now, user_id=user.pk)
         _touch(ticket, now)
     return collab
+
+
+def add_collaborator_by_email(actor: User, ticket: Ticket, *, email: str) -> Collaborator:
+    """Copy whoever has this address on the ticket, making them an end-user account if they
+    have none yet (the workspace's "Copy someone" field takes an address, not an account).
+
+    One transaction: when the ticket refuses them (add_collaborator asks policy and checks the
+    person), the account found or created for the address is rolled back with it, so a refused
+    address leaves nobody behind."""
+    with transaction.atomic():
+        user = end_user_for_email(email=email)
+        return add_collaborator(actor, ticket, user=user)
 
 
 def copy_mail_sender(ticket: Ticket, *, user: User) -> Collaborator:
