@@ -41,6 +41,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 
 from .models import Channel, InboundStatus
+from .parse import peek
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def deliver(raw: bytes, recipients: Sequence[str]) -> str:
             return TEMPFAIL
         finally:
             close_old_connections()
-    if row.status == InboundStatus.REJECTED and not ingest.peek(raw).is_message:
+    if row.status == InboundStatus.REJECTED and not peek(raw).is_message:
         return f"550 5.6.0 Not an email message; kept as received message {row.pk}"
     return f"250 2.0.0 Stored as received message {row.pk}"
 

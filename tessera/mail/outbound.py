@@ -41,6 +41,7 @@ from tessera.tickets import access_links, policy, services
 from tessera.tickets.models import EventKind, ThreadEntry, Ticket
 
 from .models import Delivery, DeliveryStatus, InboundMessage, Mailbox
+from .parse import peek
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,6 @@ def opened_by_machine(ticket: Ticket, entry: ThreadEntry | None) -> bool:
         return True
     if entry is None:
         return False
-    from .ingest import peek  # ingest uses this module (own_addresses)
-
     raw = InboundMessage.objects.filter(entry_id=entry.pk).values_list("raw", flat=True).first()
     return raw is not None and bool(peek(bytes(raw)).auto_reply)  # the parser's own test
 
