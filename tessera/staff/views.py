@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from tessera.accounts.models import Agent, Perm, User
+from tessera.mail import selectors as mail_selectors
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Source, State, Ticket
@@ -323,7 +324,7 @@ def _render_ticket(
         **ticket_extras.page_context(request, agent, ticket, timeline),
         "ticket": ticket,
         "timeline": timeline,
-        "timeline_html": render_timeline(timeline, selectors.original_emails(timeline)),
+        "timeline_html": render_timeline(timeline, mail_selectors.original_emails(timeline)),
         "collaborators": choices.collaborators,
         # Templates cannot look up "add-collaborator"; they get "add_collaborator".
         "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},
