@@ -40,6 +40,7 @@ from aiosmtpd.smtp import Envelope, Session, syntax
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from . import ingest
 from .models import Channel, InboundStatus
 from .parse import peek
 
@@ -90,8 +91,6 @@ def deliver(raw: bytes, recipients: Sequence[str]) -> str:
     statement; that message is tried once more on a new connection, so only a database that
     is really unavailable defers mail. (Cheaper than Django's health check, a round trip
     before every message.)"""
-    from . import ingest
-
     for attempt in (1, 2):
         close_old_connections()
         try:

@@ -36,12 +36,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tessera import process_memo
-from tessera.accounts.models import User
+from tessera.accounts.models import Department, User
 from tessera.tickets import access_links, policy, services
 from tessera.tickets.models import EventKind, ThreadEntry, Ticket
 
 from .models import Delivery, DeliveryStatus, InboundMessage, Mailbox
 from .parse import peek
+from .templates import render_notice
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,6 @@ def own_addresses() -> frozenset[str]:
     """Every address mail from this desk comes from or goes to: never an auto-reply target, and
     mail from them is a loop. Asked several times per message received, so it is read at most
     every few seconds per process (tessera.process_memo)."""
-    from tessera.accounts.models import Department
-
     found = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}
     found.update(Mailbox.objects.values_list("address", flat=True))
     found.update(Department.objects.exclude(email="").values_list("email", flat=True))
@@ -389,19 +388,10 @@ def _context(delivery: Delivery, extra: dict) -> dict:
     }
 
 
-def _render_override(notice: str, context: dict) -> tuple[str, str, str] | None:
-    """An administrator's wording of the notice (tessera.mail.templates), if there is one."""
-    try:
-        from tessera.mail.templates import render_notice
-    except ImportError:
-        return None
-    return render_notice(notice, context)
-
-
 def render(notice: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) of one notice, starting with the reply marker when it invites one."""
     with translation.override(settings.LANGUAGE_CODE):
-        rendered = _render_override(notice, context)
+        rendered = render_notice(notice, context)  # an administrator's wording, if there is one
         if rendered is None:
             rendered = (
                 render_to_string(f"emails/{notice}_subject.txt", context),

@@ -16,6 +16,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from tessera.mail import ingest
 from tessera.mail.models import Channel, InboundMessage, InboundStatus, Mailbox
 from tessera.mail.parse import peek
 
@@ -35,8 +36,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from tessera.mail import ingest
-
         raw = sys.stdin.buffer.read()
         try:
             mailbox = self._mailbox(options.get("mailbox"))
