@@ -1,8 +1,9 @@
-"""The layering rules of docs/architecture.md, checked on the source so a new cycle fails here.
+"""The arrows between layers point one way, and the tests say so before a review has to.
 
-A function-local import is how a cycle hides: the modules import each other, just not at load
-time. Each one that must stay says why in a `# local import: <why>` comment on its line or the
-line above, so a reviewer sees the reason where the import is.
+Adapters (staff, portal, mail) call the ticket core; the core never imports an adapter, not
+even inside a function, where a cycle hides until something imports in the wrong order. A
+function-local import of a tessera module is allowed only with a `# local import: <why>`
+comment just above it (an AppConfig.ready() importing models, say). Checked for every package.
 """
 
 from __future__ import annotations
@@ -12,95 +13,123 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent / "tessera"
-# The core knows nothing of the doors into it: adapters depend on the core, never the reverse.
-CORE = ("tickets", "accounts")
+ROOT = Path(__file__).resolve().parents[1]
+CHECKED = ("tessera",)
+CORE = ("tessera/tickets", "tessera/accounts")
 ADAPTERS = ("tessera.mail", "tessera.staff", "tessera.portal", "tessera.api")
-EXCUSE = "# local import:"
+ALLOW = "# local import:"
 
 
-def _modules() -> list[Path]:
-    return sorted(p for p in ROOT.rglob("*.py") if "migrations" not in p.parts)
+def sources(*packages: str) -> list[Path]:
+    return sorted(path for package in packages for path in (ROOT / package).rglob("*.py"))
 
 
-def _imported_names(node: ast.Import | ast.ImportFrom, path: Path) -> list[str]:
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def imported(path: Path, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The absolute module names an import statement names."""
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     if node.level == 0:
         return [node.module or ""]
-    # A relative import: resolve it against the module's package.
-    package = list(path.relative_to(ROOT.parent).with_suffix("").parts)[:-1]
-    if node.level > 1:
-        package = package[: -(node.level - 1)]
-    base = ".".join(package)
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    base = ".".join(package[: len(package) - (node.level - 1)])
     return [f"{base}.{node.module}" if node.module else base]
 
 
-def _function_local_imports(path: Path) -> list[tuple[int, str]]:
-    source = path.read_text(encoding="utf-8")
+def local_imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """Imports of tessera modules inside a function, without a comment saying why."""
+    source = path.read_text() if source is None else source
     lines = source.splitlines()
-    found: list[tuple[int, str]] = []
-    for func in ast.walk(ast.parse(source)):
-        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+    found = []
+    for function in ast.walk(ast.parse(source)):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        for node in ast.walk(func):
+        for node in ast.walk(function):
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
-            names = [n for n in _imported_names(node, path) if n.startswith("tessera")]
-            if not names:
-                continue
-            here = lines[node.lineno - 1]
-            above = lines[node.lineno - 2] if node.lineno > 1 else ""
-            if EXCUSE in here or above.strip().startswith(EXCUSE):
-                continue
-            found.append((node.lineno, ", ".join(names)))
-    return sorted(set(found))
+            names = [name for name in imported(path, node) if name.split(".")[0] == "tessera"]
+            if names and not explained(lines, node.lineno):
+                found.append((node.lineno, names[0]))
+    return found
 
 
-def _all_imports(path: Path) -> list[tuple[int, str]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [
-        (node.lineno, name)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for name in _imported_names(node, path)
+def explained(lines: list[str], lineno: int) -> bool:
+    """A `# local import:` comment on the line, or above it across comments, imports and blank lines."""
+    index = lineno - 1
+    if ALLOW in lines[index]:
+        return True
+    for line in reversed(lines[:index]):
+        text = line.strip()
+        if ALLOW in text:
+            return True
+        if text and not text.startswith(("#", "from ", "import ")):
+            return False
+    return False
+
+
+def test_no_hidden_imports_of_tessera_modules_inside_functions():
+    hidden = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sources(*CHECKED)
+        for line, name in local_imports(path)
     ]
+    assert hidden == [], "move these imports to the top of the module, or say why they must stay:\n" + "\n".join(hidden)
 
 
-def test_no_function_local_import_of_tessera_without_a_reason():
-    offenders = [
-        f"{path.relative_to(ROOT.parent)}:{line} imports {names}"
-        for path in _modules()
-        for line, names in _function_local_imports(path)
+def test_the_ticket_core_imports_no_adapter():
+    wrong = []
+    for path in sources(*CORE):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                wrong += [
+                    f"{path.relative_to(ROOT)}:{node.lineno} imports {name}"
+                    for name in imported(path, node)
+                    if name.startswith(ADAPTERS)
+                ]
+    assert wrong == [], "the core must not depend on an adapter:\n" + "\n".join(wrong)
+
+
+def test_only_services_write_timeline_events():
+    services = ROOT / "tessera/tickets/services"
+    writers = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sources("tessera")
+        if services not in path.parents and "migrations" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"create", "bulk_create", "get_or_create", "update_or_create"}
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "objects"
+            and isinstance(node.func.value.value, ast.Name)
+            and node.func.value.value.id == "Event"
+        )
     ]
-    assert not offenders, (
-        "Function-local imports of Tessera modules hide import cycles. Import at the top of the "
-        f"module, move the shared code down a layer, or say why with '{EXCUSE} …':\n" + "\n".join(offenders)
-    )
+    assert writers == [], "timeline Events are written by tessera.tickets.services only:\n" + "\n".join(writers)
 
 
-@pytest.mark.parametrize("app", CORE)
-def test_the_core_never_imports_an_adapter(app):
-    offenders = [
-        f"{path.relative_to(ROOT.parent)}:{line} imports {name}"
-        for path in sorted((ROOT / app).rglob("*.py"))
-        if "migrations" not in path.parts
-        for line, name in _all_imports(path)
-        if name.startswith(ADAPTERS)
-    ]
-    assert not offenders, f"tessera.{app} is the core; adapters subscribe to it:\n" + "\n".join(offenders)
-
-
-def test_the_checker_sees_a_hidden_local_import(tmp_path):
-    """The rule above must be able to fail: a planted local import is found, an excused one is not."""
-    probe = tmp_path / "probe.py"
-    probe.write_text(
-        "def f():\n"
-        "    from tessera.tickets import services\n"
-        "    # local import: demonstrating the excuse\n"
-        "    from tessera.mail import outbound\n"
-        "    import json\n"
-        "    return services, outbound, json\n",
-        encoding="utf-8",
-    )
-    assert _function_local_imports(probe) == [(2, "tessera.tickets")]
+@pytest.mark.parametrize(
+    ("source", "hidden"),
+    [
+        ("def f():\n    from tessera.mail import outbound\n", True),
+        ("def f():\n    from . import ingest\n", True),
+        ("def f():\n    import tessera.mail.ingest\n", True),
+        ("def f():\n    from django_tasks_db.backend import DatabaseBackend\n", False),
+        (
+            "def f():\n    # local import: the app registry is not ready when this module loads\n"
+            "    from tessera.tickets import notifications\n\n    from .notices import MailCarrier\n",
+            False,
+        ),
+        ("def f():\n    # the comment must say why\n    from tessera.tickets import notifications\n", True),
+        ("from tessera.tickets import notifications\n\ndef f():\n    return notifications\n", False),
+    ],
+)
+def test_the_hidden_import_check_tells_them_apart(source, hidden):
+    path = ROOT / "tessera/mail/example.py"  # only names relative imports; never read
+    assert bool(local_imports(path, source)) == hidden

@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and organisation")
 
     def ready(self) -> None:
+        # local import: receivers connect to models' signals once the app registry is ready
         from . import receivers  # noqa: F401  (connects the lockout counters)

@@ -4,6 +4,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from . import twofactor
+
 
 class ViewerTimezoneMiddleware:
     """Show times in the viewer's own time zone (stored in UTC, always)."""
@@ -43,8 +45,6 @@ class TwoFactorMiddleware:
     def _detour(self, request):
         from django.contrib.auth.views import redirect_to_login
         from django.urls import reverse
-
-        from . import twofactor
 
         path = request.path_info
         if not path.startswith(self.GATED) or not request.user.is_authenticated:

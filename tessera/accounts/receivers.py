@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from . import throttle
+from . import throttle, twofactor
 
 
 @receiver(user_login_failed, dispatch_uid="tessera-throttle-failed")
@@ -24,7 +24,5 @@ def clear_account_failures(sender, request, user, **kwargs) -> None:
 @receiver(user_logged_in, dispatch_uid="tessera-two-factor-remember")
 def remember_second_factor(sender, request, user, **kwargs) -> None:
     """Whether the workspace must ask for a second factor is settled once, at sign-in."""
-    from . import twofactor
-
     if request is not None and hasattr(request, "session"):
         twofactor.remember(request, user)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tessera import process_memo
+from tessera.audit import services as audit
 
 from .models import Agent, Organization, User
 
@@ -75,7 +76,6 @@ def update_agent_profile(
         errors["signature"] = _("Keep the signature under 2,000 characters.")
     if errors:
         raise ValidationError(errors)
-    from tessera.audit import services as audit
 
     def profile_values() -> dict:
         user = agent.user

@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         # Sign-ins, failed sign-ins and sign-outs are recorded by signal receivers.
+        # local import: the receivers and the admin hooks need the app registry ready
         from . import admin_hooks, receivers  # noqa: F401
 
         # Every model registered in the admin so far (the admin app is listed first, so its

@@ -6,3 +6,13 @@ class MailConfig(AppConfig):
     name = "tessera.mail"
     verbose_name = _("Email")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # local import: models (which notices and notifications import) can only load once the
+        # app registry is ready, which is after this module is imported.
+        from tessera.tickets import notifications
+
+        from .notices import MailCarrier
+
+        # Ticket changes reach people by mail: the core asks its carrier, never this app.
+        notifications.register_carrier(MailCarrier())

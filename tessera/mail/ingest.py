@@ -40,7 +40,7 @@ from tessera.tickets.models import EventKind, HelpTopic, Source, State, ThreadEn
 from . import outbound, senders, threading
 from .message import ParsedMessage
 from .models import Delivery, InboundMessage, InboundStatus, Mailbox
-from .parse import parse
+from .parse import parse, peek
 from .quotes import strip_quoted
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 # A message whose processing was interrupted this often (crash, outage) is given up on and kept.
 MAX_ATTEMPTS = 3
-HEADER_PEEK_BYTES = 256 * 1024
 
 
 @dataclass
@@ -68,15 +67,6 @@ class Body:
 
 
 # ---------------------------------------------------------------------------- storing
-
-
-def peek(raw: bytes) -> ParsedMessage:
-    """Parse only the header block: enough for Message-ID, sender and subject, cheap even for a
-    message far over the size limit."""
-    raw = bytes(raw)
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
-    head = raw[: min(ends)] if ends else raw[:HEADER_PEEK_BYTES]
-    return parse(head[:HEADER_PEEK_BYTES] + b"\n\n")
 
 
 def dedupe_key(parsed: ParsedMessage, sha256: str) -> str:

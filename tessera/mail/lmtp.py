@@ -40,7 +40,9 @@ from aiosmtpd.smtp import Envelope, Session, syntax
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from . import ingest
 from .models import Channel, InboundStatus
+from .parse import peek
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +91,6 @@ def deliver(raw: bytes, recipients: Sequence[str]) -> str:
     statement; that message is tried once more on a new connection, so only a database that
     is really unavailable defers mail. (Cheaper than Django's health check, a round trip
     before every message.)"""
-    from . import ingest
-
     for attempt in (1, 2):
         close_old_connections()
         try:
@@ -106,7 +106,7 @@ def deliver(raw: bytes, recipients: Sequence[str]) -> str:
             return TEMPFAIL
         finally:
             close_old_connections()
-    if row.status == InboundStatus.REJECTED and not ingest.peek(raw).is_message:
+    if row.status == InboundStatus.REJECTED and not peek(raw).is_message:
         return f"550 5.6.0 Not an email message; kept as received message {row.pk}"
     return f"250 2.0.0 Stored as received message {row.pk}"
 

@@ -36,11 +36,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tessera import process_memo
-from tessera.accounts.models import User
-from tessera.tickets import access_links, policy
-from tessera.tickets.models import Event, EventKind, ThreadEntry, Ticket
+from tessera.accounts.models import Department, User
+from tessera.tickets import access_links, policy, services
+from tessera.tickets.models import EventKind, ThreadEntry, Ticket
 
 from .models import Delivery, DeliveryStatus, InboundMessage, Mailbox
+from .parse import peek
+from .templates import render_notice
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +113,6 @@ def own_addresses() -> frozenset[str]:
     """Every address mail from this desk comes from or goes to: never an auto-reply target, and
     mail from them is a loop. Asked several times per message received, so it is read at most
     every few seconds per process (tessera.process_memo)."""
-    from tessera.accounts.models import Department
-
     found = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}
     found.update(Mailbox.objects.values_list("address", flat=True))
     found.update(Department.objects.exclude(email="").values_list("email", flat=True))
@@ -150,8 +150,6 @@ def opened_by_machine(ticket: Ticket, entry: ThreadEntry | None) -> bool:
         return True
     if entry is None:
         return False
-    from .ingest import peek  # ingest uses this module (own_addresses)
-
     raw = InboundMessage.objects.filter(entry_id=entry.pk).values_list("raw", flat=True).first()
     return raw is not None and bool(peek(bytes(raw)).auto_reply)  # the parser's own test
 
@@ -279,15 +277,15 @@ def record_failure(delivery: Delivery, exc: BaseException, extra: dict | None) -
         if row.attempts >= limit or is_permanent(exc):
             row.status = DeliveryStatus.FAILED
             row.next_attempt_at = None
-            Event.objects.create(
-                ticket_id=row.ticket_id,
-                kind=EventKind.DELIVERY_FAILED,
-                actor=None,
-                actor_name=_("System"),
-                before=row.recipient[:255],
-                after=error[:255],
-                data={"delivery": row.pk, "notice": row.notice, "attempts": row.attempts},
-                created_at=now,
+            services.record_mail_event(
+                delivery.ticket,
+                EventKind.DELIVERY_FAILED,
+                address=row.recipient,
+                detail=error,
+                now=now,
+                delivery=row.pk,
+                notice=row.notice,
+                attempts=row.attempts,
             )
         else:
             row.next_attempt_at = now + retry_delay(row.attempts)
@@ -390,19 +388,10 @@ def _context(delivery: Delivery, extra: dict) -> dict:
     }
 
 
-def _render_override(notice: str, context: dict) -> tuple[str, str, str] | None:
-    """An administrator's wording of the notice (tessera.mail.templates), if there is one."""
-    try:
-        from tessera.mail.templates import render_notice
-    except ImportError:
-        return None
-    return render_notice(notice, context)
-
-
 def render(notice: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) of one notice, starting with the reply marker when it invites one."""
     with translation.override(settings.LANGUAGE_CODE):
-        rendered = _render_override(notice, context)
+        rendered = render_notice(notice, context)  # an administrator's wording, if there is one
         if rendered is None:
             rendered = (
                 render_to_string(f"emails/{notice}_subject.txt", context),

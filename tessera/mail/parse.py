@@ -48,6 +48,7 @@ PARSE_POLICY = policy.compat32
 MAX_DEPTH = 20  # nesting of multiparts / forwarded messages; deeper is an attack or a loop
 MAX_ID_LENGTH = 255  # InboundMessage.message_id / Delivery.message_id
 BOUNCE_TEXT_LIMIT = 2000
+HEADER_PEEK_BYTES = 256 * 1024  # `peek` reads at most this much of a header block
 
 _STRUCTURE_DEFECTS = {
     "StartBoundaryNotFoundDefect",
@@ -593,6 +594,15 @@ def parse(raw: bytes) -> ParsedMessage:
         except Exception:
             pm.text = ""
     return _tidy_all(pm)
+
+
+def peek(raw: bytes) -> ParsedMessage:
+    """Parse only the header block: enough for Message-ID, sender and subject, cheap even for a
+    message far over the size limit."""
+    raw = bytes(raw)
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    head = raw[: min(ends)] if ends else raw[:HEADER_PEEK_BYTES]
+    return parse(head[:HEADER_PEEK_BYTES] + b"\n\n")
 
 
 def _parse(raw: bytes) -> ParsedMessage:

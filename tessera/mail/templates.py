@@ -25,6 +25,10 @@ from django.utils.html import linebreaks, urlize
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from tessera.tickets.models import State
+
+from .models import EmailTemplate
+
 log = logging.getLogger(__name__)
 
 # No loaders (so {% include %} and {% extends %} find nothing), no libraries (so {% load %} has
@@ -66,8 +70,6 @@ class Variable:
 
 def _state_label(key: str) -> Callable[[dict], object]:
     def label(context: dict) -> object:
-        from tessera.tickets.models import State
-
         value = context.get(key)
         return str(State(value).label) if value in State.values else (value or "")
 
@@ -279,8 +281,6 @@ def render_notice(notice: str, context: dict) -> tuple[str, str, str] | None:
     there is none (the built-in wording applies). A template that fails to render (only possible
     if it was saved without the admin's checks) is logged and the built-in wording is used, so the
     mail still goes out."""
-    from .models import EmailTemplate
-
     if notice not in NOTICES:
         return None
     template = EmailTemplate.objects.filter(notice=notice).first()

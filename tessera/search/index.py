@@ -60,6 +60,8 @@ from django.db.backends.utils import CursorWrapper
 
 from tessera.tickets.models import Ticket
 
+from .models import TicketDocument
+
 log = logging.getLogger(__name__)
 
 CONFIG = "simple"
@@ -507,8 +509,6 @@ def rebuild(
     `workers` > 1 indexes that many batches at once on their own connections (PostgreSQL does
     one statement on one core); ignored inside a transaction, whose data other connections
     cannot see."""
-    from .models import TicketDocument
-
     if fresh is None:
         fresh = not TicketDocument.objects.exists()
     with transaction.atomic():

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
@@ -25,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from tessera.accounts import services as account_services
 from tessera.accounts.models import Agent, User
 from tessera.fast_html import render_timeline
+from tessera.mail import selectors as mail_selectors
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Event, Source, ThreadEntry, Ticket
@@ -184,12 +183,8 @@ def _status(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
 
 
 def _add_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
-    # One transaction: if the ticket refuses the collaborator, the user record found or created
-    # for the address is rolled back with it.
-    with transaction.atomic():
-        user = account_services.end_user_for_email(email=data["email"])
-        services.add_collaborator(actor, ticket, user=user)
-    return _("%(name)s is now copied on this ticket.") % {"name": user.display_name}
+    collab = services.add_collaborator_by_email(actor, ticket, email=data["email"])
+    return _("%(name)s is now copied on this ticket.") % {"name": collab.user.display_name}
 
 
 def _remove_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
@@ -324,7 +319,7 @@ def _render_ticket(
         **_page_extras(request, agent, ticket, timeline),
         "ticket": ticket,
         "timeline": timeline,
-        "timeline_html": render_timeline(timeline, selectors.original_emails(timeline)),
+        "timeline_html": render_timeline(timeline, mail_selectors.original_emails(timeline)),
         "collaborators": choices.collaborators,
         # Templates cannot look up "add-collaborator"; they get "add_collaborator".
         "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},

@@ -1,16 +1,21 @@
 """Who is told what, once a change has been committed.
 
 Services hand the functions at the bottom to `with_change`; each one enqueues the `deliver`
-task, which works out the recipients from the committed data and queues one Delivery per
-recipient (so each gets their own access link).
-How a message is built, sent, retried and recorded is tessera.mail.outbound's job.
+task, which works out the recipients from the committed data and hands the notice to the
+carrier once per recipient (so each gets their own access link).
+
+The carrier is how a notice reaches a person, and it is not the core's business: the core never
+imports an adapter. The mail app registers its carrier (tessera.mail.notices, from
+MailConfig.ready()), which records a Delivery and sends it in the background.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.tasks import task
 
@@ -19,6 +24,34 @@ from tessera.accounts.models import Agent, User
 from .models import EntryKind, State, ThreadEntry, Ticket
 
 log = logging.getLogger(__name__)
+
+
+class Carrier(Protocol):
+    """Takes notices to people. One is registered per process, by the app that provides it."""
+
+    def declines(self, notice: str, ticket: Ticket, entry: ThreadEntry | None) -> bool:
+        """True when this notice must reach nobody (e.g. no acknowledgement to an auto-reply)."""
+        ...
+
+    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: dict) -> bool:
+        """Queue the notice for one person; False when it is not sent to them."""
+        ...
+
+
+_carrier: Carrier | None = None
+
+
+def register_carrier(carrier: Carrier) -> None:
+    """Called from an AppConfig.ready(); registering again replaces the carrier."""
+    global _carrier
+    _carrier = carrier
+
+
+def carrier() -> Carrier:
+    if _carrier is None:
+        # Never a silent no-op: a desk that cannot tell anyone must fail where it is seen.
+        raise ImproperlyConfigured("No notification carrier is registered: is tessera.mail in INSTALLED_APPS?")
+    return _carrier
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -78,10 +111,10 @@ def deliver(
     entry_id: int | None = None,
     extra: dict | None = None,
 ):
-    """Work out who gets a kind of notice about a ticket, record a Delivery for each of them
-    and hand each to its own background task (tessera.mail.outbound): one message per
-    recipient, so each gets their own access link and their own threading headers, and a
-    recipient whose server refuses never holds up the others.
+    """Work out who gets a kind of notice about a ticket and hand it to the carrier for each of
+    them (the mail carrier records a Delivery and gives each its own background task): one
+    message per recipient, so each gets their own access link and their own threading headers,
+    and a recipient whose server refuses never holds up the others.
 
     `notice` may list several kinds caused by one change (a new ticket's acknowledgement and
     its alert): one task row instead of one each. A kind that fails does not stop the others;
@@ -102,16 +135,12 @@ def deliver(
 
 
 def _deliver_one(notice: str, ticket: Ticket, actor_id: int | None, entry: ThreadEntry | None, extra: dict) -> int:
-    from tessera.mail import outbound
-
-    if notice == "new_ticket" and outbound.opened_by_machine(ticket, entry):
-        log.info("Ticket %s was opened by an automatic message: no acknowledgement sent", ticket.number)
+    to = carrier()
+    if to.declines(notice, ticket, entry):
         return 0
     queued = 0
     for user in _recipients(notice, ticket, actor_id, entry, extra):
-        delivery = outbound.queue(notice, ticket, user, entry)
-        if delivery is not None:
-            outbound.schedule(delivery, extra)
+        if to.send(notice, ticket, user, entry, extra):
             queued += 1
     return queued
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.db.models import Q, QuerySet
 
@@ -20,7 +20,6 @@ from .models import State, Ticket
 
 if TYPE_CHECKING:
     from tessera.accounts.models import Department
-    from tessera.staff.models import SavedQueue
 
 
 class Action(StrEnum):
@@ -274,7 +273,14 @@ def workspace_agent(user: User | None) -> Agent | None:
     return user.agent
 
 
-def can_edit_saved_queue(actor: User | None, saved: SavedQueue) -> bool:
+class OwnedByAnAgent(Protocol):
+    """Anything an agent owns, such as the workspace's saved queues (the core does not import
+    the workspace, so it asks only for the owner)."""
+
+    owner_id: int | None
+
+
+def can_edit_saved_queue(actor: User | None, saved: OwnedByAnAgent) -> bool:
     """Renaming, re-filtering or deleting a saved queue: its owner, or a superuser."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return False

@@ -20,7 +20,6 @@ from .models import (
     HelpTopic,
     Priority,
     Referral,
-    Source,
     State,
     Status,
     ThreadEntry,
@@ -225,17 +224,6 @@ def timeline(ticket: Ticket, *, include_internal: bool) -> list[ThreadEntry | Ev
         events = Event.objects.filter(ticket=ticket).exclude(kind="note").order_by("created_at", "id")
         items = sorted(chain(items, events), key=lambda i: (i.created_at, isinstance(i, Event), i.pk))
     return items
-
-
-def original_emails(items: list[ThreadEntry | Event]) -> dict[int, int]:
-    """Entry id → the received email it came from (tessera.mail), for "View original email".
-    One query for the whole timeline."""
-    from tessera.mail.models import InboundMessage
-
-    ids = [item.pk for item in items if isinstance(item, ThreadEntry) and item.source == Source.EMAIL]
-    if not ids:
-        return {}
-    return dict(InboundMessage.objects.filter(entry_id__in=ids).values_list("entry_id", "pk"))
 
 
 def tickets_of_user(user: User) -> QuerySet[Ticket]:

@@ -368,6 +368,8 @@ def test_after_the_last_attempt_agents_see_that_ken_never_got_the_reply(desk, fl
     assert (reply.status, reply.attempts, reply.next_attempt_at) == ("failed", 3, None)
     [event] = ticket.events.filter(kind=EventKind.DELIVERY_FAILED)
     assert (event.before, event.after) == (KEN, "451 4.7.1 Greylisted, try again")
+    assert (event.actor, event.actor_name) == (None, "System")  # the desk, not the agent who replied
+    assert event.data == {"delivery": reply.pk, "notice": "response", "attempts": 3}
     due_now(ticket)
     retry_mail()  # a failed message is not tried again
     assert Delivery.objects.get(pk=reply.pk).attempts == 3

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from tessera.mail.parse import parse
+from tessera.mail.parse import parse, peek
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -162,6 +162,24 @@ def test_an_mbox_from_line_does_not_hide_the_headers():
         b"From ken@customer.example Mon Jun  3 10:00:00 2024\nFrom: ken@customer.example\nSubject: hi\n\nx\n"
     )
     assert parsed.is_message and parsed.subject == "hi"
+
+
+def test_peeking_reads_the_headers_and_never_the_body():
+    msg = basic(Auto_Submitted="auto-replied")
+    msg.set_content("x" * 1_000_000 + "\n")
+
+    peeked = peek(msg.as_bytes())
+
+    assert (peeked.message_id, peeked.subject, peeked.sender.email) == (
+        "k1@customer.example",
+        "Printer on fire",
+        "ken@customer.example",
+    )
+    assert peeked.auto_reply and peeked.text == ""
+
+
+def test_peeking_at_something_that_is_not_mail_says_so():
+    assert not peek(b"\x00\x01 just bytes, no header at all").is_message
 
 
 # -- bodies ---------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def test_a_rolled_back_reply_was_never_searchable(desk, ken_ticket, monkeypatch)
     def explode(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_touch", explode)
+    monkeypatch.setattr(services.conversation, "_touch", explode)
     with pytest.raises(RuntimeError):
         services.reply(desk.john.user, ken_ticket, message="Ghost words platypus.")
 

@@ -42,8 +42,9 @@ def set_state(desk):
 @pytest.fixture
 def fail_midway(monkeypatch):
     """Make the service blow up after it has written its rows but before it saves the ticket,
-    to prove that the rows and the change share one transaction."""
-    from tessera.tickets import services
+    to prove that the rows and the change share one transaction. Each feature module of the
+    services package looks `_touch` up in its own namespace, so it is replaced in each of them."""
+    from tessera.tickets.services import collaborators, conversation, routing, status
 
     class Boom(Exception):
         pass
@@ -51,5 +52,6 @@ def fail_midway(monkeypatch):
     def explode(*args, **kwargs):
         raise Boom("database went away")
 
-    monkeypatch.setattr(services, "_touch", explode)
+    for module in (collaborators, conversation, routing, status):
+        monkeypatch.setattr(module, "_touch", explode)
     return Boom

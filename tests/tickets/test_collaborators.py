@@ -120,3 +120,61 @@ def test_a_failure_half_way_through_uncopying_leaves_them_copied(desk, ken_ticke
 
     with pytest.raises(fail_midway), unchanged(ken_ticket):
         services.remove_collaborator(desk.john.user, ken_ticket, user=kim)
+
+
+# ---------------------------------------------------------------------------- by address (the workspace's field)
+
+
+def test_agent_copies_someone_new_by_their_address_and_they_get_an_account(desk, ken_ticket):
+    collab = services.add_collaborator_by_email(desk.john.user, ken_ticket, email=" Lou@Example.com ")
+
+    lou = User.objects.get(email="lou@example.com")
+    assert (collab.ticket_id, collab.user) == (ken_ticket.pk, lou)
+    assert not lou.has_usable_password() and lou.agent_or_none is None
+    [event] = events(fresh(ken_ticket), EventKind.COLLABORATOR_ADDED)
+    assert (event.actor, event.after) == (desk.john.user, "lou@example.com")
+
+
+def test_copying_an_existing_person_by_address_uses_their_account(desk, ken_ticket, kim):
+    collab = services.add_collaborator_by_email(desk.john.user, ken_ticket, email="KIM@example.com")
+
+    assert collab.user == kim
+    assert User.objects.filter(email="kim@example.com").count() == 1
+
+
+@pytest.mark.parametrize("who", ["olga", "ken"])
+def test_an_address_the_ticket_refuses_leaves_no_account_behind(desk, ken_ticket, who):
+    actor = {"olga": desk.olga.user, "ken": desk.ken}[who]
+
+    with pytest.raises(PermissionDenied), unchanged(ken_ticket):
+        services.add_collaborator_by_email(actor, ken_ticket, email="lou@example.com")
+
+    assert not User.objects.filter(email="lou@example.com").exists()
+
+
+def test_copying_by_address_on_a_closed_ticket_leaves_no_account_behind(desk, ken_ticket, set_state):
+    ticket = set_state(ken_ticket, State.CLOSED)
+
+    with pytest.raises(PermissionDenied), unchanged(ticket):
+        services.add_collaborator_by_email(desk.john.user, ticket, email="lou@example.com")
+
+    assert not User.objects.filter(email="lou@example.com").exists()
+
+
+def test_a_failure_half_way_through_copying_by_address_leaves_no_account_behind(desk, ken_ticket, fail_midway):
+    with pytest.raises(fail_midway), unchanged(ken_ticket):
+        services.add_collaborator_by_email(desk.john.user, ken_ticket, email="lou@example.com")
+
+    assert not User.objects.filter(email="lou@example.com").exists()
+    assert not Collaborator.objects.filter(ticket=ken_ticket).exists()
+
+
+@pytest.mark.parametrize("email", ["", "not an address", "lou@", "<script>@example.com"])
+def test_copying_a_bad_address_is_explained_at_the_email_field(desk, ken_ticket, email):
+    users = User.objects.count()
+
+    with pytest.raises(ValidationError) as exc, unchanged(ken_ticket):
+        services.add_collaborator_by_email(desk.john.user, ken_ticket, email=email)
+
+    assert exc.value.message_dict == {"email": ["Enter a valid email address."]}
+    assert User.objects.count() == users

@@ -165,7 +165,7 @@ def test_several_duplicates_merge_at_once(desk, mia, ken_ticket, kim):
 
 def test_merge_refreshes_the_search_documents_of_every_ticket_involved(desk, mia, duplicates, monkeypatch):
     indexed = []
-    monkeypatch.setattr(services, "index_ticket", indexed.append)
+    monkeypatch.setattr(services.merge_and_link, "index_ticket", indexed.append)
 
     services.merge(mia, duplicates.target, sources=[duplicates.source])
 

@@ -441,3 +441,52 @@ def test_one_notice_failing_does_not_stop_the_others_queued_with_it(desk, smtp, 
     with pytest.raises(RuntimeError, match="template missing"):  # the task fails, visibly
         committed(notifications.deliver.call, ["new_ticket", "new_ticket_alert"], ticket.pk, desk.ken.pk)
     assert not smtp.to(KEN) and smtp.to(JOHN)
+
+
+# ---------------------------------------------------------------------------- the carrier
+
+
+class Recorder:
+    """A carrier that writes nothing down but who was told what: the core needs no mail app."""
+
+    def __init__(self, declined: frozenset[str] = frozenset()) -> None:
+        self.declined = declined
+        self.sent: list[tuple[str, str]] = []
+
+    def declines(self, notice, ticket, entry) -> bool:
+        return notice in self.declined
+
+    def send(self, notice, ticket, user, entry, extra) -> bool:
+        self.sent.append((notice, user.email))
+        return True
+
+
+def test_the_mail_app_is_the_carrier_that_takes_notices_to_people():
+    from tessera.mail.notices import MailCarrier
+    from tessera.tickets import notifications
+
+    assert isinstance(notifications.carrier(), MailCarrier)
+
+
+def test_notices_go_through_whichever_carrier_is_registered(desk, smtp, committed, monkeypatch):
+    from tessera.tickets import notifications
+
+    recorder = Recorder(declined=frozenset({"new_ticket"}))
+    monkeypatch.setattr(notifications, "_carrier", None)
+    notifications.register_carrier(recorder)  # monkeypatch puts the mail carrier back afterwards
+
+    committed(services.open_ticket, desk.john.user, requester=desk.ken, subject="Jam", message="Hi", topic=desk.general)
+
+    assert recorder.sent == [("new_ticket_alert", OLGA)]  # the acknowledgement was declined; John acted
+    assert smtp.messages == [] and not Delivery.objects.exists()
+
+
+def test_without_a_carrier_delivering_fails_where_it_is_seen(desk, ken_ticket, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tessera.tickets import notifications
+
+    monkeypatch.setattr(notifications, "_carrier", None)
+
+    with pytest.raises(ImproperlyConfigured, match=r"tessera\.mail"):
+        notifications.deliver.call("new_ticket_alert", ken_ticket.pk, desk.john.user.pk)

@@ -252,7 +252,7 @@ def test_a_failure_half_way_leaves_no_ticket_no_message_and_no_number_behind(des
     def explode(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_event", explode)  # after the ticket and its message are written
+    monkeypatch.setattr(services.intake, "_event", explode)  # after the ticket and its message are written
 
     with pytest.raises(RuntimeError):
         open_for_ken(desk)

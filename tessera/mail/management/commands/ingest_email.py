@@ -17,7 +17,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from tessera.mail import ingest
 from tessera.mail.models import Channel, InboundMessage, InboundStatus, Mailbox
+from tessera.mail.parse import peek
 
 EX_OK = 0
 EX_DATAERR = 65
@@ -35,8 +37,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from tessera.mail import ingest
-
         raw = sys.stdin.buffer.read()
         try:
             mailbox = self._mailbox(options.get("mailbox"))
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         except ingest.DATABASE_UNAVAILABLE as exc:
             self.stderr.write(_("The database is unavailable; try again later: %(error)s") % {"error": exc})
             sys.exit(EX_TEMPFAIL)
-        if row.status == InboundStatus.REJECTED and not ingest.peek(raw).is_message:
+        if row.status == InboundStatus.REJECTED and not peek(raw).is_message:
             self.stderr.write(_("Not an email message; kept as received message %(pk)d.") % {"pk": row.pk})
             sys.exit(EX_DATAERR)
         if options["verbosity"] >= 2:

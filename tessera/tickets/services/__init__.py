@@ -1,0 +1,46 @@
+"""Every change to a ticket happens here.
+
+Each service takes the acting user first, asks policy.can, changes the models in
+one transaction (locking the ticket row), writes timeline Events, and queues
+notifications with the change (notifications.with_change) so mail only goes out for data
+that is committed.
+
+One module per feature, each matching its test file; `common` holds the steps they share.
+Callers use the package (`services.reply(...)`), which re-exports every service below: a new
+feature (SLA, tasks) adds its own module here and lists its services in `__all__`.
+"""
+
+from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
+from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
+from .conversation import add_note, reply
+from .intake import open_ticket, open_ticket_for_guest
+from .mail_events import MAIL_EVENTS, record_mail_event
+from .merge_and_link import link, merge, unlink
+from .routing import assign, claim, release, transfer
+from .status import close_by_user, set_priority, set_status
+
+__all__ = [
+    "FIRST_TICKET_NUMBER",
+    "MAIL_EVENTS",
+    "StaleTicket",
+    "add_collaborator",
+    "add_collaborator_by_email",
+    "add_note",
+    "assign",
+    "claim",
+    "close_by_user",
+    "copy_mail_sender",
+    "default_status",
+    "link",
+    "merge",
+    "open_ticket",
+    "open_ticket_for_guest",
+    "record_mail_event",
+    "release",
+    "remove_collaborator",
+    "reply",
+    "set_priority",
+    "set_status",
+    "transfer",
+    "unlink",
+]

@@ -1,0 +1,99 @@
+"""The thread: public replies (an end user's message reopens a finished ticket) and internal notes.
+
+Tests: tests/tickets/test_reply_and_notes.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tessera.accounts.models import Perm, User
+
+from .. import attachments as attachment_store
+from .. import notifications, policy
+from ..models import EntryKind, EventKind, Source, State, Status, ThreadEntry, Ticket
+from .common import _entry, _event, _lock, _on_commit, _require, _touch, _validate_body, default_status
+from .status import _apply_status
+
+
+def reply(
+    actor: User,
+    ticket: Ticket,
+    *,
+    message: str,
+    uploads: Sequence[attachment_store.Upload] = (),
+    status: Status | None = None,
+    source: str = Source.WEB,
+    expected_version: int | None = None,
+    append_signature: bool = False,
+    html: str | None = None,
+) -> ThreadEntry:
+    """A public reply. From an agent it is a response (signed with their signature when asked);
+    from the end user, a message (which reopens a pending, resolved or closed ticket)."""
+    denied = _("You cannot reply to this ticket.")
+    _require(actor, Perm.REPLY, ticket, denied)
+    _validate_body(message, "message")
+    attachment_store.validate_uploads(list(uploads))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.REPLY, message=denied)
+        if policy.acts_as_agent(actor, ticket):
+            signature = actor.agent.signature.strip() if append_signature and actor.agent_or_none else ""
+            if signature:
+                message = f"{message.rstrip()}\n\n{signature}"
+                html = None  # the signature is typed text: render the whole reply from text
+            entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now, html)
+            ticket.last_response_at = now
+            ticket.first_response_at = ticket.first_response_at or now
+            ticket.is_answered = True
+            fields = ["last_response_at", "first_response_at", "is_answered"]
+        else:
+            entry = _entry(ticket, actor, EntryKind.MESSAGE, message, source, uploads, now, html)
+            ticket.last_message_at = now
+            ticket.is_answered = False
+            fields = ["last_message_at", "is_answered"]
+            if ticket.state in (State.RESOLVED, State.CLOSED, State.PENDING):
+                before = ticket.status
+                ticket.status = default_status(State.OPEN)
+                if ticket.state != State.PENDING:
+                    _event(ticket, actor, EventKind.REOPENED, before.name, ticket.status.name, now=now)
+                _event(ticket, actor, EventKind.STATUS, before.name, ticket.status.name, now=now, state=State.OPEN)
+                ticket.state = State.OPEN
+                ticket.resolved_at = None
+                ticket.closed_at = None
+                fields += ["status", "state", "resolved_at", "closed_at"]
+        if status is not None and status.pk != ticket.status_id:
+            fields += _apply_status(actor, ticket, status, now)
+        _touch(ticket, now, *dict.fromkeys(fields))
+        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk, entry.kind))
+    return entry
+
+
+def add_note(
+    actor: User,
+    ticket: Ticket,
+    *,
+    note: str,
+    uploads: Sequence[attachment_store.Upload] = (),
+    expected_version=None,
+    source: str = Source.STAFF,
+    html: str | None = None,
+) -> ThreadEntry:
+    """An internal note: agents only, never shown to the end user. An agent's email about the
+    ticket becomes one too (source EMAIL, with its HTML)."""
+    denied = _("You cannot add notes to this ticket.")
+    _require(actor, Perm.NOTE, ticket, denied)
+    _validate_body(note, "note")
+    attachment_store.validate_uploads(list(uploads))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.NOTE, message=denied)
+        entry = _entry(ticket, actor, EntryKind.NOTE, note, source, uploads, now, html)
+        _event(ticket, actor, EventKind.NOTE, now=now, entry_id=entry.pk)
+        _touch(ticket, now)
+        _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk, entry.kind))
+    return entry

@@ -1,0 +1,158 @@
+"""Opening tickets: from the portal, by an agent on someone's behalf, for a guest, or by mail.
+
+Numbering, the default status and priority, and the checks on what an end user may choose
+(public help topics only, no priority) live here. Tests: tests/tickets/test_open_ticket.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tessera import process_memo
+from tessera.accounts.models import Department, User
+from tessera.accounts.services import end_user_for_email
+
+from .. import attachments as attachment_store
+from .. import notifications, policy
+from ..content import clean_line
+from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
+from .common import _deny, _entry, _event, _next_number, _on_commit, _validate_body, default_status
+
+
+def open_ticket(
+    actor: User,
+    *,
+    requester: User,
+    subject: str,
+    message: str,
+    topic: HelpTopic | None = None,
+    department: Department | None = None,
+    priority: Priority | None = None,
+    source: str = Source.WEB,
+    uploads: Sequence[attachment_store.Upload] = (),
+    html: str | None = None,
+    routed: bool = False,
+) -> Ticket:
+    """Open a ticket for `requester`. The actor is the requester on the portal, or an agent.
+
+    `html` is an already-made HTML body whose plain-text twin is `message` (mail). `routed`
+    says the desk's own routing chose the department (the mailbox a message arrived in), so
+    the end user may land in a department that is not offered on the portal."""
+    if not policy.can(actor, "open"):
+        raise _deny(_("Sign in or give your email address to open a ticket."))
+    is_agent = actor.is_agent
+    if actor.pk != requester.pk and not is_agent:
+        raise _deny(_("Only agents can open tickets on behalf of someone else."))
+    errors: dict[str, list[str]] = {}
+    if not requester.is_active:
+        errors.setdefault("requester", []).append(
+            _("%(name)s cannot open tickets: their account is disabled.") % {"name": requester.display_name}
+        )
+    subject = clean_line(subject)
+    if not subject:
+        errors.setdefault("subject", []).append(_("Give the ticket a subject."))
+    elif len(subject) > settings.TESSERA["MAX_SUBJECT_LENGTH"]:
+        errors.setdefault("subject", []).append(
+            _("Keep the subject under %(n)d characters.") % {"n": settings.TESSERA["MAX_SUBJECT_LENGTH"]}
+        )
+    try:
+        _validate_body(message, "message")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if topic is not None and (not topic.is_active or (not topic.is_public and not is_agent and not routed)):
+        errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
+    elif (
+        not is_agent
+        and not routed
+        and department is not None
+        and (not department.is_public or (topic is not None and topic.department_id != department.pk))
+    ):
+        # End users reach departments through the public help topics only.
+        errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
+    if priority is not None and not is_agent:
+        # Urgency is the desk's call; end users describe impact in the message.
+        errors.setdefault("priority", []).append(_("Only agents can set a ticket's priority."))
+    if topic is None and department is None:
+        errors.setdefault("topic", []).append(_("Choose a help topic."))
+    try:
+        attachment_store.validate_uploads(list(uploads))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    department = department or topic.department
+    priority = priority or (topic.default_priority if topic else None) or _default_priority()
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            number=_next_number(),
+            subject=subject,
+            user=requester,
+            organization=requester.organization,
+            department=department,
+            topic=topic,
+            priority=priority,
+            status=default_status(State.OPEN),
+            state=State.OPEN,
+            source=source,
+            created_at=now,
+            updated_at=now,
+            last_message_at=now,
+        )
+        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
+        ticket.opening_entry = entry  # for callers that link to it (mail: the message received)
+        _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
+        _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
+    return ticket
+
+
+def open_ticket_for_guest(
+    *,
+    email: str,
+    name: str,
+    subject: str,
+    message: str,
+    topic: HelpTopic | None,
+    source: str = Source.WEB,
+    uploads: Sequence[attachment_store.Upload] = (),
+    department: Department | None = None,
+    html: str | None = None,
+    routed: bool = False,
+) -> Ticket:
+    """Intake from someone who is not signed in: find or create the end user behind the address
+    and open the ticket in one transaction, so a refused ticket leaves no half-made account.
+    Mail passes `department`, `html` and `routed` (see open_ticket)."""
+    with transaction.atomic():
+        requester = end_user_for_email(email=email, name=name)
+        return open_ticket(
+            requester,
+            requester=requester,
+            subject=subject,
+            message=message,
+            topic=topic,
+            department=department,
+            source=source,
+            uploads=uploads,
+            html=html,
+            routed=routed,
+        )
+
+
+@process_memo.memo("tickets.Priority")
+def _fallback_priority() -> Priority | None:
+    """The default priority (else the most urgent), read at most every few seconds per process."""
+    return Priority.objects.filter(is_default=True).first() or Priority.objects.order_by("-urgency").first()
+
+
+def _default_priority() -> Priority:
+    priority = _fallback_priority()
+    if priority is None:
+        raise ValidationError(_("No priorities are configured; an administrator must add one."))
+    return priority

@@ -1,0 +1,91 @@
+"""Priority and status: escalate, resolve, close, reopen or park a ticket.
+
+Closing and archiving need the close permission, every other status the status permission.
+Tests: tests/tickets/test_priority_and_status.py.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tessera.accounts.models import Perm, User
+
+from .. import notifications, policy
+from ..models import EntryKind, EventKind, Priority, Source, State, Status, Ticket
+from .common import _deny, _entry, _event, _lock, _on_commit, _require, _touch, _validate_note, default_status
+
+
+def set_priority(
+    actor: User, ticket: Ticket, *, priority: Priority, note: str = "", expected_version: int | None = None
+) -> Ticket:
+    denied = _("You cannot change this ticket's priority.")
+    _require(actor, Perm.PRIORITY, ticket, denied)
+    _validate_note(note)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.PRIORITY, message=denied)
+        if priority.pk == ticket.priority_id:
+            raise ValidationError({"priority": _("The priority is already %(name)s.") % {"name": priority.name}})
+        before = ticket.priority.name
+        ticket.priority = priority
+        _event(ticket, actor, EventKind.PRIORITY, before, priority.name, now=now, priority_id=priority.pk)
+        if note.strip():
+            _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
+        _touch(ticket, now, "priority")
+    return ticket
+
+
+def _status_action(status: Status) -> str:
+    return Perm.CLOSE if status.state in (State.CLOSED, State.ARCHIVED) else Perm.STATUS
+
+
+def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> list[str]:
+    """Move the (locked) ticket to `status` and record it; the caller saves the returned fields."""
+    if not policy.can(actor, _status_action(status), ticket):
+        raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
+    before = ticket.status
+    old_state = ticket.state
+    ticket.status = status
+    ticket.state = status.state
+    if status.state == State.RESOLVED:
+        ticket.resolved_at = now
+    if status.state == State.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif status.state != State.ARCHIVED:
+        ticket.closed_at = None
+    if status.state in (State.OPEN, State.PENDING) and old_state in (State.RESOLVED, State.CLOSED):
+        ticket.resolved_at = None
+        _event(ticket, actor, EventKind.REOPENED, before.name, status.name, now=now)
+    _event(ticket, actor, EventKind.STATUS, before.name, status.name, now=now, state=status.state)
+    ticket_id, actor_id = ticket.pk, actor.pk
+    _on_commit(lambda: notifications.status_changed(ticket_id, actor_id, old_state, status.state))
+    return ["status", "state", "resolved_at", "closed_at"]
+
+
+def set_status(
+    actor: User, ticket: Ticket, *, status: Status, note: str = "", expected_version: int | None = None
+) -> Ticket:
+    """Resolve, close, reopen or park a ticket by choosing one of the admin-defined statuses."""
+    if not policy.can(actor, _status_action(status), ticket):
+        raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
+    _validate_note(note)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket, expected_version)
+        if status.pk == ticket.status_id:
+            raise ValidationError({"status": _("The ticket is already %(name)s.") % {"name": status.name}})
+        fields = _apply_status(actor, ticket, status, now)
+        if note.strip():
+            _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
+        _touch(ticket, now, *fields)
+    return ticket
+
+
+def close_by_user(actor: User, ticket: Ticket) -> Ticket:
+    """The end user says they are done."""
+    _require(actor, "close", ticket, _("You cannot close this ticket."))
+    return set_status(actor, ticket, status=default_status(State.CLOSED))
