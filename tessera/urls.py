@@ -22,6 +22,6 @@ urlpatterns = [
     path("account/passkeys/", include("tessera.accounts.passkey_urls")),
     path("staff/mail/", include("tessera.mail.urls")),
     path("staff/", include("tessera.staff.urls")),
-    path("account/sessions/", include("tessera.audit.session_views")),
+    path("account/sessions/", include("tessera.audit.urls")),
     path("", include("tessera.portal.urls")),
 ]

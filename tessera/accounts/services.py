@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tessera import process_memo
 from tessera.audit import services as audit
+from tessera.tickets import policy
 
 from .models import Agent, Organization, User
 
@@ -62,9 +63,8 @@ def update_agent_profile(
     actor: User, agent: Agent, *, name: str, time_zone: str, signature: str, is_available: bool
 ) -> Agent:
     """Agents keep their own name, time zone, signature and availability; administrators may too."""
-    from django.core.exceptions import PermissionDenied
 
-    if actor.pk != agent.user_id and not actor.is_superuser:
+    if not policy.can_edit_agent_profile(actor, agent):
         raise PermissionDenied(_("You can only change your own profile."))
     errors = {}
     name = (name or "").strip()

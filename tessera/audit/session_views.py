@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -53,10 +52,3 @@ def end_other_sessions(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("You were not signed in anywhere else."))
     return _back(request)
-
-
-app_name = "account_sessions"
-urlpatterns = [
-    path("<int:pk>/end/", end_session, name="end"),
-    path("end-others/", end_other_sessions, name="end_others"),
-]

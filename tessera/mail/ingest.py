@@ -30,12 +30,13 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from tessera import process_memo
-from tessera.accounts.models import Department, Perm, User
+from tessera.accounts.models import Department, User
 from tessera.accounts.services import end_user_for_email
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import policy, services
 from tessera.tickets.content import clean_line
 from tessera.tickets.models import EventKind, HelpTopic, Source, State, ThreadEntry, Ticket
+from tessera.tickets.policy import Action
 
 from . import outbound, senders, threading
 from .message import ParsedMessage
@@ -413,7 +414,7 @@ def _on_ticket(parsed: ParsedMessage, address: str, ticket: Ticket) -> Outcome:
     user = User.objects.select_related("agent").filter(email=address).first()
     body = _body(parsed, strip=True)
     added = _("Added to ticket %(ref)s.") % {"ref": ticket.reference}
-    if user is not None and policy.acts_as_agent(user, ticket) and policy.can(user, Perm.NOTE, ticket):
+    if user is not None and policy.acts_as_agent(user, ticket) and policy.can(user, Action.NOTE, ticket):
         entry = services.add_note(
             user, ticket, note=body.text, html=body.html, uploads=body.uploads, source=Source.EMAIL
         )

@@ -15,9 +15,10 @@ import re
 
 from django.db.models import Value
 
-from tessera.accounts.models import Perm, User
+from tessera.accounts.models import User
 from tessera.tickets import policy
 from tessera.tickets.models import Ticket
+from tessera.tickets.policy import Action
 
 from .message import ParsedMessage
 from .models import Delivery, InboundMessage
@@ -82,7 +83,7 @@ def may_claim(user: User | None, ticket: Ticket) -> bool:
     """May this sender thread onto `ticket` by its number alone?"""
     if user is None or not user.is_active:
         return False
-    return policy.is_end_user_party(user, ticket) or (user.is_agent and policy.can(user, Perm.VIEW, ticket))
+    return policy.is_end_user_party(user, ticket) or (user.is_agent and policy.can(user, Action.VIEW, ticket))
 
 
 def find_ticket(parsed: ParsedMessage) -> Ticket | None:

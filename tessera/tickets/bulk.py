@@ -19,10 +19,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Agent, Department, Perm, Team, User
+from tessera.accounts.models import Agent, Department, Team, User
 
 from . import policy, services
 from .models import Priority, Status, Ticket
+from .policy import Action
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _tickets(numbers: Sequence[int]) -> dict[int, Ticket]:
 
 def _visible(actor: User, ticket: Ticket | None) -> Ticket | None:
     # A ticket the actor cannot see is reported exactly like one that does not exist.
-    return ticket if ticket is not None and policy.can(actor, Perm.VIEW, ticket) else None
+    return ticket if ticket is not None and policy.can(actor, Action.VIEW, ticket) else None
 
 
 def _missing(number: int) -> str:

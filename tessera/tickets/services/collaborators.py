@@ -11,23 +11,24 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Perm, User
+from tessera.accounts.models import User
 from tessera.accounts.services import end_user_for_email
 
 from ..models import Collaborator, EventKind, Ticket
+from ..policy import Action
 from .common import _event, _lock, _require, _touch
 
 
 def add_collaborator(actor: User, ticket: Ticket, *, user: User) -> Collaborator:
     denied = _("You cannot change who is copied on this ticket.")
-    _require(actor, Perm.MANAGE, ticket, denied)
+    _require(actor, Action.MANAGE, ticket, denied)
     if user.pk == ticket.user_id:
         raise ValidationError({"email": _("%(name)s opened this ticket.") % {"name": user.display_name}})
     if not user.is_active:
         raise ValidationError({"email": _("%(name)s's account is disabled.") % {"name": user.display_name}})
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, None, actor=actor, action=Perm.MANAGE, message=denied)
+        ticket = _lock(ticket, None, actor=actor, action=Action.MANAGE, message=denied)
         collab, created = Collaborator.objects.get_or_create(ticket=ticket, user=user, defaults={"created_at": now})
         if not created:
             raise ValidationError({"email": _("%(name)s is already copied.") % {"name": user.display_name}})
@@ -70,10 +71,10 @@ def copy_mail_sender(ticket: Ticket, *, user: User) -> Collaborator:
 
 def remove_collaborator(actor: User, ticket: Ticket, *, user: User) -> None:
     denied = _("You cannot change who is copied on this ticket.")
-    _require(actor, Perm.MANAGE, ticket, denied)
+    _require(actor, Action.MANAGE, ticket, denied)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, None, actor=actor, action=Perm.MANAGE, message=denied)
+        ticket = _lock(ticket, None, actor=actor, action=Action.MANAGE, message=denied)
         deleted, _rows = Collaborator.objects.filter(ticket=ticket, user=user).delete()
         if not deleted:
             raise ValidationError({"email": _("%(name)s is not copied on this ticket.") % {"name": user.display_name}})

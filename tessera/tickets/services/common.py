@@ -26,6 +26,7 @@ from .. import attachments as attachment_store
 from .. import notifications, policy
 from ..content import clean_html, from_text
 from ..models import Counter, Event, EventKind, Referral, State, Status, ThreadEntry, Ticket
+from ..policy import Action
 
 FIRST_TICKET_NUMBER = 100001
 
@@ -38,7 +39,7 @@ def _deny(message: str) -> PermissionDenied:
     return PermissionDenied(message)
 
 
-def _require(actor: User | None, action: str, ticket: Ticket, message: str) -> None:
+def _require(actor: User | None, action: Action, ticket: Ticket, message: str) -> None:
     if not policy.can(actor, action, ticket):
         raise _deny(message)
 
@@ -48,7 +49,7 @@ def _lock(
     expected_version: int | None,
     *,
     actor: User | None = None,
-    action: str | None = None,
+    action: Action | None = None,
     message: str = "",
 ) -> Ticket:
     """Re-read the ticket under a row lock, check `action` again on what is really there

@@ -11,11 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Perm, User
+from tessera.accounts.models import User
 
 from .. import attachments as attachment_store
 from .. import notifications, policy
 from ..models import EntryKind, EventKind, Source, State, Status, ThreadEntry, Ticket
+from ..policy import Action
 from .common import _entry, _event, _lock, _on_commit, _require, _touch, _validate_body, default_status
 from .status import _apply_status
 
@@ -35,12 +36,12 @@ def reply(
     """A public reply. From an agent it is a response (signed with their signature when asked);
     from the end user, a message (which reopens a pending, resolved or closed ticket)."""
     denied = _("You cannot reply to this ticket.")
-    _require(actor, Perm.REPLY, ticket, denied)
+    _require(actor, Action.REPLY, ticket, denied)
     _validate_body(message, "message")
     attachment_store.validate_uploads(list(uploads))
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.REPLY, message=denied)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Action.REPLY, message=denied)
         if policy.acts_as_agent(actor, ticket):
             signature = actor.agent.signature.strip() if append_signature and actor.agent_or_none else ""
             if signature:
@@ -86,12 +87,12 @@ def add_note(
     """An internal note: agents only, never shown to the end user. An agent's email about the
     ticket becomes one too (source EMAIL, with its HTML)."""
     denied = _("You cannot add notes to this ticket.")
-    _require(actor, Perm.NOTE, ticket, denied)
+    _require(actor, Action.NOTE, ticket, denied)
     _validate_body(note, "note")
     attachment_store.validate_uploads(list(uploads))
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.NOTE, message=denied)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Action.NOTE, message=denied)
         entry = _entry(ticket, actor, EntryKind.NOTE, note, source, uploads, now, html)
         _event(ticket, actor, EventKind.NOTE, now=now, entry_id=entry.pk)
         _touch(ticket, now)

@@ -22,6 +22,7 @@ from .. import attachments as attachment_store
 from .. import notifications, policy
 from ..content import clean_line
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
+from ..policy import Action
 from .common import _deny, _entry, _event, _next_number, _on_commit, _validate_body, default_status
 
 
@@ -44,7 +45,7 @@ def open_ticket(
     `html` is an already-made HTML body whose plain-text twin is `message` (mail). `routed`
     says the desk's own routing chose the department (the mailbox a message arrived in), so
     the end user may land in a department that is not offered on the portal."""
-    if not policy.can(actor, "open"):
+    if not policy.can(actor, Action.OPEN):
         raise _deny(_("Sign in or give your email address to open a ticket."))
     is_agent = actor.is_agent
     if actor.pk != requester.pk and not is_agent:

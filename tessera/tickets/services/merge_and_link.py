@@ -14,11 +14,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Perm, User
+from tessera.accounts.models import User
 from tessera.search.index import index_ticket
 
 from .. import policy
 from ..models import Collaborator, EntryKind, EventKind, Referral, State, ThreadEntry, Ticket, TicketLink
+from ..policy import Action
 from .common import StaleTicket, _event, _require, _touch, default_status
 
 
@@ -58,7 +59,7 @@ def merge(actor: User, target: Ticket, *, sources: Sequence[Ticket], expected_ve
     source others were merged into hands those pointers on, so a pointer never leads to another
     pointer) and a MERGED event on both sides. No mail goes out: merging is housekeeping.
 
-    Needs Perm.MERGE on every ticket involved. All rows are locked in id order, so concurrent
+    Needs Action.MERGE on every ticket involved. All rows are locked in id order, so concurrent
     merges over the same tickets queue instead of deadlocking; `expected_version` is the
     target's version on the page the agent merged from.
     """
@@ -99,9 +100,9 @@ def _check_mergeable(actor: User, target: Ticket, sources: Sequence[Ticket]) -> 
         *((s, _("%(ref)s is already merged into %(into)s."), _("You cannot merge %(ref)s.")) for s in sources),
     ]
     for ticket, merged, denied in checks:
-        if policy.can(actor, Perm.VIEW, ticket):
+        if policy.can(actor, Action.VIEW, ticket):
             _not_merged(ticket, merged)
-        _require(actor, Perm.MERGE, ticket, denied % {"ref": ticket.reference})
+        _require(actor, Action.MERGE, ticket, denied % {"ref": ticket.reference})
 
 
 def _fold_into(actor: User, target: Ticket, source: Ticket, now) -> None:
@@ -166,13 +167,13 @@ def _link_pair(actor: User, ticket: Ticket, other: Ticket, denied: str) -> tuple
     """Check and lock both tickets of a link change (see `link` for the rule)."""
     if other.pk == ticket.pk:
         raise ValidationError({"number": _("A ticket cannot be linked to itself.")})
-    _require(actor, Perm.MANAGE, ticket, denied)
+    _require(actor, Action.MANAGE, ticket, denied)
     cannot_see = _("Ticket %(ref)s does not exist or is not in your departments.") % {"ref": other.reference}
-    _require(actor, Perm.VIEW, other, cannot_see)
+    _require(actor, Action.VIEW, other, cannot_see)
     rows = _lock_in_order([ticket.pk, other.pk])
     ticket, other = _locked(rows, ticket), _locked(rows, other)
-    _require(actor, Perm.MANAGE, ticket, denied)
-    _require(actor, Perm.VIEW, other, cannot_see)
+    _require(actor, Action.MANAGE, ticket, denied)
+    _require(actor, Action.VIEW, other, cannot_see)
     return ticket, other
 
 
@@ -180,8 +181,8 @@ def link(actor: User, ticket: Ticket, *, other: Ticket) -> TicketLink:
     """Mark two tickets as related: both pages list the other under "Related tickets", and both
     timelines say who linked them.
 
-    Needs Perm.MANAGE on `ticket` (the page the agent works from: it changes what that ticket
-    shows) and only Perm.VIEW on `other`. Pointing at a ticket you can read is like mentioning
+    Needs Action.MANAGE on `ticket` (the page the agent works from: it changes what that ticket
+    shows) and only Action.VIEW on `other`. Pointing at a ticket you can read is like mentioning
     it in a note, and requiring more would stop a Support agent from linking to the outage
     ticket System Administration owns, which is the usual case. Nobody learns anything new
     from it: the related list shows each viewer only the tickets they can see themselves.

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Agent, Department, Perm, Team, User
+from tessera.accounts.models import Agent, Department, Team, User
 
 from .. import notifications, policy
 from ..models import EntryKind, EventKind, Source, Ticket
+from ..policy import Action
 from .common import _deny, _entry, _event, _keep_following, _lock, _on_commit, _require, _touch, _validate_note
 
 
@@ -61,14 +62,14 @@ def assign(
 ) -> Ticket:
     """Hand the ticket to an agent or a team, optionally explaining why in an internal note."""
     denied = _("You cannot assign this ticket.")
-    _require(actor, Perm.ASSIGN, ticket, denied)
+    _require(actor, Action.ASSIGN, ticket, denied)
     if agent is None and team is None:
         raise ValidationError({"agent": _("Choose an agent or a team.")})
     _check_assignable(agent, team)
     _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.ASSIGN, message=denied)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Action.ASSIGN, message=denied)
         changed = _apply_assignment(actor, ticket, agent, team, now)
         if not changed:
             raise ValidationError({"agent": _("The ticket is already assigned that way.")})
@@ -88,7 +89,7 @@ def _could_claim_if_free(actor: User, ticket: Ticket) -> bool:
     "you may not" and "someone else was quicker".)"""
     probe = copy.copy(ticket)
     probe.assignee_id = None
-    return policy.can(actor, "claim", probe)
+    return policy.can(actor, Action.CLAIM, probe)
 
 
 def claim(actor: User, ticket: Ticket, *, expected_version: int | None = None) -> Ticket:
@@ -115,10 +116,10 @@ def claim(actor: User, ticket: Ticket, *, expected_version: int | None = None) -
 def release(actor: User, ticket: Ticket, *, expected_version: int | None = None) -> Ticket:
     """Give a ticket back to the department's (or team's) pool."""
     denied = _("You cannot release this ticket.")
-    _require(actor, "release", ticket, denied)
+    _require(actor, Action.RELEASE, ticket, denied)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version, actor=actor, action="release", message=denied)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Action.RELEASE, message=denied)
         if ticket.assignee_id is None:
             raise ValidationError(_("Nobody is assigned to this ticket."))
         before = ticket.assignee.name
@@ -143,18 +144,18 @@ def transfer(
     An agent who sends it out of their departments keeps following it."""
     denied = _("You cannot transfer this ticket.")
     cannot_assign = _("You can transfer this ticket but not assign it.")
-    _require(actor, Perm.TRANSFER, ticket, denied)
+    _require(actor, Action.TRANSFER, ticket, denied)
     if department.pk == ticket.department_id and agent is None and team is None:
         raise ValidationError({"department": _("The ticket is already in %(dept)s.") % {"dept": department.name}})
     if agent or team:
-        _require(actor, Perm.ASSIGN, ticket, cannot_assign)
+        _require(actor, Action.ASSIGN, ticket, cannot_assign)
     _check_assignable(agent, team)
     _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.TRANSFER, message=denied)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Action.TRANSFER, message=denied)
         if agent or team:
-            _require(actor, Perm.ASSIGN, ticket, cannot_assign)
+            _require(actor, Action.ASSIGN, ticket, cannot_assign)
         changed = []
         moved = department.pk != ticket.department_id
         if moved:

@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Perm, User
+from tessera.accounts.models import User
 
 from .. import notifications, policy
 from ..models import EntryKind, EventKind, Priority, Source, State, Status, Ticket
+from ..policy import Action
 from .common import _deny, _entry, _event, _lock, _on_commit, _require, _touch, _validate_note, default_status
 
 
@@ -22,11 +23,11 @@ def set_priority(
     actor: User, ticket: Ticket, *, priority: Priority, note: str = "", expected_version: int | None = None
 ) -> Ticket:
     denied = _("You cannot change this ticket's priority.")
-    _require(actor, Perm.PRIORITY, ticket, denied)
+    _require(actor, Action.PRIORITY, ticket, denied)
     _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket, expected_version, actor=actor, action=Perm.PRIORITY, message=denied)
+        ticket = _lock(ticket, expected_version, actor=actor, action=Action.PRIORITY, message=denied)
         if priority.pk == ticket.priority_id:
             raise ValidationError({"priority": _("The priority is already %(name)s.") % {"name": priority.name}})
         before = ticket.priority.name
@@ -38,13 +39,9 @@ def set_priority(
     return ticket
 
 
-def _status_action(status: Status) -> str:
-    return Perm.CLOSE if status.state in (State.CLOSED, State.ARCHIVED) else Perm.STATUS
-
-
 def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> list[str]:
     """Move the (locked) ticket to `status` and record it; the caller saves the returned fields."""
-    if not policy.can(actor, _status_action(status), ticket):
+    if not policy.can_set_status(actor, ticket, status.state):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     before = ticket.status
     old_state = ticket.state
@@ -70,7 +67,7 @@ def set_status(
     actor: User, ticket: Ticket, *, status: Status, note: str = "", expected_version: int | None = None
 ) -> Ticket:
     """Resolve, close, reopen or park a ticket by choosing one of the admin-defined statuses."""
-    if not policy.can(actor, _status_action(status), ticket):
+    if not policy.can_set_status(actor, ticket, status.state):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     _validate_note(note)
     now = timezone.now()
@@ -87,5 +84,5 @@ def set_status(
 
 def close_by_user(actor: User, ticket: Ticket) -> Ticket:
     """The end user says they are done."""
-    _require(actor, "close", ticket, _("You cannot close this ticket."))
+    _require(actor, Action.CLOSE, ticket, _("You cannot close this ticket."))
     return set_status(actor, ticket, status=default_status(State.CLOSED))
