@@ -38,7 +38,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin as django_admin
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tessera import process_memo
@@ -355,9 +355,38 @@ def test_every_row_names_a_url_that_exists():
     assert not stale, f"rows for URLs that no longer exist: {stale}"
 
 
-@pytest.fixture
-def scene(desk):
-    return matrix_scene.build(desk)
+@pytest.fixture(scope="module")
+def scene(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The desk, built once for the whole module inside a transaction rolled back at the end; every
+    cell runs in its own savepoint (see `ask`), so no cell sees another's changes."""
+    from tests.conftest import desk as desk_fixture
+
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock(), override_settings(**_module_settings(media)), transaction.atomic():
+        yield matrix_scene.build(desk_fixture.__wrapped__(db=None))  # the shared `desk`, built once
+        transaction.set_rollback(True)
+
+
+def _module_settings(media) -> dict:
+    """What tests/conftest.py's per-test `_test_settings` sets, held for the whole module (files
+    written while building the scene must stay where the download views look)."""
+    from django.conf import settings
+
+    return {
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+        "MEDIA_ROOT": media,
+        "TESSERA": {**settings.TESSERA, "COUNTS_CACHE_SECONDS": 0},
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _test_settings():
+    """Replaces tests/conftest.py's: the module-wide settings of `scene` apply instead."""
 
 
 def _admin_object_exists(route: Route) -> bool:
@@ -375,7 +404,7 @@ def _admin_args(route: Route) -> dict:
 
 
 @pytest.mark.parametrize(("group", "only"), _params())
-def test_permission_matrix(scene, group, only):
+def test_permission_matrix(scene, db, group, only):
     problems = []
     for route in group:
         if route.name.startswith("admin:<model>_"):
