@@ -313,7 +313,7 @@ def _cells(route: Route):
 
 def _params():
     """One test per URL for its ordinary cells, plus one xfail test per cell wrong today; the
-    admin's model pages are grouped into one test per registered model."""
+    admin's model pages are grouped into one test per app (its first registered model)."""
     params, admin_groups = [], {}
     for route in routes():
         if route.name not in EXPECTED:
