@@ -1,0 +1,176 @@
+"""The desk the permission matrix asks its questions about, and how each URL's arguments are filled.
+
+Each persona looks at a *subject ticket*: Ken's ticket in Support for everyone except the persona
+"bill_requester", who looks at the Support ticket Bill (a Billing agent) opened himself by email.
+Both tickets came in by email (so each has a received message for /staff/mail/received/<id>/) and
+both carry an internal note by John with a file attached (the file every download URL asks for:
+the one that must never reach anyone who is not an agent of the ticket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+PERSONAS = ("anonymous", "ken", "mary", "bill", "bill_requester", "john", "manager", "admin")
+
+
+@dataclass
+class Subject:
+    """One ticket as one persona reaches it: the values URL arguments are filled from."""
+
+    ticket: Any
+    note_file: int  # an attachment on an internal note
+    received: int  # the InboundMessage that opened the ticket
+    token: str  # the requester's access link
+
+
+def _mail(sender: str, subject: str) -> bytes:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "support@example.com"
+    m["Subject"] = subject
+    m["Date"] = formatdate(localtime=False)
+    m["Message-ID"] = make_msgid(domain="client.example")
+    m.set_content("Please help.")
+    return m.as_bytes()
+
+
+def build(desk) -> SimpleNamespace:
+    """Build the scene on top of the shared `desk` fixture (John, Jane, Bill, Ken, Ada Admin)."""
+    from django.contrib.auth.models import Group
+
+    from tessera.accounts.models import Agent, Membership, Role, User
+    from tessera.mail import ingest as inbox
+    from tessera.mail.models import EmailTemplate
+    from tessera.staff import services as queue_services
+    from tessera.tickets import access_links, services
+    from tessera.tickets.attachments import Upload
+    from tessera.tickets.models import Attachment, Status
+
+    mary = User.objects.create_user("mary@example.net", desk.password, name="Mary Major")
+    manager_user = User.objects.create_user("mia@example.com", desk.password, name="Mia Manager")
+    manager = Agent.objects.create(user=manager_user)
+    Membership.objects.create(
+        agent=manager, department=desk.support, role=Role.objects.get(name="Manager"), is_primary=True
+    )
+    Agent.objects.create(user=desk.admin)  # the administrator also works tickets, as in seed_demo
+    # Rows for the admin's change/history/delete pages of each app's first registered model.
+    Group.objects.create(name="Night shift")
+    EmailTemplate.objects.create(notice="resolved", subject="Your ticket is resolved", body="We resolved it.")
+
+    def subject_for(sender: str, title: str) -> Subject:
+        row = inbox.ingest(_mail(sender, title), channel="pipe")
+        ticket = row.ticket
+        entry = services.add_note(
+            desk.john.user,
+            ticket,
+            note="Internal: the customer's contract is under review.",
+            uploads=[Upload("contract-review.txt", b"internal only", "text/plain")],
+        )
+        ticket.refresh_from_db()
+        return Subject(
+            ticket=ticket,
+            note_file=Attachment.objects.get(entry=entry).pk,
+            received=row.pk,
+            token=access_links.make_token(ticket, ticket.user),
+        )
+
+    kens = subject_for("Ken Adams <ken@example.com>", "Printer jams")
+    bills = subject_for("Bill Payne <bill@example.com>", "My own laptop is broken")
+    assert bills.ticket.user_id == desk.bill.user.pk and bills.ticket.department_id == desk.support.pk
+    other = services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Scanner too", message="Same tray.", topic=desk.general
+    )
+    saved = queue_services.create_saved_queue(desk.john.user, name="John's urgent", params={"sort": "-updated"})
+    users = {
+        "anonymous": None,
+        "ken": desk.ken,
+        "mary": mary,
+        "bill": desk.bill.user,
+        "bill_requester": desk.bill.user,
+        "john": desk.john.user,
+        "manager": manager_user,
+        "admin": desk.admin,
+    }
+    return SimpleNamespace(
+        desk=desk,
+        users=users,
+        subjects={p: (bills if p == "bill_requester" else kens) for p in PERSONAS},
+        other=other,
+        saved=saved,
+        archived=Status.objects.get(state="archived"),
+        reset_uid=urlsafe_base64_encode(force_bytes(desk.ken.pk)),
+        department_type=ContentType.objects.get_for_model(desk.support).pk,
+    )
+
+
+# ---------------------------------------------------------------------------- URL arguments
+
+# Filled by URL name first, then by parameter name; an unknown parameter fails the test and says
+# to add a filler here. Each filler gets (scene, subject) and returns the value.
+Filler = Callable[[SimpleNamespace, Subject], Any]
+
+BY_NAME: dict[tuple[str, str], Filler] = {
+    ("mail:original", "pk"): lambda s, sub: sub.received,
+    ("staff:ticket_action", "action"): lambda s, sub: "note",
+    ("admin:view_on_site", "content_type_id"): lambda s, sub: s.department_type,
+    ("admin:view_on_site", "object_id"): lambda s, sub: s.desk.support.pk,
+    ("admin:app_list", "app_label"): lambda s, sub: "accounts",
+    # Made when asked: signing in as Ken (an earlier persona) changes his last_login, which the token covers.
+    ("portal:password_reset_confirm", "token"): lambda s, sub: default_token_generator.make_token(
+        type(s.desk.ken).objects.get(pk=s.desk.ken.pk)
+    ),
+    ("admin:auth_user_password_change", "id"): lambda s, sub: s.desk.ken.pk,
+}
+BY_PARAMETER: dict[str, Filler] = {
+    "number": lambda s, sub: sub.ticket.number,
+    "attachment_id": lambda s, sub: sub.note_file,
+    "token": lambda s, sub: sub.token,
+    "pk": lambda s, sub: s.saved.pk,  # staff:saved_queue*
+    "slug": lambda s, sub: "open",  # staff:queue*
+    "uidb64": lambda s, sub: s.reset_uid,
+}
+
+
+def fill(name: str, parameters: list[str], scene: SimpleNamespace, subject: Subject) -> dict[str, Any]:
+    values = {}
+    for parameter in parameters:
+        filler = BY_NAME.get((name, parameter)) or BY_PARAMETER.get(parameter)
+        assert filler, (
+            f"{name}: no value for URL parameter <{parameter}>; add a filler to BY_NAME or BY_PARAMETER "
+            "in tests/security/matrix_scene.py"
+        )
+        values[parameter] = filler(scene, subject)
+    return values
+
+
+# ---------------------------------------------------------------------------- POST bodies
+
+# A POST that would succeed for a persona who is allowed, so a refusal means the policy refused,
+# not that the form was empty. URLs not listed get an empty POST.
+POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
+    "staff:ticket_action": lambda s, sub: {"note-note": "Matrix note", "note-version": sub.ticket.version},
+    "staff:bulk": lambda s, sub: {
+        "tickets": [sub.ticket.number],
+        "bulk-action": "status",
+        "bulk-status": s.archived.pk,
+        "bulk-next": "/staff/queues/open/",
+    },
+    "staff:ticket_merge": lambda s, sub: {"merge-number": s.other.number, "merge-version": sub.ticket.version},
+    "staff:ticket_link": lambda s, sub: {"link-number": s.other.number},
+    "staff:ticket_unlink": lambda s, sub: {"unlink-number": s.other.number},
+    "staff:saved_queue_rename": lambda s, sub: {"name": "Renamed by the matrix"},
+    "staff:saved_queue_create": lambda s, sub: {"name": "Matrix queue"},
+    "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
+    "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
+}

@@ -1,0 +1,423 @@
+"""Every named URL × every persona × GET and POST answers what the table below says.
+
+How it works
+- The routes come from `django.urls.get_resolver()`, walked recursively through every include and
+  namespace; every *named* route is a row (unnamed ones, `favicon.ico` and the admin's catch-all,
+  serve nothing a persona could abuse). A named route without a row in EXPECTED fails
+  `test_every_named_url_has_a_row` with the line to add.
+- The admin is covered generically rather than by listing its hundreds of routes: its own pages
+  (index, login, app list, …) are rows like any other, and the five pages Django generates for
+  every registered model (changelist, add, change, history, delete) share the five rows
+  "admin:<model>_changelist" … "admin:<model>_delete". They are asked for one model per app (the
+  first one registered: auth's groups, accounts' users, tickets' priorities, mail's email templates,
+  the task results), on one existing object of it (the scene creates a group and an email template;
+  task results have none, so only their changelist and add form are asked). All of them go through
+  the same `admin_view` wrapper, which is what the rows are about. A model whose answers differ gets
+  its own row under its real URL name, which wins over the shared one.
+- URL arguments are filled from the scene in matrix_scene.py (Ken's Support ticket, or Bill's own
+  Support ticket for the persona "bill_requester"); file URLs name an internal-note attachment.
+- POSTs carry a body that would succeed for someone allowed (matrix_scene.POST_BODIES), through a
+  client without CSRF checks (CSRF has its own tests). Each request runs in a savepoint that is
+  rolled back, so every cell sees the same desk.
+- Whenever the expected answer is a refusal (REDIRECT_LOGIN, FORBIDDEN, NOT_FOUND,
+  METHOD_NOT_ALLOWED, INVALID) or is wrapped in `unchanged(...)`, the test also checks that the
+  POST changed nothing: the row count of every Tessera table, every ticket row and every saved queue.
+
+Adding a row is one line: `"app:name": row(...)`, usually starting from one of the shared rows.
+A cell that is wrong today because of a known issue is wrapped in `known(OUTCOME, "issue N item M")`:
+it becomes its own test marked xfail(strict=True); remove the wrapper once the fix is merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from django.apps import apps
+from django.contrib import admin as django_admin
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tessera import process_memo
+
+from . import matrix_scene
+from .matrix_scene import PERSONAS
+
+# ---------------------------------------------------------------------------- vocabulary
+
+OK = "OK"  # 2xx
+REDIRECT = "REDIRECT"  # 3xx anywhere but a sign-in page (after a successful POST, or to a canonical URL)
+REDIRECT_LOGIN = "REDIRECT_LOGIN"  # 3xx to /login/, /staff/login/ or /admin/login/
+FORBIDDEN = "FORBIDDEN"  # 403
+NOT_FOUND = "NOT_FOUND"  # 404
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"  # 405
+INVALID = "INVALID"  # 400: allowed in, but the body was refused
+STOP_POLLING = "STOP_POLLING"  # 286: htmx stops polling (the sidebar counts, for a browser that is not an agent's)
+REFUSALS = {REDIRECT_LOGIN, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, INVALID}
+LOGIN_PATHS = ("/login/", "/staff/login/", "/admin/login/")
+
+
+@dataclass(frozen=True)
+class Cell:
+    outcome: str
+    unchanged: bool = False  # the POST must leave the database as it was
+    issue: str = ""  # wrong today because of this known issue: xfail(strict=True)
+
+    @property
+    def must_not_change(self) -> bool:
+        return self.unchanged or self.outcome in REFUSALS
+
+
+def unchanged(outcome: str) -> Cell:
+    """This answer (usually a redirect back with an error message) must come with no change at all."""
+    return Cell(outcome, unchanged=True)
+
+
+def known(expected: str | Cell, issue: str) -> Cell:
+    cell = expected if isinstance(expected, Cell) else Cell(expected)
+    return Cell(cell.outcome, cell.unchanged, issue)
+
+
+def row(default=None, **cells) -> dict[str, tuple[Cell, Cell]]:
+    """One URL's answers: `default` for every persona not named; each value is one outcome for both
+    methods, or a (GET, POST) pair."""
+    out = {}
+    for persona in PERSONAS:
+        value = cells.get(persona, default)
+        assert value is not None, f"no answer for {persona}"
+        get, post = value if isinstance(value, tuple) else (value, value)
+        out[persona] = tuple(c if isinstance(c, Cell) else Cell(c) for c in (get, post))
+    assert not set(cells) - set(PERSONAS), f"unknown personas {set(cells) - set(PERSONAS)}"
+    return out
+
+
+# ---------------------------------------------------------------------------- shared rows
+
+GET_ONLY = (OK, METHOD_NOT_ALLOWED)
+# The workspace sends visitors to its sign-in and turns end users away with a 403 page; a GET-only
+# or POST-only view answers 405 to the other method before asking who is there.
+WORKSPACE_GET = {"anonymous": (REDIRECT_LOGIN, METHOD_NOT_ALLOWED), "ken": (FORBIDDEN, METHOD_NOT_ALLOWED)}
+WORKSPACE_GET["mary"] = WORKSPACE_GET["ken"]
+WORKSPACE_POST = {"anonymous": (METHOD_NOT_ALLOWED, REDIRECT_LOGIN), "ken": (METHOD_NOT_ALLOWED, FORBIDDEN)}
+WORKSPACE_POST["mary"] = WORKSPACE_POST["ken"]
+AGENTS = ("bill", "bill_requester", "john", "manager", "admin")
+# Agents outside the ticket's department (Bill; Bill on the Support ticket he requested) get 404.
+OUTSIDE_AGENTS_GET = {"bill": (NOT_FOUND, METHOD_NOT_ALLOWED), "bill_requester": (NOT_FOUND, METHOD_NOT_ALLOWED)}
+OUTSIDE_AGENTS_POST = {"bill": (METHOD_NOT_ALLOWED, NOT_FOUND), "bill_requester": (METHOD_NOT_ALLOWED, NOT_FOUND)}
+# The admin is for administrators: everyone else is sent to its sign-in.
+ADMIN_ONLY = {p: REDIRECT_LOGIN for p in PERSONAS if p != "admin"}
+
+# ---------------------------------------------------------------------------- the table
+
+M = METHOD_NOT_ALLOWED
+ITEM_2 = "issue 10 item 2: workspace downloads must require agent access to the ticket"
+ITEM_5 = "issue 10 item 5: bulk must admit only tickets the agent reaches as an agent"
+
+EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
+    # ------------------------------------------------------------ the workspace (/staff/)
+    "staff:login": row(OK, **{a: (REDIRECT, OK) for a in AGENTS}),
+    "staff:logout": row((M, REDIRECT_LOGIN)),
+    "staff:dashboard": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:queue_counts": row(GET_ONLY, anonymous=(STOP_POLLING, M), ken=(STOP_POLLING, M), mary=(STOP_POLLING, M)),
+    "staff:queue": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:queue_arrivals": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:jump": row((REDIRECT, M), **WORKSPACE_GET),
+    "staff:search": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:profile": row((OK, INVALID), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
+    # Saved queues are John's own: everyone else's answer is 404, as if there were none.
+    "staff:saved_queue_create": row((M, REDIRECT), **WORKSPACE_POST),
+    "staff:saved_queue": row((NOT_FOUND, M), **WORKSPACE_GET, john=GET_ONLY),
+    "staff:saved_queue_arrivals": row((NOT_FOUND, M), **WORKSPACE_GET, john=GET_ONLY),
+    "staff:saved_queue_rename": row((M, NOT_FOUND), **WORKSPACE_POST, john=(M, REDIRECT)),
+    "staff:saved_queue_update": row((M, NOT_FOUND), **WORKSPACE_POST, john=(M, REDIRECT)),
+    "staff:saved_queue_delete": row((M, NOT_FOUND), **WORKSPACE_POST, john=(M, REDIRECT)),
+    "staff:saved_queue_share": row((M, NOT_FOUND), **WORKSPACE_POST, john=(M, REDIRECT)),
+    # The ticket: its department's agents, the manager and the administrator; 404 to other agents,
+    # also to an agent who requested it (he follows it on the portal).
+    "staff:ticket": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "staff:ticket_presence": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "staff:ticket_action": row(
+        REDIRECT,  # GET sends back to the ticket page; POST adds the note and redirects (PRG)
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        bill=(REDIRECT, NOT_FOUND),
+        bill_requester=(REDIRECT, NOT_FOUND),
+    ),
+    "staff:ticket_lock": row((M, OK), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
+    "staff:ticket_unlock": row((M, OK), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
+    "staff:attachment": row(
+        GET_ONLY, **WORKSPACE_GET, bill=(NOT_FOUND, M), bill_requester=(known(NOT_FOUND, ITEM_2), M)
+    ),
+    # Bulk, merge and link answer with a redirect back and a message, allowed or not: a refusal
+    # must change nothing. Merging needs the Manager role.
+    "staff:bulk": row(
+        (M, REDIRECT),
+        **WORKSPACE_POST,
+        bill=(M, unchanged(REDIRECT)),
+        bill_requester=(M, known(unchanged(REDIRECT), ITEM_5)),
+    ),
+    "staff:ticket_merge": row((M, unchanged(REDIRECT)), **WORKSPACE_POST, manager=(M, REDIRECT), admin=(M, REDIRECT)),
+    "staff:ticket_link": row(
+        (M, REDIRECT), **WORKSPACE_POST, bill=(M, unchanged(REDIRECT)), bill_requester=(M, unchanged(REDIRECT))
+    ),
+    "staff:ticket_unlink": row((M, unchanged(REDIRECT)), **WORKSPACE_POST),  # nothing is linked yet
+    "mail:original": row(GET_ONLY, **WORKSPACE_GET, bill=(NOT_FOUND, M), bill_requester=(known(NOT_FOUND, ITEM_2), M)),
+    # ------------------------------------------------------------ the portal (/)
+    "portal:home": row((OK, INVALID)),
+    "portal:opened": row((REDIRECT, M)),  # nothing was just opened in this session: back home
+    "portal:status": row((OK, INVALID)),
+    "portal:status_sent": row(GET_ONLY),
+    # The access link is the requester's key: whoever holds it acts as the requester.
+    "portal:access": row((OK, REDIRECT)),
+    # The file is on an internal note: no portal route serves it to anyone.
+    "portal:access_file": row((NOT_FOUND, M)),
+    "portal:ticket_file": row((NOT_FOUND, M), anonymous=REDIRECT_LOGIN),
+    "portal:my_tickets": row(GET_ONLY, anonymous=REDIRECT_LOGIN),
+    # My tickets lists only the tickets one opened or is copied on, agents included.
+    "portal:ticket": row(NOT_FOUND, anonymous=REDIRECT_LOGIN, ken=(OK, REDIRECT), bill_requester=(OK, REDIRECT)),
+    "portal:login": row(REDIRECT, anonymous=(OK, INVALID)),
+    "portal:logout": row((M, REDIRECT)),
+    "portal:password_reset": row((OK, INVALID)),
+    "portal:password_reset_done": row(GET_ONLY),
+    "portal:password_reset_complete": row(GET_ONLY),
+    # A valid link is a bearer key: it moves to the set-password page, which asks for the new one.
+    "portal:password_reset_confirm": row(REDIRECT),
+    # ------------------------------------------------------------ the configuration admin (/admin/)
+    "admin:index": row(**ADMIN_ONLY, admin=OK),
+    "admin:login": row(OK, admin=(REDIRECT, OK)),
+    "admin:logout": row(REDIRECT, admin=(M, OK)),
+    "admin:password_change": row(**ADMIN_ONLY, admin=OK),
+    "admin:password_change_done": row(**ADMIN_ONLY, admin=GET_ONLY),
+    "admin:autocomplete": row(**ADMIN_ONLY, admin=(FORBIDDEN, M)),  # no field named: refused even to admins
+    "admin:jsi18n": row(**ADMIN_ONLY, admin=GET_ONLY),
+    "admin:view_on_site": row(**ADMIN_ONLY, admin=NOT_FOUND),  # departments have no public page
+    "admin:app_list": row(**ADMIN_ONLY, admin=OK),
+    "admin:auth_user_password_change": row(**ADMIN_ONLY, admin=OK),
+    # Every registered model's pages (see the module docstring); an empty POST saves nothing.
+    "admin:<model>_changelist": row(**ADMIN_ONLY, admin=OK),
+    "admin:<model>_add": row(**ADMIN_ONLY, admin=OK),
+    "admin:<model>_change": row(**ADMIN_ONLY, admin=OK),
+    "admin:<model>_history": row(**ADMIN_ONLY, admin=OK),
+    "admin:<model>_delete": row(**ADMIN_ONLY, admin=OK),
+    # Task results are written by the worker, not by hand.
+    "admin:django_tasks_database_dbtaskresult_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+}
+
+# ---------------------------------------------------------------------------- running one URL
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # the key into EXPECTED
+    url_name: str  # what reverse() takes
+    parameters: tuple[str, ...]
+
+
+def _walk(resolver: URLResolver, namespace: str = "") -> list[tuple[str, tuple[str, ...]]]:
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += [(name, params + tuple(entry.pattern.regex.groupindex)) for name, params in _walk(entry, inner)]
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.append((namespace + entry.name, tuple(entry.pattern.regex.groupindex)))
+    return found
+
+
+ADMIN_MODEL_PAGES = ("changelist", "add", "change", "history", "delete")
+
+
+def _admin_models() -> dict[str, str]:
+    """URL prefix ("accounts_department") -> model label, for every registered model."""
+    return {f"{m._meta.app_label}_{m._meta.model_name}": m._meta.label for m in django_admin.site._registry}
+
+
+def routes() -> list[Route]:
+    """Every named route; an admin model page is keyed by its shared row unless it has its own."""
+    prefixes = _admin_models()
+    out = []
+    for url_name, params in dict(_walk(get_resolver())).items():
+        key = url_name
+        if url_name.startswith("admin:") and url_name not in EXPECTED:
+            prefix, _, page = url_name.removeprefix("admin:").rpartition("_")
+            if prefix in prefixes and page in ADMIN_MODEL_PAGES:
+                key = f"admin:<model>_{page}"
+        out.append(Route(key, url_name, tuple(dict.fromkeys(params))))
+    return out
+
+
+def _fingerprint() -> tuple:
+    from tessera.staff.models import SavedQueue
+    from tessera.tickets.models import Ticket
+
+    tables = [m._meta.db_table for m in apps.get_models() if m.__module__.startswith("tessera.")]
+    with connection.cursor() as cursor:
+        # One round trip for every table's row count.
+        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {connection.ops.quote_name(t)})" for t in tables))
+        counts = cursor.fetchone()
+    tickets = tuple(Ticket.objects.order_by("pk").values_list())
+    return counts, tickets, tuple(SavedQueue.objects.order_by("pk").values_list())
+
+
+def classify(response) -> str:
+    code = response.status_code
+    if 300 <= code < 400:
+        location = response.get("Location", "")
+        return REDIRECT_LOGIN if any(p in location.split("?")[0] for p in LOGIN_PATHS) else REDIRECT
+    return {403: FORBIDDEN, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 400: INVALID, 286: STOP_POLLING}.get(
+        code, OK if 200 <= code < 300 else f"HTTP {code}"
+    )
+
+
+def ask(scene: SimpleNamespace, route: Route, persona: str, method: str, expected: Cell) -> str | None:
+    """One cell: the problem, or None when the answer is the expected one."""
+    subject = scene.subjects[persona]
+    client = Client()
+    user = scene.users[persona]
+    if user is not None:
+        client.force_login(user)
+    # After signing in: a password-reset token covers the last sign-in.
+    url = reverse(route.url_name, kwargs=matrix_scene.fill(route.url_name, list(route.parameters), scene, subject))
+    with transaction.atomic():
+        subject.ticket.refresh_from_db()
+        check = method == "POST" and expected.must_not_change
+        before = _fingerprint() if check else None
+        if method == "GET":
+            response = client.get(url)
+        else:
+            body = matrix_scene.POST_BODIES.get(route.url_name, lambda s, sub: {})(scene, subject)
+            response = client.post(url, body)
+        after = _fingerprint() if check else None
+        transaction.set_rollback(True)
+    process_memo.forget_all()
+    got = classify(response)
+    where = f"{route.url_name} {method} {url} as {persona}"
+    if got != expected.outcome:
+        return (
+            f"{where}: expected {expected.outcome}, got {got} ({response.status_code} {response.get('Location', '')})"
+        )
+    if check and before != after:
+        return f"{where}: answered {got} but the POST changed the database"
+    return None
+
+
+def _cells(route: Route):
+    for persona, (get, post) in EXPECTED[route.name].items():
+        yield persona, "GET", get
+        yield persona, "POST", post
+
+
+def _params():
+    """One test per URL for its ordinary cells, plus one xfail test per cell wrong today; the
+    admin's model pages are grouped into one test per app (its first registered model)."""
+    params, admin_groups = [], {}
+    for route in routes():
+        if route.name not in EXPECTED:
+            continue  # test_every_named_url_has_a_row reports it
+        if route.name.startswith("admin:<model>_"):
+            model = route.url_name.removeprefix("admin:").rpartition("_")[0]
+            admin_groups.setdefault(model, []).append(route)
+            continue
+        params.append(pytest.param([route], None, id=route.url_name))
+        for persona, method, cell in _cells(route):
+            if cell.issue:
+                params.append(
+                    pytest.param(
+                        [route],
+                        (persona, method),
+                        id=f"{route.url_name}-{persona}-{method}",
+                        marks=pytest.mark.xfail(strict=True, reason=cell.issue),
+                    )
+                )
+    families = {}
+    for model in django_admin.site._registry:  # registration order: the first model of each app
+        families.setdefault(model._meta.app_label, f"{model._meta.app_label}_{model._meta.model_name}")
+    for prefix in families.values():
+        params.append(pytest.param(admin_groups[prefix], None, id=f"admin:{prefix}"))
+    return params
+
+
+def test_every_named_url_has_a_row():
+    missing = sorted({r.name for r in routes()} - set(EXPECTED))
+    assert not missing, "".join(
+        f"\nadd a row for {name!r} to EXPECTED in tests/security/test_permission_matrix.py, e.g. "
+        f'"{name}": row(**WORKSPACE, bill=..., john=...),'
+        for name in missing
+    )
+
+
+def test_every_row_names_a_url_that_exists():
+    stale = sorted(set(EXPECTED) - {r.name for r in routes()})
+    assert not stale, f"rows for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture(scope="module")
+def scene(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The desk, built once for the whole module inside a transaction rolled back at the end; every
+    cell runs in its own savepoint (see `ask`), so no cell sees another's changes."""
+    from tests.conftest import desk as desk_fixture
+
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock(), override_settings(**_module_settings(media)), transaction.atomic():
+        yield matrix_scene.build(desk_fixture.__wrapped__(db=None))  # the shared `desk`, built once
+        transaction.set_rollback(True)
+
+
+def _module_settings(media) -> dict:
+    """What tests/conftest.py's per-test `_test_settings` sets, held for the whole module (files
+    written while building the scene must stay where the download views look)."""
+    from django.conf import settings
+
+    return {
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "TASKS": {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+        "MEDIA_ROOT": media,
+        "TESSERA": {**settings.TESSERA, "COUNTS_CACHE_SECONDS": 0},
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _test_settings():
+    """Replaces tests/conftest.py's: the module-wide settings of `scene` apply instead."""
+
+
+def _admin_object_exists(route: Route) -> bool:
+    if route.name not in ("admin:<model>_change", "admin:<model>_history", "admin:<model>_delete"):
+        return True
+    prefix = route.url_name.removeprefix("admin:").rpartition("_")[0]
+    model = apps.get_model(_admin_models()[prefix])
+    return model._default_manager.exists()
+
+
+def _admin_args(route: Route) -> dict:
+    prefix = route.url_name.removeprefix("admin:").rpartition("_")[0]
+    model = apps.get_model(_admin_models()[prefix])
+    return {"object_id": model._default_manager.order_by("pk").values_list("pk", flat=True).first()}
+
+
+@pytest.mark.parametrize(("group", "only"), _params())
+def test_permission_matrix(scene, db, group, only):
+    problems = []
+    for route in group:
+        if route.name.startswith("admin:<model>_"):
+            if not _admin_object_exists(route):
+                continue
+            object_id = _admin_args(route)["object_id"]
+            matrix_scene.BY_NAME[(route.url_name, "object_id")] = lambda s, sub, pk=object_id: pk
+        for persona, method, cell in _cells(route):
+            if only is None and cell.issue:
+                continue  # asked by its own xfail test
+            if only is not None and (persona, method) != only:
+                continue
+            problem = ask(scene, route, persona, method, cell)
+            if problem:
+                problems.append(problem)
+    assert not problems, "\n".join(problems)
