@@ -185,6 +185,20 @@ def test_portal_refuses_an_address_that_hides_an_encoded_word(client, desk, smtp
     assert not Ticket.objects.exists() and not smtp.envelopes
 
 
+@pytest.mark.parametrize("form", ["raw", "encoded", "double"])
+def test_the_status_pages_access_link_mail_cannot_be_forged_either(client, desk, ken_ticket, smtp, form):
+    """The portal sends this one itself (tessera.portal.tasks), through the same guard."""
+    Ticket.objects.filter(pk=ken_ticket.pk).update(subject=hostile_forms("Printer jams")[form])  # stored long ago
+    Department.objects.filter(pk=desk.support.pk).update(name=hostile_forms("Support")[form])
+
+    client.post(reverse("portal:status"), {"email": "ken@example.com", "number": str(ken_ticket.number)})
+
+    assert_no_injection(smtp.envelopes)
+    [link_mail] = smtp.to("ken@example.com")
+    assert "Printer jams" in str(link_mail["Subject"]) and "=?" not in str(link_mail["Subject"])
+    assert link_mail["From"].addresses[0].addr_spec == "support@example.com"
+
+
 # ---------------------------------------------------------------------------- inbound mail
 
 
@@ -293,6 +307,25 @@ def test_a_department_name_cannot_forge_headers_through_from_or_reply_to(
     if with_address:
         assert ack["From"].addresses[0].display_name == reply_to.display_name
         assert ack["From"].addresses[0].addr_spec == "accounts@example.com"
+
+
+@pytest.mark.parametrize("name", ["Zoë: Billing pay@elsewhere.example", "Billing: pay@elsewhere.example " * 3])
+def test_a_department_name_that_looks_like_an_address_never_becomes_one(
+    desk, smtp, django_capture_on_commit_callbacks, name
+):
+    """CPython 3.13.0 writes some quoted display names without their quotes (non-ASCII ones, and
+    long ones it folds): the name loses its punctuation rather than naming another address."""
+    Department.objects.filter(pk=desk.support.pk).update(name=name)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.open_ticket(desk.ken, requester=desk.ken, subject="Jam", message="Hi", topic=desk.general)
+
+    assert_no_injection(smtp.envelopes)
+    [ack] = smtp.to("ken@example.com")
+    for header in ("From", "Reply-To"):
+        [address] = ack[header].addresses
+        assert address.addr_spec == "support@example.com"
+        assert "Billing pay elsewhere example" in address.display_name
+    assert not Delivery.objects.exclude(status=DeliveryStatus.SENT).exists()
 
 
 def test_a_recipient_address_hiding_an_encoded_word_fails_visibly_and_is_never_sent(
