@@ -14,8 +14,12 @@ from __future__ import annotations
 import base64
 import email.header
 from email import message_from_bytes, policy
+from email.utils import formataddr
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from django.urls import reverse
 
@@ -403,3 +407,35 @@ def test_the_guard_lets_ordinary_international_mail_through(smtp):
     [received] = smtp.messages
     assert str(received["Subject"]) == "Réponse : « Imprimante » 打印机 — 2+2=?"
     assert received["To"].addresses[0].display_name == "Zoë Ünal"
+
+
+_pieces = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["\r", "\n", "\r\n", "\x00", "\x85", "\u2028", "Bcc: x@attacker.example", "=?", "?=", "?q?"]),
+)
+_values = st.lists(_pieces, max_size=8).map("".join)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(_values, st.lists(st.sampled_from(["q", "b"]), max_size=2), st.sampled_from(["Subject", "From", "References"]))
+def test_whatever_a_header_is_given_the_guard_refuses_it_or_writes_only_our_headers(text, layers, header):
+    for layer in layers:
+        text = q_word(text) if layer == "q" else b_word(text)
+    fields = {"subject": "Hi", "from_email": "desk@example.com", "headers": {}}
+    if header == "Subject":
+        fields["subject"] = text
+    elif header == "From":
+        fields["from_email"] = formataddr((text, "desk@example.com"))  # composed as usual, not cleaned
+    else:
+        fields["headers"] = {"References": text}
+    try:
+        raw = GuardedEmail(body="x", to=["ken@example.com"], **fields).message(policy=policy.SMTP).as_bytes()
+    except UnsafeHeader:
+        return
+    except ValueError:  # the email package refusing an unparsable address outright is fine too
+        assert header == "From"
+        return
+    assert header_names(raw) <= WRITTEN | {"content-transfer-encoding"}
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert [a.addr_spec for a in parsed["From"].addresses] == ["desk@example.com"]
+    assert all(not any(c in decoded_fully(str(v)) for c in "\r\n\x00") for _n, v in parsed.items())
