@@ -3,7 +3,9 @@ GuardedEmail, the one class every mail Tessera sends is built with."""
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
+import email.utils
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,26 +107,42 @@ class GuardedEmail(EmailMultiAlternatives):
         for part in msg.walk():
             for name, value in part.items():
                 check_header(name, value)  # str(value) is the value as the email package decoded it
-        for name in ("From", "To", "Cc", "Reply-To"):
-            check_addresses(name, msg[name], policy)
+        meant = {"From": [self.extra_headers.get("From", self.from_email)], "To": self.to, "Cc": self.cc}
+        meant["Reply-To"] = self.reply_to
+        for name, values in meant.items():
+            check_addresses(name, msg[name], policy, [email.utils.parseaddr(str(v))[1] for v in values])
         return msg
 
 
 def written_addresses(name: str, value: str, policy: email.policy.Policy = email.policy.SMTP) -> list[str]:
     """The addresses a receiver reads from the header once the email package has written it out."""
-    header = policy.header_factory(name, value)
+    return _read_back(name, policy.header_factory(name, value), policy)
+
+
+def _read_back(name: str, header: object, policy: email.policy.Policy) -> list[str]:
     written = re.sub(r"\r?\n[ \t]", " ", header.fold(policy=policy)).split(":", 1)[1].strip()
     return [a.addr_spec for a in email.policy.default.header_factory(name, written).addresses]
 
 
-def check_addresses(name: str, header: object, policy: email.policy.Policy) -> None:
-    """Refuse an address header that a receiver would read as other addresses than ours once it is
+def _comparable(address: str) -> str:
+    local, _at, domain = address.rpartition("@")
+    if not domain.isascii():
+        with contextlib.suppress(UnicodeError):
+            domain = domain.encode("idna").decode("ascii")  # as Django writes it
+    return f"{local}@{domain.lower()}"
+
+
+def check_addresses(name: str, header: object, policy: email.policy.Policy, meant: list[str]) -> None:
+    """Refuse an address header that names other addresses than the ones Tessera meant (read
+    without decoding anything), as the email package parsed it or as a receiver reads it once
     written out: CPython 3.13.0 folds or encodes a display name holding ":" or "@" without its
-    quotes, so "Zoë: pay@elsewhere.example" turns into an address."""
-    addresses = getattr(header, "addresses", None)
-    if addresses is None:
+    quotes, and reads some encoded display names as address syntax, so "Zoë: pay@elsewhere.example"
+    can turn into an address."""
+    if header is None and not meant:
         return
-    if written_addresses(name, str(header), policy) != [a.addr_spec for a in addresses]:
+    expected = [_comparable(a) for a in meant]
+    parsed = [_comparable(a.addr_spec) for a in getattr(header, "addresses", ())]
+    if parsed != expected or [_comparable(a) for a in _read_back(name, header, policy)] != expected:
         raise UnsafeHeader(
             _("Not sent: its %(header)s header would have been read as other addresses once written out.")
             % {"header": name}

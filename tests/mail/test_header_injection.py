@@ -17,7 +17,7 @@ from email import message_from_bytes, policy
 from email.utils import formataddr
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -48,6 +48,7 @@ WRITTEN = {
     "precedence",
 }
 INJECTED = "Reply-To: billing@attacker.example\r\nBcc: bcc@attacker.example\r\nX-Injected: 1"
+SHORT = "Bcc: x@attacker.example"  # for columns too short to hold INJECTED encoded twice (PostgreSQL checks)
 
 
 def q_word(text: str) -> str:
@@ -61,9 +62,9 @@ def b_word(text: str) -> str:
     return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
 
 
-def hostile_forms(visible: str = "Invoice overdue") -> dict[str, str]:
+def hostile_forms(visible: str = "Invoice overdue", injected: str = INJECTED) -> dict[str, str]:
     """The same attack raw, as one encoded word, and as an encoded word inside another."""
-    attack = f"{visible}\r\n{INJECTED}"
+    attack = f"{visible}\r\n{injected}"
     return {
         "raw": attack,
         "encoded": q_word(attack),
@@ -192,8 +193,9 @@ def test_portal_refuses_an_address_that_hides_an_encoded_word(client, desk, smtp
 @pytest.mark.parametrize("form", ["raw", "encoded", "double"])
 def test_the_status_pages_access_link_mail_cannot_be_forged_either(client, desk, ken_ticket, smtp, form):
     """The portal sends this one itself (tessera.portal.tasks), through the same guard."""
-    Ticket.objects.filter(pk=ken_ticket.pk).update(subject=hostile_forms("Printer jams")[form])  # stored long ago
-    Department.objects.filter(pk=desk.support.pk).update(name=hostile_forms("Support")[form])
+    # Stored before the inbound rule existed:
+    Ticket.objects.filter(pk=ken_ticket.pk).update(subject=hostile_forms("Printer jams", SHORT)[form])
+    Department.objects.filter(pk=desk.support.pk).update(name=hostile_forms("Support", SHORT)[form])
 
     client.post(reverse("portal:status"), {"email": "ken@example.com", "number": str(ken_ticket.number)})
 
@@ -295,7 +297,7 @@ def test_a_department_name_cannot_forge_headers_through_from_or_reply_to(
     desk, smtp, django_capture_on_commit_callbacks, form, with_address
 ):
     department = Department.objects.create(
-        name=hostile_forms("Accounts")[form], email="accounts@example.com" if with_address else ""
+        name=hostile_forms("Accounts", SHORT)[form], email="accounts@example.com" if with_address else ""
     )
     if not with_address:  # Reply-To then comes from a mailbox of the department
         Mailbox.objects.create(name="Accounts box", address="accounts-in@example.com", department=department)
@@ -417,6 +419,7 @@ _values = st.lists(_pieces, max_size=8).map("".join)
 
 
 @hypothesis_settings(max_examples=150, deadline=None)
+@example("\x80 ;", [], "From")  # CPython 3.13.0 writes this name so that it reads as another address
 @given(_values, st.lists(st.sampled_from(["q", "b"]), max_size=2), st.sampled_from(["Subject", "From", "References"]))
 def test_whatever_a_header_is_given_the_guard_refuses_it_or_writes_only_our_headers(text, layers, header):
     for layer in layers:
