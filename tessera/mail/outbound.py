@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.tasks import task
@@ -37,9 +36,11 @@ from django.utils.translation import gettext_lazy
 
 from tessera import process_memo
 from tessera.accounts.models import Department, User
+from tessera.single_line import has_encoded_word, line_break_in, single_line
 from tessera.tickets import access_links, policy, services
 from tessera.tickets.models import EventKind, ThreadEntry, Ticket
 
+from .message import GuardedEmail, UnsafeHeader, written_addresses
 from .models import Delivery, DeliveryStatus, InboundMessage, Mailbox
 from .parse import peek
 from .templates import render_notice
@@ -119,11 +120,28 @@ def own_addresses() -> frozenset[str]:
     return frozenset(a.strip().lower() for a in found if a)
 
 
+def named_address(name: str, address: str) -> str:
+    """The "Name <address>" of From and Reply-To. The name is one line with no encoded word
+    (tessera.single_line); if the email package would write it out so that it reads as another
+    address (it drops the quotes of some names with ":" or "@", tessera.mail.message), the
+    punctuation goes; formataddr still quotes names such as "Support, Tier 1"."""
+    name = single_line(name)
+    plain = " ".join(re.sub(r'[()<>\[\]:;@\\,."]', " ", name).split())
+    for candidate in dict.fromkeys((name, plain)):
+        value = formataddr((candidate, address))
+        try:
+            if candidate and written_addresses("From", value) == [address]:
+                return value
+        except ValueError:  # an address the email package cannot parse: the guard will say so
+            break
+    return address
+
+
 def sender(ticket: Ticket) -> str:
     department = ticket.department
     if department.email:
         # formataddr quotes names with commas or quotes ("Support, Tier 1") so the header stays valid.
-        return formataddr((department.name, department.email))
+        return named_address(department.name, department.email)
     return settings.DEFAULT_FROM_EMAIL
 
 
@@ -132,10 +150,10 @@ def reply_address(ticket: Ticket) -> str:
     department, else the sender."""
     department = ticket.department
     if department.email:
-        return formataddr((department.name, department.email))
+        return named_address(department.name, department.email)
     mailbox = Mailbox.objects.filter(department_id=department.pk).order_by("-is_active", "name").only("address").first()
     if mailbox is not None:
-        return formataddr((department.name, mailbox.address))
+        return named_address(department.name, mailbox.address)
     return sender(ticket)
 
 
@@ -242,6 +260,8 @@ def attempt(delivery_id: int, extra: dict | None = None) -> str:
 
 def describe_error(exc: BaseException) -> str:
     """A short, readable reason: what the server answered, or why it could not be reached."""
+    if isinstance(exc, UnsafeHeader):
+        return str(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
         code, text = next(iter(exc.recipients.values()))
         return f"{code} {_text(text)}"
@@ -255,7 +275,10 @@ def _text(value: bytes | str) -> str:
 
 
 def is_permanent(exc: BaseException) -> bool:
-    """An SMTP 5xx answer means the server will refuse this message however often it is tried."""
+    """An SMTP 5xx answer means the server will refuse this message however often it is tried;
+    a header that would carry a line break (UnsafeHeader) will carry it on every attempt."""
+    if isinstance(exc, UnsafeHeader):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
         return all(code >= 500 for code, _reply in exc.recipients.values())
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
@@ -399,7 +422,7 @@ def render(notice: str, context: dict) -> tuple[str, str, str]:
                 render_to_string(f"emails/{notice}.html", context),
             )
     subject, text, html = rendered
-    subject = " ".join(subject.split())
+    subject = single_line(subject)  # one line, no encoded word, even from data stored before that rule
     marker = context.get("reply_marker") or ""
     if marker and not text.lstrip().startswith(marker):
         text = f"{marker}\n\n{text.lstrip()}"
@@ -419,12 +442,26 @@ def _prepend_html(html: str, marker: str) -> str:
     return line + html
 
 
-def build_message(delivery: Delivery, extra: dict) -> EmailMultiAlternatives:
+def _safe_id(message_id: str) -> bool:
+    """A Message-ID we may repeat in In-Reply-To/References: one a sender made up with spaces,
+    brackets, line breaks or an encoded word in it is left out rather than written back."""
+    return (
+        bool(message_id)
+        and not re.search(r"[\s<>]", message_id)
+        and not has_encoded_word(message_id)
+        and not line_break_in(message_id)
+    )
+
+
+def build_message(delivery: Delivery, extra: dict) -> GuardedEmail:
     ticket = delivery.ticket
     if delivery.user is None:
         raise LookupError(_("The recipient's account no longer exists."))
     subject, text, html = render(delivery.notice, _context(delivery, extra))
     in_reply_to, references = thread_headers(delivery)
+    references = [mid for mid in references if _safe_id(mid)]
+    if references and not _safe_id(in_reply_to):
+        in_reply_to = references[-1]  # else even our own root is unsafe: the guard says so below
     headers = {
         "Message-ID": f"<{delivery.message_id}>",
         "In-Reply-To": f"<{in_reply_to}>",
@@ -437,7 +474,8 @@ def build_message(delivery: Delivery, extra: dict) -> EmailMultiAlternatives:
         headers["X-Auto-Response-Suppress"] = "All"
     if delivery.notice == "new_ticket":
         headers["Precedence"] = "auto_reply"
-    message = EmailMultiAlternatives(
+    # GuardedEmail refuses any header holding a line break, raw or encoded (UnsafeHeader).
+    message = GuardedEmail(
         subject=f"[{ticket.reference}] {subject}",
         body=text,
         from_email=sender(ticket),

@@ -34,6 +34,7 @@ from email.parser import BytesParser
 
 from django.utils.translation import gettext as _
 
+from tessera.single_line import has_encoded_word, single_line
 from tessera.tickets.content import html_to_text
 
 from .bodies import DATA_IMAGE, sanitise_html, text_to_html, unflow
@@ -103,10 +104,10 @@ class _Reader:
             usable = [(n, a) for n, a in pairs if n or a]
             if not usable:
                 self.problem(_("The %(header)s header could not be read.") % {"header": name})
-                found.append(Address(name=header_text(raw)[:200], email=""))
+                found.append(Address(name=single_line(header_text(raw))[:200], email=""))
                 continue
             for display, addr in usable:
-                found.append(Address(name=header_text(display)[:200], email=_clean_email(addr)))
+                found.append(Address(name=single_line(header_text(display))[:200], email=_clean_email(addr)))
         return found
 
     # -- body --------------------------------------------------------------------------------
@@ -448,6 +449,8 @@ def _thread_ids(reader: _Reader, msg: Message) -> list[str]:
 
 def _clean_email(addr: str) -> str:
     addr = (addr or "").strip().strip("<>").strip().lower()
+    if has_encoded_word(addr):  # legal in a local part, but decoders read a header out of it
+        return ""
     if not re.fullmatch(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.?[^@\s<>(),;:\"]*", addr) or len(addr) > 254:
         return ""
     return addr
@@ -615,7 +618,9 @@ def _parse(raw: bytes) -> ParsedMessage:
     for name, target in (("In-Reply-To", pm.in_reply_to), ("References", pm.references)):
         for raw_value in reader.raw_headers(msg, name):
             target.extend(i for i in _ids(header_text(raw_value)) if i not in target)
-    pm.subject = reader.first_header(msg, "Subject")
+    # Decoded once by header_text; single_line decodes what was encoded twice (an attack on the
+    # mail we send) and keeps the subject one line with no encoded word (tessera.single_line).
+    pm.subject = single_line(reader.first_header(msg, "Subject"))
 
     senders = reader.addresses(msg, "From")
     if not senders:

@@ -25,6 +25,7 @@ from django.utils.html import linebreaks, urlize
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from tessera.single_line import single_line
 from tessera.tickets.models import State
 
 from .models import EmailTemplate
@@ -269,7 +270,8 @@ def text_to_html(text: str, values: dict) -> str:
 def render_strings(subject: str, body: str, values: dict) -> tuple[str, str, str]:
     """(subject, text, html) from an administrator's subject and body over `values`."""
     context = Context(values, autoescape=False)
-    rendered_subject = " ".join(_compiled(subject).render(context).split())
+    # The subject becomes a mail header: one line, no encoded word, whatever the variables held.
+    rendered_subject = single_line(_compiled(subject).render(context))
     # Template.render() marks its output safe; it is not (autoescape was off), so make it a plain
     # str again or urlize() below would trust it and let the administrator's markup through.
     text = str.__str__(_compiled(body).render(context))

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from tessera.single_line import SingleLineField, validate_no_encoded_word
+
 from . import selectors
 
 
@@ -60,7 +62,9 @@ def attach_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 class OpenTicketForm(forms.Form):
-    name = forms.CharField(
+    # Subject and name reach mail headers: SingleLineField keeps them one readable line with no
+    # encoded word (tessera.single_line); the address may not hide one either.
+    name = SingleLineField(
         label=_("Your name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -70,6 +74,7 @@ class OpenTicketForm(forms.Form):
         label=_("Email address"),
         help_text=_("We send the link to follow your ticket here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[validate_no_encoded_word],
         error_messages={"required": _("Give your email address so we can answer you.")},
     )
     topic = forms.ModelChoiceField(
@@ -81,7 +86,7 @@ class OpenTicketForm(forms.Form):
             "invalid_choice": _("Choose one of the help topics listed."),
         },
     )
-    subject = forms.CharField(label=_("Subject"), error_messages={"required": _("Give the ticket a subject.")})
+    subject = SingleLineField(label=_("Subject"), error_messages={"required": _("Give the ticket a subject.")})
     message = forms.CharField(
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 8}),

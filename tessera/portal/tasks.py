@@ -6,15 +6,15 @@ speed, whether or not a message goes out, and a slow mail server never holds a p
 
 from __future__ import annotations
 
-from email.utils import formataddr
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from tessera.accounts.models import User
+from tessera.mail.message import GuardedEmail
+from tessera.mail.outbound import named_address
+from tessera.single_line import single_line
 from tessera.tickets import access_links, policy
 from tessera.tickets.models import Ticket
 
@@ -22,7 +22,7 @@ from tessera.tickets.models import Ticket
 def _from_address(ticket: Ticket) -> str:
     department = ticket.department
     if department.email:
-        return formataddr((department.name, department.email))
+        return named_address(department.name, department.email)
     return str(settings.DEFAULT_FROM_EMAIL)
 
 
@@ -44,10 +44,10 @@ def send_access_link(ticket_id: int, user_id: int) -> bool:
         "is_agent": False,
     }
     with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("emails/portal_access_link_subject.txt", ctx).strip()
+        subject = single_line(render_to_string("emails/portal_access_link_subject.txt", ctx))
         text = render_to_string("emails/portal_access_link.txt", ctx)
         html = render_to_string("emails/portal_access_link.html", ctx)
-    message = EmailMultiAlternatives(
+    message = GuardedEmail(  # refuses a header with a line break (tessera.mail.message)
         subject=f"[{ticket.reference}] {subject}",
         body=text,
         from_email=_from_address(ticket),

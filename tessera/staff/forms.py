@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import Agent, Department, Team, User
+from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, Priority, Status
 
@@ -263,6 +264,7 @@ class AddCollaboratorForm(TicketActionForm):
         label=_("Collaborator email"),
         help_text=_("They will see the ticket on the Help Center and receive public replies."),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        validators=[validate_no_encoded_word],  # mail goes to this address: no header hidden in it
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import nh3
 from markdown_it import MarkdownIt
 
+from tessera.single_line import decode_words, single_line
+
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
 
 ALLOWED_TAGS = {
@@ -127,18 +129,19 @@ def clean_line(text: str) -> str:
 
     Tags are stripped and entities decoded until nothing changes, so "&lt;script&gt;" cannot
     come back to life as "<script>" after decoding; a stray "<" or "&" in prose survives as text.
+    RFC 2047 encoded words are decoded in the same loop (either may hide the other) and the
+    result follows tessera.single_line, so a subject can never become a mail header.
     """
     text = text or ""
     for _round in range(8):
-        cleaned = html.unescape(nh3.clean(text, tags=set()))
+        cleaned = decode_words(html.unescape(nh3.clean(text, tags=set())))
         if cleaned == text:
             break
         text = cleaned
     else:
         # Pathologically nested escaping: keep the words, drop what could still be markup.
         text = text.replace("<", "").replace(">", "")
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return single_line(text)
 
 
 def link_inline_images(body_html: str, files: Iterable[Any], url: Callable[[Any], str]) -> tuple[str, set[int]]:
