@@ -382,8 +382,5 @@ def test_raw_line_breaks_in_single_line_fields_never_become_mail_headers(
     assert not _header_problems(_send_everything(desk, smtp, RAW, django_capture_on_commit_callbacks))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 10 item 1: encoded words carrying CR/LF reach outgoing headers and decode to line breaks"
-)
 def test_encoded_words_carrying_line_breaks_never_become_mail_headers(desk, smtp, django_capture_on_commit_callbacks):
     assert not _header_problems(_send_everything(desk, smtp, ENCODED, django_capture_on_commit_callbacks))
