@@ -76,8 +76,9 @@ def update_agent_profile(
     if errors:
         raise ValidationError(errors)
     from tessera.audit import services as audit
+    from tessera.audit.models import Action
 
-    def profile_values() -> dict:
+    def profile_values() -> dict[str, object]:
         user = agent.user
         return {
             "name": user.name,
@@ -97,7 +98,7 @@ def update_agent_profile(
         agent.save(update_fields=["signature", "is_available"])
         old, new = audit.changes(before, profile_values())
         if old or new:
-            audit.record(audit.Action.CHANGE, actor=actor, obj=agent, before=old, after=new, detail="agent profile")
+            audit.record(Action.CHANGE, actor=actor, obj=agent, before=old, after=new, detail="agent profile")
     return agent
 
 
