@@ -76,7 +76,6 @@ def update_agent_profile(
     if errors:
         raise ValidationError(errors)
     from tessera.audit import services as audit
-    from tessera.audit.models import Action
 
     def profile_values() -> dict[str, object]:
         user = agent.user
@@ -98,7 +97,7 @@ def update_agent_profile(
         agent.save(update_fields=["signature", "is_available"])
         old, new = audit.changes(before, profile_values())
         if old or new:
-            audit.record(Action.CHANGE, actor=actor, obj=agent, before=old, after=new, detail="agent profile")
+            audit.record(audit.Action.CHANGE, actor=actor, obj=agent, before=old, after=new, detail="agent profile")
     return agent
 
 

@@ -30,7 +30,7 @@ def _next_url(request: HttpRequest, candidate: str | None = None) -> str:
     target = candidate or request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
-    return reverse("staff:dashboard") if twofactor.signed_in(request).is_agent else reverse("admin:index")
+    return reverse("staff:dashboard") if twofactor.signed_in_user(request).is_agent else reverse("admin:index")
 
 
 def _workspace_user_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -55,7 +55,7 @@ def _verified_if_enrolled(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         state = twofactor.session_state(request)
-        if state == twofactor.HAS_DEVICE and not twofactor.signed_in(request).is_verified():
+        if state == twofactor.HAS_DEVICE and not twofactor.signed_in_user(request).is_verified():
             return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor_verify"))
         return view(request, *args, **kwargs)
 
@@ -68,7 +68,7 @@ def _verified_if_enrolled(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 @_verified_if_enrolled
 def two_factor(request: HttpRequest) -> HttpResponse:
     """One page to see, add and remove second factors, so the gate's detour always lands here."""
-    user = twofactor.signed_in(request)
+    user = twofactor.signed_in_user(request)
     if request.GET.get("next"):
         request.session[NEXT_SESSION_KEY] = _next_url(request)
     form = ConfirmAppForm()
@@ -119,7 +119,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @_verified_if_enrolled
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """New codes are shown once, right after they are made; afterwards only how many are left."""
-    user = twofactor.signed_in(request)
+    user = twofactor.signed_in_user(request)
     if request.method == "POST":
         if not twofactor.has_device(user):
             messages.error(request, _("Set up an authenticator app first; recovery codes back it up."))
@@ -164,5 +164,5 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 def _verify_context(request: HttpRequest, form: VerifyForm) -> dict[str, object]:
-    has_passkey = passkeys.available() and twofactor.has_passkey(twofactor.signed_in(request))
+    has_passkey = passkeys.available() and twofactor.has_passkey(twofactor.signed_in_user(request))
     return {"form": form, "next": _next_url(request), "has_passkey": has_passkey}

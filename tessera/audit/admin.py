@@ -48,7 +48,7 @@ class PeriodAndActorFilter(admin.ListFilter):
         return list(self.parameters)
 
     def choices(self, changelist: Any) -> Iterator[Mapping[str, object]]:
-        # None: the template draws the form itself. (The admin lists what this yields.)
+        # Nothing to pick from: the filter's template draws a form (the admin lists what this yields).
         yield from ()
 
     def _day_start(self, name: str) -> datetime.datetime | None:
