@@ -82,7 +82,7 @@ def desk_on_another_port(tmp_path):
 
 def _bodies_to(log: bytes, address: str) -> str:
     """The decoded text of the messages to `address` that Django's file mailer wrote (one per dashed separator)."""
-    texts = []
+    texts: list[str] = []
     for chunk in log.split(b"-" * 79):
         if not chunk.strip():
             continue

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django_otp_webauthn.admin import WebAuthnCredentialAdmin
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -13,6 +17,9 @@ from django.utils.translation import ngettext
 
 from . import throttle, twofactor
 from .models import Agent, Department, Membership, Organization, Perm, Role, Team, Throttle, TwoFactorPolicy, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 def _report_lifted(modeladmin: admin.ModelAdmin, request: HttpRequest, lifted: int) -> None:
@@ -103,10 +110,10 @@ class LockedNowFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "locked"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrPromise]]:
         return [("yes", _("Locked out now")), ("no", _("Counting only"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Throttle]) -> QuerySet[Throttle]:
         locked = Q(locked_until__gt=timezone.now())
         if self.value() == "yes":
             return queryset.filter(locked)
@@ -151,7 +158,7 @@ class TwoFactorPolicyAdmin(admin.ModelAdmin):
     """One row: the list page goes straight to it. Lost phones are handled under
     "TOTP devices" and "Static devices" (delete the person's device; they set up a new one)."""
 
-    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return redirect("admin:accounts_twofactorpolicy_change", twofactor.policy().pk)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

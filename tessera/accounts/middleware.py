@@ -33,16 +33,16 @@ class TwoFactorMiddleware:
 
     GATED = ("/staff/", "/admin/")
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         redirect_to = self._detour(request)
         if redirect_to is not None:
             return redirect_to
         return self.get_response(request)
 
-    def _detour(self, request):
+    def _detour(self, request: HttpRequest) -> HttpResponse | None:
         from django.contrib.auth.views import redirect_to_login
         from django.urls import reverse
 

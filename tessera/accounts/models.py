@@ -3,6 +3,7 @@ tickets.policy from the facts stored here (department memberships and their role
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -96,6 +97,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
     objects = UserManager()
+
+    # Set on request.user (not stored) by django_otp's OTPMiddleware: whether this session gave
+    # its second factor. Declared for the type checker only; other User instances lack it.
+    is_verified: Callable[[], bool]
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

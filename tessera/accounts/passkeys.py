@@ -15,11 +15,14 @@ from django_otp_webauthn import exceptions, views
 from django_otp_webauthn.helpers import WebAuthnHelper
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import twofactor
+
+# The `type: ignore[misc]` on the classes below: django-otp-webauthn ships no type hints, so mypy
+# sees its classes as Any and strict mode refuses subclassing Any.
 
 
 def _base() -> tuple[str, str]:
@@ -38,27 +41,29 @@ def relying_party_id(request: HttpRequest) -> str:
     return _base()[1]
 
 
-class DeskWebAuthnHelper(WebAuthnHelper):
+class DeskWebAuthnHelper(WebAuthnHelper):  # type: ignore[misc]  # django-otp-webauthn is untyped
     """The allowed origin is the desk's public address, whatever it is at the moment."""
 
     def get_allowed_origins(self) -> list[str]:
         return [_base()[0]] if available() else []
 
 
-class NotForThisAccount(exceptions.OTPWebAuthnApiError):
+class NotForThisAccount(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]  # django-otp-webauthn is untyped
     status_code = 403
     default_code = "not_allowed"
     default_detail = _("Passkeys are for agents and administrators.")
 
 
-class PasskeysUnavailable(exceptions.OTPWebAuthnApiError):
+class PasskeysUnavailable(exceptions.OTPWebAuthnApiError):  # type: ignore[misc]  # django-otp-webauthn is untyped
     status_code = 403
     default_code = "unavailable"
     default_detail = _("Passkeys need the help desk to be served over HTTPS.")
 
 
-class _Checks:
-    def initial(self, request, *args, **kwargs):
+class _Checks(views.BaseWebAuthnView):  # type: ignore[misc]  # django-otp-webauthn is untyped
+    """Mixed in before each WebAuthn view; based on their common base so that super() is typed."""
+
+    def initial(self, request: HttpRequest, *args: object, **kwargs: object) -> None:
         if not available():
             raise PasskeysUnavailable()
         if request.user.is_authenticated and not twofactor.may_use(request.user):
@@ -66,13 +71,13 @@ class _Checks:
         super().initial(request, *args, **kwargs)
 
 
-class BeginRegistration(_Checks, views.BeginCredentialRegistrationView):
+class BeginRegistration(_Checks, views.BeginCredentialRegistrationView):  # type: ignore[misc]  # django-otp-webauthn is untyped
     pass
 
 
-class CompleteRegistration(_Checks, views.CompleteCredentialRegistrationView):
-    def post(self, *args, **kwargs):
-        response = super().post(*args, **kwargs)
+class CompleteRegistration(_Checks, views.CompleteCredentialRegistrationView):  # type: ignore[misc]  # django-otp-webauthn is untyped
+    def post(self, *args: object, **kwargs: object) -> HttpResponse:
+        response: HttpResponse = super().post(*args, **kwargs)
         if response.status_code == 200:
             twofactor.remember(self.request, self.request.user)
             if not twofactor.recovery_codes_left(self.request.user):
@@ -82,12 +87,13 @@ class CompleteRegistration(_Checks, views.CompleteCredentialRegistrationView):
         return response
 
 
-class BeginAuthentication(_Checks, views.BeginCredentialAuthenticationView):
+class BeginAuthentication(_Checks, views.BeginCredentialAuthenticationView):  # type: ignore[misc]  # django-otp-webauthn is untyped
     pass
 
 
-class CompleteAuthentication(_Checks, views.CompleteCredentialAuthenticationView):
+class CompleteAuthentication(_Checks, views.CompleteCredentialAuthenticationView):  # type: ignore[misc]  # django-otp-webauthn is untyped
     def get_success_url(self) -> str:
-        if self.get_redirect_url():
-            return self.get_redirect_url()
+        asked: str = self.get_redirect_url()
+        if asked:
+            return asked
         return reverse("staff:dashboard") if self.request.user.is_agent else reverse("admin:index")

@@ -77,7 +77,7 @@ def update_agent_profile(
     if errors:
         raise ValidationError(errors)
 
-    def profile_values() -> dict:
+    def profile_values() -> dict[str, object]:
         user = agent.user
         return {
             "name": user.name,

@@ -15,17 +15,20 @@ the lockout ends or an administrator lifts it (admin "Lockouts", or `manage.py l
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q
+from django.forms import BaseForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from .models import Throttle
+from .models import Throttle, User
 from .signals import locked_out, lockout_lifted
 
 Scope = Throttle.Scope
@@ -59,7 +62,8 @@ def client_address(request: HttpRequest) -> str:
     (settings.CLIENT_IP_HEADER; for X-Forwarded-For the right-most entry, the one our proxy added)."""
     header = getattr(settings, "CLIENT_IP_HEADER", "")
     if header and request.META.get(header):
-        return request.META[header].split(",")[-1].strip()[:254]
+        forwarded: str = request.META[header]
+        return forwarded.split(",")[-1].strip()[:254]
     return (request.META.get("REMOTE_ADDR") or "unknown")[:254]
 
 
@@ -114,7 +118,7 @@ def allow(request: HttpRequest, scope: str, *, account: str) -> Lock | None:
     return lock
 
 
-def refuse_form(request: HttpRequest, scope: str, form, *, account: str) -> bool:
+def refuse_form(request: HttpRequest, scope: str, form: BaseForm, *, account: str) -> bool:
     """allow() for a validated form: when refused, say why on the form (as typed) and return True."""
     lock = allow(request, scope, account=account)
     if lock is not None:
@@ -127,7 +131,7 @@ def signed_in(account: str) -> None:
     Throttle.objects.filter(scope=Scope.SIGN_IN, kind=Kind.ACCOUNT, key=normalize_account(account)).delete()
 
 
-def lift(rows, *, actor=None) -> int:
+def lift(rows: Iterable[Throttle], *, actor: User | AnonymousUser | None = None) -> int:
     """Lift lockouts (a Throttle queryset) and forget their counts. Returns how many were locked."""
     rows = list(rows)
     lifted = [(r.scope, r.kind, r.key) for r in rows if r.is_locked]

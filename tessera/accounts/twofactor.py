@@ -94,7 +94,8 @@ def has_device(user: User) -> bool:
 
 
 def has_passkey(user: User) -> bool:
-    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    # bool()/int(): django-otp-webauthn and django-otp are untyped, so their querysets answer Any.
+    return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
 
 
 def remember(request: HttpRequest, user: User) -> str:
@@ -105,13 +106,22 @@ def remember(request: HttpRequest, user: User) -> str:
     return state
 
 
+def signed_in_user(request: HttpRequest) -> User:
+    """request.user, for code that runs behind a sign-in check (the gate, the pages' decorators).
+    An anonymous visitor who got past a missing check is refused here, not taken for a person."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied(_("Sign in first."))
+    return user
+
+
 def session_state(request: HttpRequest) -> str:
     state = request.session.get(SESSION_KEY)
-    return state if state in (HAS_DEVICE, NO_DEVICE) else remember(request, request.user)
+    return state if state in (HAS_DEVICE, NO_DEVICE) else remember(request, signed_in_user(request))
 
 
 def recovery_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count()
+    return int(StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count())
 
 
 def pending_app(user: User) -> TOTPDevice:
@@ -147,7 +157,7 @@ def _clean_code(code: str) -> str:
 def confirm_app(request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
     """Confirm a pending app with a code it shows; the session counts as verified by it.
     Returns fresh recovery codes when the person had none, else None."""
-    user = request.user
+    user = signed_in_user(request)
     if device.user_id != user.pk or device.confirmed:
         raise PermissionDenied(_("That authenticator app is not waiting to be set up."))
     with transaction.atomic():
@@ -181,7 +191,7 @@ def _recovery_code() -> str:
 
 def remove_device(request: HttpRequest, persistent_id: str) -> None:
     """Remove one of the person's own apps or passkeys; with the last one go the recovery codes."""
-    user = request.user
+    user = signed_in_user(request)
     device = Device.from_persistent_id(persistent_id) if persistent_id else None
     if device is None or device.user_id != user.pk or not isinstance(device, PRIMARY_DEVICE_MODELS):
         raise PermissionDenied(_("That device is not yours or is already removed."))
@@ -193,7 +203,7 @@ def remove_device(request: HttpRequest, persistent_id: str) -> None:
 
 def verify(request: HttpRequest, code: str) -> Device | None:
     """Check a code from an app or a recovery code (used up on success) for the signed-in user."""
-    user = request.user
+    user = signed_in_user(request)
     token = _clean_code(code)
     if not token:
         return None

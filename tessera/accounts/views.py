@@ -30,14 +30,14 @@ def _next_url(request: HttpRequest, candidate: str | None = None) -> str:
     target = candidate or request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
-    return reverse("staff:dashboard") if request.user.is_agent else reverse("admin:index")
+    return reverse("staff:dashboard") if twofactor.signed_in_user(request).is_agent else reverse("admin:index")
 
 
 def _workspace_user_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Signed in, and someone who can enter the workspace or the admin."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
         if not twofactor.may_use(request.user):
@@ -53,8 +53,9 @@ def _verified_if_enrolled(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     must not be enough to add the thief's app or to remove the owner's."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if twofactor.session_state(request) == twofactor.HAS_DEVICE and not request.user.is_verified():
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        state = twofactor.session_state(request)
+        if state == twofactor.HAS_DEVICE and not twofactor.signed_in_user(request).is_verified():
             return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor_verify"))
         return view(request, *args, **kwargs)
 
@@ -67,7 +68,7 @@ def _verified_if_enrolled(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 @_verified_if_enrolled
 def two_factor(request: HttpRequest) -> HttpResponse:
     """One page to see, add and remove second factors, so the gate's detour always lands here."""
-    user = request.user
+    user = twofactor.signed_in_user(request)
     if request.GET.get("next"):
         request.session[NEXT_SESSION_KEY] = _next_url(request)
     form = ConfirmAppForm()
@@ -118,15 +119,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @_verified_if_enrolled
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """New codes are shown once, right after they are made; afterwards only how many are left."""
+    user = twofactor.signed_in_user(request)
     if request.method == "POST":
-        if not twofactor.has_device(request.user):
+        if not twofactor.has_device(user):
             messages.error(request, _("Set up an authenticator app first; recovery codes back it up."))
             return redirect("accounts:two_factor")
-        request.session[NEW_CODES_SESSION_KEY] = twofactor.new_recovery_codes(request.user)
+        request.session[NEW_CODES_SESSION_KEY] = twofactor.new_recovery_codes(user)
         return redirect("accounts:recovery_codes")
     context = {
         "codes": request.session.pop(NEW_CODES_SESSION_KEY, None),
-        "codes_left": twofactor.recovery_codes_left(request.user),
+        "codes_left": twofactor.recovery_codes_left(user),
         "next": request.session.pop(NEXT_SESSION_KEY, None) or reverse("accounts:two_factor"),
     }
     return render(request, "accounts/recovery_codes.html", context)
@@ -161,6 +163,6 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_verify.html", _verify_context(request, form), status=status)
 
 
-def _verify_context(request: HttpRequest, form: VerifyForm) -> dict:
-    has_passkey = passkeys.available() and twofactor.has_passkey(request.user)
+def _verify_context(request: HttpRequest, form: VerifyForm) -> dict[str, object]:
+    has_passkey = passkeys.available() and twofactor.has_passkey(twofactor.signed_in_user(request))
     return {"form": form, "next": _next_url(request), "has_passkey": has_passkey}

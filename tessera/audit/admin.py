@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.contrib import admin
@@ -43,11 +44,12 @@ class PeriodAndActorFilter(admin.ListFilter):
     def has_output(self) -> bool:
         return True
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return list(self.parameters)
 
-    def choices(self, changelist: Any) -> list[Any]:
-        return []
+    def choices(self, changelist: Any) -> Iterator[Mapping[str, object]]:
+        # Nothing to pick from: the filter's template draws a form (the admin lists what this yields).
+        yield from ()
 
     def _day_start(self, name: str) -> datetime.datetime | None:
         day = parse_date(self.values.get(name) or "") if self.values.get(name) else None
@@ -94,7 +96,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "after_pretty",
         "detail",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the stubs allow field groups in `fields`; these are plain names
 
     # Append-only, for everyone: nobody adds, changes or deletes entries here.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -10,14 +10,24 @@ agent's page) get an entry of their own.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from . import services
 from .models import Action
+
+if TYPE_CHECKING:
+    from django.contrib.admin.models import LogEntry
+    from django.db.models import QuerySet
+
+    # Type-checked as the ModelAdmin it is always mixed into; a plain class at run time.
+    _AdminBase = admin.ModelAdmin[Model]
+else:
+    _AdminBase = object
 
 _PENDING = "_audit_admin_before"
 
@@ -25,7 +35,8 @@ _PENDING = "_audit_admin_before"
 def _pending(request: HttpRequest) -> dict[tuple[str, Any], dict[str, Any] | None]:
     if not hasattr(request, _PENDING):
         setattr(request, _PENDING, {})
-    return getattr(request, _PENDING)
+    pending: dict[tuple[str, Any], dict[str, Any] | None] = getattr(request, _PENDING)
+    return pending
 
 
 def _message_text(message: Any) -> str:
@@ -37,7 +48,7 @@ def _message_text(message: Any) -> str:
     return str(message or "")
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_AdminBase):
     """Mixed into every registered ModelAdmin (see audit_registered_admins)."""
 
     audit_log_enabled = True
@@ -76,7 +87,7 @@ class AuditedAdminMixin:
                 Action.ADMIN_DELETE, actor=request.user, obj=obj, object_id=pk, before=before, request=request
             )
 
-    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> LogEntry:
         entry = super().log_addition(request, obj, message)
         services.record(
             Action.ADMIN_ADD,
@@ -88,7 +99,7 @@ class AuditedAdminMixin:
         )
         return entry
 
-    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> LogEntry:
         entry = super().log_change(request, obj, message)
         key = (obj._meta.label_lower, obj.pk)
         pending = _pending(request)
@@ -111,7 +122,7 @@ class AuditedAdminMixin:
             )
         return entry
 
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+    def log_deletions(self, request: HttpRequest, queryset: QuerySet[Model]) -> list[LogEntry]:
         # Called before the deletion, so the rows can still be read.
         result = super().log_deletions(request, queryset)
         for obj in queryset:
@@ -120,10 +131,12 @@ class AuditedAdminMixin:
             )
         return result
 
-    def response_action(self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any) -> Any:
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Model], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
         """Actions other than delete (which records each row) are recorded with their targets."""
         action = request.POST.get("action", "")
-        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
         if request.POST.get("select_across") == "1":
             selected = selected or ["*"]
         response = super().response_action(request, queryset, *args, **kwargs)

@@ -3,6 +3,9 @@ each person has open (Django's session table cannot be listed per user)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -29,22 +32,22 @@ class Action(models.TextChoices):
     CHANGE = "change", _("Changed")
 
 
-class AuditQuerySet(models.QuerySet):
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
     """Reads only: bulk changes and deletions are refused like single ones."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: object) -> NoReturn:
         raise AppendOnly("Audit entries cannot be changed.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnly("Audit entries cannot be deleted.")
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(self, objs: Iterable[AuditEntry], fields: Iterable[str], batch_size: int | None = None) -> NoReturn:
         raise AppendOnly("Audit entries cannot be changed.")
 
-    def _update(self, values):
+    def _update(self, values: object) -> NoReturn:
         raise AppendOnly("Audit entries cannot be changed.")
 
-    def _raw_delete(self, using):
+    def _raw_delete(self, using: str | None) -> NoReturn:
         raise AppendOnly("Audit entries cannot be deleted.")
 
 
@@ -91,14 +94,14 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.object_repr or self.actor_label}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
             raise AppendOnly("Audit entries cannot be changed.")
         # An INSERT always: a row built with an existing id must fail, not overwrite it.
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnly("Audit entries cannot be deleted.")
 
 

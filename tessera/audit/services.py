@@ -19,7 +19,9 @@ from django.http import HttpRequest
 
 from tessera.accounts import throttle
 
-from .models import Action, AuditEntry
+# `as Action`: re-exported, since callers name record()'s actions as audit.services.Action.
+from .models import Action as Action
+from .models import AuditEntry
 
 # Values of fields named like this never reach the log in clear, wherever they are nested.
 SECRET_NAME = re.compile(r"passw(or)?d|passphrase|secret|token|key", re.IGNORECASE)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import import_module
@@ -23,12 +23,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+
+from tessera.accounts.models import User
 
 from . import services
 from .models import Action, UserSession
@@ -49,26 +52,30 @@ def idle_seconds() -> int:
     return max(0, int(settings.TESSERA.get("SESSION_IDLE_MINUTES", 0) or 0)) * 60
 
 
-def _store_class():
-    return import_module(settings.SESSION_ENGINE).SessionStore
+def _store_class() -> type[SessionBase]:
+    store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
+    return store
 
 
 def _user_agent(request: HttpRequest) -> str:
     return (request.META.get("HTTP_USER_AGENT") or "")[:MAX_USER_AGENT]
 
 
-def start(request: HttpRequest, user: Any) -> None:
+def start(request: HttpRequest, user: User) -> None:
     """Called on sign-in: start the idle clock and list the session."""
     session = request.session
     if session.session_key is None:
         session.save()  # login() may have flushed the session: give it its key now
     now = time.time()
     session[SEEN_KEY] = int(now)
-    _write_row(request, user, session.session_key, previous=session.get(ROW_KEY))
-    session[ROW_KEY] = session.session_key
+    key = session.session_key
+    if key is None:  # never: save() gives the session its key; this tells mypy
+        return
+    _write_row(request, user, key, previous=session.get(ROW_KEY))
+    session[ROW_KEY] = key
 
 
-def _write_row(request: HttpRequest, user: Any, key: str, *, previous: str | None = None) -> None:
+def _write_row(request: HttpRequest, user: User, key: str, *, previous: str | None = None) -> None:
     """The row for this session, moved from its previous key when the key was rotated."""
     now = timezone.now()
     fields = {
@@ -116,7 +123,13 @@ class SessionActivityMiddleware:
                 session[ROW_KEY] = key
         return response
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: Sequence[object],
+        view_kwargs: dict[str, object],
+    ) -> HttpResponse | None:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
@@ -148,7 +161,8 @@ def _login_url(path: str) -> str:
 
 
 def _sign_out_idle(request: HttpRequest, limit: int) -> HttpResponse:
-    request._audit_sign_out_reason = Action.IDLE_SIGN_OUT
+    # Read back by the sign-out receiver (audit.receivers) through getattr; HttpRequest has no such field.
+    request._audit_sign_out_reason = Action.IDLE_SIGN_OUT  # type: ignore[attr-defined]
     logout(request)
     minutes = limit // 60
     messages.warning(
@@ -181,7 +195,7 @@ class SessionInfo:
     is_current: bool
 
 
-def _alive(data: dict[str, Any], user: Any, limit: int, now: float) -> bool:
+def _alive(data: dict[str, Any], user: User, limit: int, now: float) -> bool:
     """The stored session still signs this user in: same user, password unchanged, not idle."""
     if str(data.get(SESSION_KEY, "")) != str(user.pk):
         return False
@@ -195,6 +209,8 @@ def active_sessions(request: HttpRequest) -> list[SessionInfo]:
     """The signed-in user's live sessions, this one first. Rows whose session has ended by
     itself (expired, idle, password changed) are removed on the way."""
     user = request.user
+    if not user.is_authenticated:  # the views require sign-in: nobody has no sessions
+        return []
     current = request.session.session_key
     store_class = _store_class()
     limit, now = idle_seconds(), time.time()
@@ -223,30 +239,36 @@ def active_sessions(request: HttpRequest) -> list[SessionInfo]:
 
 def end_session(request: HttpRequest, pk: int) -> bool:
     """Sign out one of the user's own sessions. False when there is no such session of theirs."""
-    row = UserSession.objects.filter(pk=pk, user=request.user).first()
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    row = UserSession.objects.filter(pk=pk, user=user).first()
     if row is None:
         return False
     if row.session_key == request.session.session_key:
         logout(request)
         return True
-    _end(request, [row], detail=describe_user_agent(row.user_agent))
+    _end(request, user, [row], detail=describe_user_agent(row.user_agent))
     return True
 
 
 def end_other_sessions(request: HttpRequest) -> int:
     """Sign out every other browser signed in as this user; returns how many."""
-    rows = list(UserSession.objects.filter(user=request.user).exclude(session_key=request.session.session_key))
+    user = request.user
+    if not user.is_authenticated:
+        return 0
+    rows = list(UserSession.objects.filter(user=user).exclude(session_key=request.session.session_key))
     if rows:
-        _end(request, rows, detail=_("everywhere else (%(count)d)") % {"count": len(rows)})
+        _end(request, user, rows, detail=_("everywhere else (%(count)d)") % {"count": len(rows)})
     return len(rows)
 
 
-def _end(request: HttpRequest, rows: list[UserSession], *, detail: str) -> None:
+def _end(request: HttpRequest, user: User, rows: list[UserSession], *, detail: str) -> None:
     store_class = _store_class()
     for row in rows:
         store_class(row.session_key).delete()
     UserSession.objects.filter(pk__in=[r.pk for r in rows]).delete()
-    services.record(Action.SESSION_ENDED, actor=request.user, obj=request.user, request=request, detail=detail)
+    services.record(Action.SESSION_ENDED, actor=user, obj=user, request=request, detail=detail)
 
 
 # ---------------------------------------------------------------------------- user agents

@@ -16,8 +16,6 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from html.parser import HTMLParser
 
-import pytest
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse

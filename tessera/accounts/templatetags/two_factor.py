@@ -6,7 +6,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("accounts/_two_factor_summary.html", takes_context=True)
-def two_factor_summary(context) -> dict:
+def two_factor_summary(context: template.Context) -> dict[str, object]:
     """The profile page's two-factor block: on or off, and the way to change it."""
     user = context["request"].user
     return {
