@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import Agent, Membership, Perm, User
 
-from .models import State, Ticket
+from .models import State, ThreadEntry, Ticket
 
 if TYPE_CHECKING:
     from tessera.accounts.models import Department
@@ -185,6 +185,15 @@ def acts_as_agent(actor: User, ticket: Ticket) -> bool:
         return False
     acc = _agent_access(actor, _active_agent(actor), ticket)
     return acc is not None and acc.any
+
+
+def can_see_entry(actor: User | None, entry: ThreadEntry) -> bool:
+    """May `actor` see this entry and what is attached to it? Agents who work the ticket see
+    everything on it; anyone who reaches it only as its requester or a person copied on it (an
+    agent from another department included) sees what the portal shows: public entries."""
+    if not can(actor, Perm.VIEW, entry.ticket):
+        return False
+    return entry.is_public or acts_as_agent(actor, entry.ticket)
 
 
 def _state_allows(action: str, ticket: Ticket) -> bool:
