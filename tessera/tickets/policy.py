@@ -156,6 +156,8 @@ def can(actor: User | None, action: str, ticket: Ticket | None = None, *, depart
         return (Perm.ASSIGN in perms or ticket.assignee_id == agent.pk) and _state_allows(action, ticket)
     if action not in perms:
         return False
+    if actor.is_superuser and ticket.state == State.ARCHIVED and ticket.merged_into_id is None:
+        return action in (Perm.VIEW, Perm.STATUS, Perm.CLOSE)  # an administrator can always bring it back
     # Followers (referral only) may close what the handling department resolved, nothing earlier.
     if _follows_only(acc) and action == Perm.CLOSE and ticket.state != State.RESOLVED:
         return False

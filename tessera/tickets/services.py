@@ -626,7 +626,9 @@ def _status_action(status: Status) -> str:
 
 def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> list[str]:
     """Move the (locked) ticket to `status` and record it; the caller saves the returned fields."""
-    if not policy.can(actor, _status_action(status), ticket):
+    # An end user's "close" never archives: only an agent who works the ticket may.
+    archiving_as_end_user = status.state == State.ARCHIVED and not policy.acts_as_agent(actor, ticket)
+    if archiving_as_end_user or not policy.can(actor, _status_action(status), ticket):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     before = ticket.status
     old_state = ticket.state
