@@ -150,6 +150,23 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
+# HTTPS hardening: on by default when the desk's public address is https, each one overridable.
+_HTTPS = env.str("TESSERA_BASE_URL", default="").lower().startswith("https://")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a commitment an operator makes by submitting the domain, never a default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Behind a TLS proxy: the header it sets, e.g. "X-Forwarded-Proto" (value https) or "X-Forwarded-Ssl: on".
+# Set it only when the proxy always sets or strips that header; otherwise clients could claim https.
+_proxy_header, _, _proxy_value = (p.strip() for p in env.str("SECURE_PROXY_SSL_HEADER", default="").partition(":"))
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), _proxy_value or "https")
+
 
 MAILERS = conf.mailers(env.str("EMAIL_URL", default=""), DATA_DIR)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tessera Help Desk <support@localhost>")
