@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tessera.cache_headers.NoStoreMiddleware",
     "tessera.accounts.middleware.ViewerTimezoneMiddleware",
     "tessera.tickets.reference.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
