@@ -197,9 +197,17 @@ TESSERA = {
     "BASE_URL": env.str("TESSERA_BASE_URL", default="http://127.0.0.1:8000"),
     "MAX_ATTACHMENT_BYTES": env.int("TESSERA_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024),
     "MAX_ATTACHMENTS": env.int("TESSERA_MAX_ATTACHMENTS", default=10),
+    # Programs, scripts, shortcuts, installers, disk images and macro-enabled Office files: what mail
+    # gateways refuse. Content is checked too (tessera/tickets/attachments.py): a renamed program is refused.
     "BLOCKED_EXTENSIONS": env.list(
         "TESSERA_BLOCKED_EXTENSIONS",
-        default=[".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".msi", ".jar", ".ps1", ".sh", ".dll"],
+        default=(  # noqa: SIM905 - one line of extensions reads better than eighty
+            ".ade .adp .apk .app .application .appref-ms .appx .appxbundle .bat .cab .chm .cmd .com .cpl .dll"
+            " .dmg .diagcab .exe .gadget .hta .img .inf .ins .iso .isp .jar .jnlp .js .jse .ksh .lib .lnk .mde"
+            " .msc .msh .msi .msix .msixbundle .msp .mst .nsh .ocx .pif .ps1 .ps1xml .ps2 .psc1 .psd1 .psm1 .reg"
+            " .scf .scr .sct .settingcontent-ms .sh .shb .shs .sys .url .vb .vbe .vbs .vhd .vhdx .vxd .ws .wsc"
+            " .wsf .wsh .xll .xbap .docm .dotm .xlsm .xltm .xlam .pptm .potm .ppam .ppsm .sldm"
+        ).split(),
     ),
     "MAX_SUBJECT_LENGTH": 255,
     "MAX_MESSAGE_LENGTH": env.int("TESSERA_MAX_MESSAGE_LENGTH", default=100_000),
