@@ -100,6 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Local memory is private to each process: with several workers, share a cache so that limits hold
+# (redis://host:6379/1, or dbcache://tessera_cache after `manage.py createcachetable`).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["tessera.accounts.backends.EmailBackend"]
 LOGIN_URL = "portal:login"
@@ -220,6 +224,11 @@ TESSERA = {
     "COUNTS_POLL_SECONDS": env.int("TESSERA_COUNTS_POLL_SECONDS", default=30),
     # How long sidebar counts are reused before counting again (0: count on every page).
     "COUNTS_CACHE_SECONDS": env.int("TESSERA_COUNTS_CACHE_SECONDS", default=20),
+    # Portal tickets one client address and one email address may open per hour (0: no limit).
+    "INTAKE_LIMIT_PER_IP": env.int("TESSERA_INTAKE_LIMIT_PER_IP", default=20),
+    "INTAKE_LIMIT_PER_ADDRESS": env.int("TESSERA_INTAKE_LIMIT_PER_ADDRESS", default=5),
+    # Reverse proxies in front of Tessera that append the client's address to X-Forwarded-For.
+    "TRUSTED_PROXIES": env.int("TESSERA_TRUSTED_PROXIES", default=0),
     # Email. The line above which a reply by mail is read (everything under it is quoted history).
     "REPLY_MARKER": env.str("TESSERA_REPLY_MARKER", default="-- Reply above this line --"),
     # Messages one sender may have processed per hour; more are kept, not posted.
