@@ -79,31 +79,38 @@ def home(request: HttpRequest) -> HttpResponse:
     form = OpenTicketForm(request.POST, request.FILES, signed_in=signed_in)
     status = 400
     if form.is_valid():
-        email = request.user.email if signed_in else form.cleaned_data["email"].strip().lower()
-        owner = None if signed_in else portal_selectors.account_for_address(email)
-        too_many = _intake_limited(request, email)
         try:
-            if too_many:
-                status = 429
-                raise ValidationError(too_many)
-            if owner is not None and (owner.is_superuser or owner.is_staff or owner.agent_or_none is not None):
-                raise ValidationError({"email": _STAFF_ADDRESS})
-            if owner is not None and not owner.is_active:
-                # Answered like any other address, so the form cannot tell which accounts are disabled;
-                # nothing is opened and nobody is mailed.
-                log.info("Portal ticket for disabled address %s not opened", email)
-                number = None
-            else:
-                number = _open_ticket(request, form.cleaned_data).number
+            number = _intake(request, form.cleaned_data)
         except PermissionDenied as exc:
             return _forbidden(request, exc)
         except ValidationError as exc:
+            status = 429 if getattr(exc, "code", None) == "too_many" else 400
             attach_service_errors(form, exc)
         else:
+            email = request.user.email if signed_in else form.cleaned_data["email"].strip().lower()
             request.session[OPENED_SESSION_KEY] = {"number": number, "email": email}
             return redirect("portal:opened")
     context = {"form": form, "files_lost": bool(request.FILES)}
     return render(request, "portal/home.html", context, status=status)
+
+
+def _intake(request: HttpRequest, data: dict) -> int | None:
+    """Open the ticket the form describes and return its number, or None when nothing was
+    opened because the address is disabled: that is answered like any other address, so the
+    form cannot tell which accounts exist or are disabled (nobody is mailed either)."""
+    signed_in = request.user.is_authenticated
+    email = request.user.email if signed_in else data["email"].strip().lower()
+    too_many = _intake_limited(request, email)
+    if too_many:
+        raise ValidationError(too_many, code="too_many")
+    owner = None if signed_in else portal_selectors.account_for_address(email)
+    if owner is not None and (owner.is_superuser or owner.is_staff or owner.agent_or_none is not None):
+        # Otherwise anyone could make "Ada Admin opened the ticket" appear to agents.
+        raise ValidationError({"email": _STAFF_ADDRESS})
+    if owner is not None and not owner.is_active:
+        log.info("Portal ticket for a disabled address not opened")
+        return None
+    return _open_ticket(request, data).number
 
 
 _STAFF_ADDRESS = gettext_lazy(
