@@ -14,9 +14,10 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
-# Paths private whoever asks: the workspace, configuration, and the portal's per-ticket pages
-# (reached by number when signed in, or by an access link's token when not).
-PRIVATE_PREFIXES = ("/staff/", "/admin/", "/tickets/", "/t/", "/password/")
+# Paths private whoever asks: the workspace, configuration, the portal's per-ticket pages (reached
+# by number when signed in, or by an access link's token when not), the confirmation that names the
+# address a guest just used, and password reset links.
+PRIVATE_PREFIXES = ("/staff/", "/admin/", "/tickets/", "/t/", "/opened/", "/password/")
 
 
 def is_private(request: HttpRequest) -> bool:

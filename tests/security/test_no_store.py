@@ -86,6 +86,14 @@ def test_a_ticket_opened_through_an_access_link_is_never_stored(client, desk, wo
     assert _private(client.get(file_url))
 
 
+def test_the_confirmation_naming_a_guests_address_is_never_stored(client, desk):
+    from ..portal.test_open_ticket import HOME, guest_form
+
+    opened = client.get(client.post(HOME, guest_form(desk))["Location"])
+    assert opened.status_code == 200 and "greta@example.org" in opened.content.decode()
+    assert _private(opened)
+
+
 def test_the_public_front_page_stays_cacheable_for_anonymous_visitors(client, db):
     response = client.get(reverse("portal:home"))
     assert response.status_code == 200
