@@ -110,6 +110,7 @@ def test_a_document_with_macros_under_a_plain_office_name_is_refused(db):
         ("shot.png", PNG),
         ("archive.zip", _ooxml(with_macros=False)),
     ],
+    ids=["docx", "pdf", "text beginning with MZ", "png", "zip"],
 )
 def test_ordinary_files_are_still_accepted(db, name, content):
     validate_uploads([Upload(name, content, "application/octet-stream")])
