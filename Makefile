@@ -18,7 +18,7 @@ $(VENV)/bin/python:
 $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 	@echo "Installing pinned dependencies…"
 	@$(PY) -m pip install $(PIP_FLAGS) -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	@$(PY) -c "import django, environ, nh3, gunicorn, aiosmtpd, django_otp, django_otp_webauthn, segno" || { echo "Dependency install failed." >&2; exit 1; }
+	@$(PY) -c "import django, environ, nh3, gunicorn, aiosmtpd, django_otp, django_otp_webauthn, segno, filetype" || { echo "Dependency install failed." >&2; exit 1; }
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime

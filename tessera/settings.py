@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tessera.cache_headers.NoStoreMiddleware",
     "tessera.audit.sessions.SessionActivityMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tessera.accounts.middleware.TwoFactorMiddleware",
@@ -107,6 +108,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # queries it only adds 25–45 ms whenever a plan's cost estimate crosses its threshold.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Local memory is private to each process: with several workers, share a cache so that limits hold
+# (redis://host:6379/1, or dbcache://tessera_cache after `manage.py createcachetable`).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["tessera.accounts.backends.EmailBackend"]
@@ -184,6 +189,23 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
+# HTTPS hardening: on by default when the desk's public address is https, each one overridable.
+_HTTPS = env.str("TESSERA_BASE_URL", default="").lower().startswith("https://")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a commitment an operator makes by submitting the domain, never a default.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Behind a TLS proxy: the header it sets, e.g. "X-Forwarded-Proto" (value https) or "X-Forwarded-Ssl: on".
+# Set it only when the proxy always sets or strips that header; otherwise clients could claim https.
+_proxy_header, _, _proxy_value = (p.strip() for p in env.str("SECURE_PROXY_SSL_HEADER", default="").partition(":"))
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), _proxy_value or "https")
+
 
 MAILERS = conf.mailers(env.str("EMAIL_URL", default=""), DATA_DIR)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tessera Help Desk <support@localhost>")
@@ -214,9 +236,17 @@ TESSERA = {
     "BASE_URL": env.str("TESSERA_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"),
     "MAX_ATTACHMENT_BYTES": env.int("TESSERA_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024),
     "MAX_ATTACHMENTS": env.int("TESSERA_MAX_ATTACHMENTS", default=10),
+    # Programs, scripts, shortcuts, installers, disk images and macro-enabled Office files: what mail
+    # gateways refuse. Content is checked too (tessera/tickets/attachments.py): a renamed program is refused.
     "BLOCKED_EXTENSIONS": env.list(
         "TESSERA_BLOCKED_EXTENSIONS",
-        default=[".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".msi", ".jar", ".ps1", ".sh", ".dll"],
+        default=(  # noqa: SIM905 - one line of extensions reads better than eighty
+            ".ade .adp .apk .app .application .appref-ms .appx .appxbundle .bat .cab .chm .cmd .com .cpl .dll"
+            " .dmg .diagcab .exe .gadget .hta .img .inf .ins .iso .isp .jar .jnlp .js .jse .ksh .lib .lnk .mde"
+            " .msc .msh .msi .msix .msixbundle .msp .mst .nsh .ocx .pif .ps1 .ps1xml .ps2 .psc1 .psd1 .psm1 .reg"
+            " .scf .scr .sct .settingcontent-ms .sh .shb .shs .sys .url .vb .vbe .vbs .vhd .vhdx .vxd .ws .wsc"
+            " .wsf .wsh .xll .xbap .docm .dotm .xlsm .xltm .xlam .pptm .potm .ppam .ppsm .sldm"
+        ).split(),
     ),
     "MAX_SUBJECT_LENGTH": 255,
     "MAX_MESSAGE_LENGTH": env.int("TESSERA_MAX_MESSAGE_LENGTH", default=100_000),
@@ -229,6 +259,11 @@ TESSERA = {
     "COUNTS_POLL_SECONDS": env.int("TESSERA_COUNTS_POLL_SECONDS", default=30),
     # How long sidebar counts are reused before counting again (0: count on every page).
     "COUNTS_CACHE_SECONDS": env.int("TESSERA_COUNTS_CACHE_SECONDS", default=20),
+    # Portal tickets one client address and one email address may open per hour (0: no limit).
+    "INTAKE_LIMIT_PER_IP": env.int("TESSERA_INTAKE_LIMIT_PER_IP", default=20),
+    "INTAKE_LIMIT_PER_ADDRESS": env.int("TESSERA_INTAKE_LIMIT_PER_ADDRESS", default=5),
+    # Reverse proxies in front of Tessera that append the client's address to X-Forwarded-For.
+    "TRUSTED_PROXIES": env.int("TESSERA_TRUSTED_PROXIES", default=0),
     # Email. The line above which a reply by mail is read (everything under it is quoted history).
     "REPLY_MARKER": env.str("TESSERA_REPLY_MARKER", default="-- Reply above this line --"),
     # Messages one sender may have processed per hour; more are kept, not posted.

@@ -39,6 +39,16 @@ def _fresh_process_memos():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and cached counts live in the cache, which outlives a test's rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -28,6 +28,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from tessera import ratelimit
+
 from .models import Throttle, User
 from .signals import locked_out, lockout_lifted
 
@@ -58,13 +60,8 @@ def normalize_account(value: str | None) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's IP address: REMOTE_ADDR, or the header a trusted proxy sets
-    (settings.CLIENT_IP_HEADER; for X-Forwarded-For the right-most entry, the one our proxy added)."""
-    header = getattr(settings, "CLIENT_IP_HEADER", "")
-    if header and request.META.get(header):
-        forwarded: str = request.META[header]
-        return forwarded.split(",")[-1].strip()[:254]
-    return (request.META.get("REMOTE_ADDR") or "unknown")[:254]
+    """The client's IP address, as every limit sees it (tessera.ratelimit.client_ip)."""
+    return ratelimit.client_ip(request)[:254] or "unknown"
 
 
 def _limits(scope: str) -> dict[str, int]:

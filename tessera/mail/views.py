@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tessera.accounts.models import Agent, Perm
+from tessera.accounts.models import Agent
 from tessera.staff.access import agent_required
 from tessera.tickets import policy
 
@@ -51,7 +51,9 @@ def headers_of(raw: bytes) -> list[Header]:
 def original(request: HttpRequest, agent: Agent, pk: int) -> HttpResponse:
     message = InboundMessage.objects.select_related("ticket", "entry", "mailbox").filter(pk=pk).first()
     ticket = message.ticket if message is not None else None
-    allowed = policy.can(request.user, Perm.VIEW, ticket) if ticket is not None else request.user.is_superuser
+    allowed = request.user.is_superuser if ticket is None else policy.acts_as_agent(request.user, ticket)
+    if message is not None and message.entry is not None:  # a public message is open to its requester too
+        allowed = policy.can_see_entry(request.user, message.entry)
     if message is None or not allowed:
         return render(
             request,

@@ -30,6 +30,12 @@ def end_user_by_email(email: str) -> User | None:
     return User.objects.filter(email=email, is_active=True).first()
 
 
+def account_for_address(email: str) -> User | None:
+    """Whoever holds this address, active or not, with their agent profile (or its absence)."""
+    email = (email or "").strip().lower()
+    return User.objects.select_related("agent").filter(email=email).first() if email else None
+
+
 def ticket_of_end_user(user: User, number: int) -> Ticket | None:
     """One ticket the user opened or is copied on; None hides whether the number exists."""
     return selectors.tickets_of_user(user).select_related("user", "priority").filter(number=number).first()

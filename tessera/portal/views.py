@@ -20,11 +20,12 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
+from tessera import ratelimit
 from tessera.accounts import throttle
 from tessera.accounts.models import User
 from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
@@ -77,18 +78,68 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/home.html", {"form": OpenTicketForm(signed_in=signed_in)})
 
     form = OpenTicketForm(request.POST, request.FILES, signed_in=signed_in)
+    status = 400
     if form.is_valid():
         try:
-            ticket = _open_ticket(request, form.cleaned_data)
+            number = _intake(request, form.cleaned_data)
         except PermissionDenied as exc:
             return _forbidden(request, exc)
         except ValidationError as exc:
+            status = 429 if getattr(exc, "code", None) == "too_many" else 400
             attach_service_errors(form, exc)
         else:
-            request.session[OPENED_SESSION_KEY] = {"number": ticket.number, "email": ticket.user.email}
+            email = request.user.email if signed_in else form.cleaned_data["email"].strip().lower()
+            request.session[OPENED_SESSION_KEY] = {"number": number, "email": email}
             return redirect("portal:opened")
     context = {"form": form, "files_lost": bool(request.FILES)}
-    return render(request, "portal/home.html", context, status=400)
+    return render(request, "portal/home.html", context, status=status)
+
+
+def _intake(request: HttpRequest, data: dict) -> int | None:
+    """Open the ticket the form describes and return its number, or None when nothing was
+    opened because the address is disabled: that is answered like any other address, so the
+    form cannot tell which accounts exist or are disabled (nobody is mailed either)."""
+    signed_in = request.user.is_authenticated
+    email = request.user.email if signed_in else data["email"].strip().lower()
+    too_many = _intake_limited(request, email)
+    if too_many:
+        raise ValidationError(too_many, code="too_many")
+    owner = None if signed_in else portal_selectors.account_for_address(email)
+    if owner is not None and (owner.is_superuser or owner.is_staff or owner.agent_or_none is not None):
+        # Otherwise anyone could make "Ada Admin opened the ticket" appear to agents.
+        raise ValidationError({"email": _STAFF_ADDRESS})
+    if owner is not None and not owner.is_active:
+        log.info("Portal ticket for a disabled address not opened")
+        return None
+    return _open_ticket(request, data).number
+
+
+_STAFF_ADDRESS = gettext_lazy(
+    "This address belongs to a member of the help desk staff. Sign in to open a ticket with it, "
+    "or use your own address."
+)
+
+
+def _intake_limited(request: HttpRequest, email: str) -> str:
+    """Why this submission is refused as one too many (empty when it may go ahead). Each person
+    and each client may open only so many tickets an hour: every ticket mails its requester
+    and alerts agents, so a flood would mail addresses someone made up."""
+    limits = settings.TESSERA
+    for scope, key, limit in (
+        ("intake-ip", ratelimit.client_ip(request), limits["INTAKE_LIMIT_PER_IP"]),
+        ("intake-address", email, limits["INTAKE_LIMIT_PER_ADDRESS"]),
+    ):
+        decision = ratelimit.hit(scope, key, limit=limit, window=3600)
+        if not decision.allowed:
+            minutes = max(1, -(-decision.retry_after // 60))
+            return ngettext(
+                "You have opened several tickets in a short time. Please try again in %(minutes)d minute, "
+                "or add what you wanted to say to a ticket you already opened.",
+                "You have opened several tickets in a short time. Please try again in %(minutes)d minutes, "
+                "or add what you wanted to say to a ticket you already opened.",
+                minutes,
+            ) % {"minutes": minutes}
+    return ""
 
 
 def _open_ticket(request: HttpRequest, data: dict) -> Ticket:

@@ -428,7 +428,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
 @agent_required
 def attachment(request: HttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
     found = selectors.attachment_with_ticket(attachment_id)
-    if found is None or not policy.can(request.user, Action.VIEW, found.entry.ticket):
+    if found is None or not policy.can_see_entry(request.user, found.entry):
         return _not_found(request, _("This file does not exist or is not on a ticket you can see."))
     try:
         handle = found.file.open("rb")

@@ -4,9 +4,14 @@ so a refused file never leaves half a ticket behind."""
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import os
+import struct
+import zipfile
 from dataclasses import dataclass
+
+import filetype
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
@@ -61,6 +66,79 @@ def safe_name(name: str) -> str:
     return name[-255:] or "attachment"
 
 
+# ---------------------------------------------------------------------------- what the bytes are
+
+# Mach-O (32/64-bit, both byte orders) and universal binaries; CAFEBABE is also a Java class file.
+_MACHO_MAGIC = {b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"}
+_CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE compound file: .doc, .xls, and Windows Installer files
+# Root-entry class ids of Windows Installer packages (.msi), patches (.msp) and transforms (.mst).
+_INSTALLER_CLSIDS = {
+    bytes.fromhex("84100c0000000000c000000000000046"),
+    bytes.fromhex("86100c0000000000c000000000000046"),
+    bytes.fromhex("82100c0000000000c000000000000046"),
+}
+# Images a browser may be asked to show; a file declared as one of these must really be an image.
+_RASTER_IMAGES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/x-icon", "image/tiff"}
+)
+
+
+def program_kind(content: bytes) -> str | None:
+    """What kind of program these bytes are (a name for the message), or None for anything else.
+
+    Names can lie; the first bytes of a program cannot, or it would not run. `filetype` reads the
+    Windows (PE) and Linux (ELF) headers; Mach-O and Windows Installer it does not know."""
+    kind = filetype.guess(content[:8192])
+    if kind is not None and kind.extension == "exe":
+        # "MZ" alone is also how some text begins: a Windows program's stub points at its PE header.
+        (pe_offset,) = struct.unpack_from("<I", content, 0x3C) if len(content) >= 0x40 else (0,)
+        if pe_offset and content[pe_offset : pe_offset + 4] == b"PE\0\0":
+            return "Windows"
+    if kind is not None and kind.extension == "elf":
+        return "Linux (ELF)"
+    if content[:4] in _MACHO_MAGIC:
+        return "macOS (Mach-O)"
+    if content[:8] == _CFB_MAGIC and _installer_clsid(content) in _INSTALLER_CLSIDS:
+        return "Windows Installer"
+    return None
+
+
+def _installer_clsid(content: bytes) -> bytes:
+    """The root directory entry's class id of an OLE compound file (empty when unreadable)."""
+    if len(content) < 0x34:
+        return b""
+    (shift,) = struct.unpack_from("<H", content, 0x1E)
+    (first_directory_sector,) = struct.unpack_from("<I", content, 0x30)
+    if shift not in (9, 12):
+        return b""
+    start = (first_directory_sector + 1) * (1 << shift) + 0x50
+    return content[start : start + 16]
+
+
+def has_macros(content: bytes) -> bool:
+    """An Office Open XML file (.docx, .xlsx, .pptx…) that carries a VBA project: a macro-enabled
+    document renamed to the harmless extension."""
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return any(os.path.basename(n).lower() == "vbaproject.bin" for n in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def stored_content_type(name: str, declared: str, content: bytes) -> str:
+    """The type a file is stored (and later served) as. A file that says it is an image is only
+    kept as one when its bytes are that image: anything else would be shown inline otherwise."""
+    content_type = (declared or mimetypes.guess_type(name)[0] or "application/octet-stream").lower()
+    base = content_type.split(";", 1)[0].strip()
+    if base in _RASTER_IMAGES or (base.startswith("image/") and base != "image/svg+xml"):
+        kind = filetype.guess(content[:8192])
+        real = kind.mime if kind is not None and kind.mime.startswith("image/") else ""
+        return real if real in _RASTER_IMAGES else "application/octet-stream"
+    return content_type
+
+
 def validate_uploads(uploads: list[Upload]) -> None:
     limits = settings.TESSERA
     blocked = {e.lower() if e.startswith(".") else f".{e.lower()}" for e in limits["BLOCKED_EXTENSIONS"]}
@@ -71,6 +149,13 @@ def validate_uploads(uploads: list[Upload]) -> None:
         ext = os.path.splitext(safe_name(up.name))[1].lower()
         if ext in blocked:
             errors.append(_("“%(name)s”: files of type %(ext)s are not accepted.") % {"name": up.name, "ext": ext})
+        elif program := program_kind(up.content):
+            errors.append(
+                _("“%(name)s” is a program (%(kind)s), whatever its name says; programs are not accepted.")
+                % {"name": up.name, "kind": program}
+            )
+        elif has_macros(up.content):
+            errors.append(_("“%(name)s” contains macros; documents with macros are not accepted.") % {"name": up.name})
         elif up.size > limits["MAX_ATTACHMENT_BYTES"]:
             errors.append(
                 _("“%(name)s” is %(size)s; the limit is %(limit)s.")
@@ -89,7 +174,7 @@ def store(entry: ThreadEntry, uploads: list[Upload]) -> list[Attachment]:
     for up in uploads:
         digest = hashlib.sha256(up.content).hexdigest()
         name = safe_name(up.name)
-        content_type = (up.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream")[:120]
+        content_type = stored_content_type(name, up.content_type, up.content)[:120]
         att = Attachment(
             entry=entry,
             name=name,

@@ -23,7 +23,6 @@ from tessera.accounts.models import Agent, Department, Team, User
 
 from . import policy, services
 from .models import Priority, Status, Ticket
-from .policy import Action
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +141,9 @@ def _tickets(numbers: Sequence[int]) -> dict[int, Ticket]:
 
 
 def _visible(actor: User, ticket: Ticket | None) -> Ticket | None:
-    # A ticket the actor cannot see is reported exactly like one that does not exist.
-    return ticket if ticket is not None and policy.can(actor, Action.VIEW, ticket) else None
+    # Bulk works only tickets the actor reaches as an agent. One they cannot see, or only requested
+    # or are copied on (an agent from another department), is reported exactly like one that does not exist.
+    return ticket if ticket is not None and policy.acts_as_agent(actor, ticket) else None
 
 
 def _missing(number: int) -> str:

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import Agent, Membership, Perm, User
 
-from .models import State, Ticket
+from .models import State, ThreadEntry, Ticket
 
 if TYPE_CHECKING:
     from tessera.accounts.models import Department
@@ -179,6 +179,8 @@ def can(
         return (Perm.ASSIGN in perms or ticket.assignee_id == agent.pk) and _state_allows(action, ticket)
     if action not in perms:
         return False
+    if actor.is_superuser and ticket.state == State.ARCHIVED and ticket.merged_into_id is None:
+        return action in (Perm.VIEW, Perm.STATUS, Perm.CLOSE)  # an administrator can always bring it back
     # Followers (referral only) may close what the handling department resolved, nothing earlier.
     if _follows_only(acc) and action == Perm.CLOSE and ticket.state != State.RESOLVED:
         return False
@@ -208,6 +210,15 @@ def acts_as_agent(actor: User, ticket: Ticket) -> bool:
         return False
     acc = _agent_access(actor, _active_agent(actor), ticket)
     return acc is not None and acc.any
+
+
+def can_see_entry(actor: User | None, entry: ThreadEntry) -> bool:
+    """May `actor` see this entry and what is attached to it? Agents who work the ticket see
+    everything on it; anyone who reaches it only as its requester or a person copied on it (an
+    agent from another department included) sees what the portal shows: public entries."""
+    if not can(actor, Action.VIEW, entry.ticket):
+        return False
+    return entry.is_public or acts_as_agent(actor, entry.ticket)
 
 
 def _state_allows(action: Action | str, ticket: Ticket) -> bool:

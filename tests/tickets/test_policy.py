@@ -159,7 +159,10 @@ BY_STATE = {
         "requester": {"view", "reply"},  # replying reopens it
         "superuser agent": {"view", "note", "status", "merge", "delete"},
     },
-    State.ARCHIVED: {path: ({"view"} if allowed else NOTHING) for path, allowed in OPEN.items()},
+    State.ARCHIVED: {
+        **{path: ({"view"} if allowed else NOTHING) for path, allowed in OPEN.items()},
+        "superuser agent": {"view", "status", "close"},  # an administrator can always bring it back
+    },
 }
 
 CASES = [(state, path) for state in BY_STATE for path in PATHS]
