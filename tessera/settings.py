@@ -138,6 +138,8 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 OTP_WEBAUTHN_RP_NAME = "Tessera"
 OTP_WEBAUTHN_RP_ID_CALLABLE = "tessera.accounts.passkeys.relying_party_id"
 OTP_WEBAUTHN_HELPER_CLASS = "tessera.accounts.passkeys.DeskWebAuthnHelper"
+# An administrator never reads an agent's second-factor secret (django-otp's admin shows it otherwise).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]  # "no allowed origins": DeskWebAuthnHelper supplies them
 # Behind a reverse proxy: the META name of the header it sets to the client's IP (HTTP_X_REAL_IP).
 CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")

@@ -63,6 +63,12 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def no_intake_limit(settings):
+    """For tests that open many tickets from one address; the limit has its own tests."""
+    settings.TESSERA = {**settings.TESSERA, "INTAKE_LIMIT_PER_IP": 10_000, "INTAKE_LIMIT_PER_ADDRESS": 10_000}
+
+
+@pytest.fixture
 def desk(db):
     """Support (tier 1) and System Administration, with John, Jane, Ken and an outsider agent."""
     from tessera.accounts.models import Agent, Department, Membership, Role, Team, User

@@ -256,7 +256,10 @@ def status_action(state: str) -> Action:
 
 
 def can_set_status(actor: User | None, ticket: Ticket, state: str) -> bool:
-    """May `actor` put `ticket` into a status of this state (see `status_action`)?"""
+    """May `actor` put `ticket` into a status of this state (see `status_action`)? An end user's
+    "close" never archives: only an agent who works the ticket may archive it."""
+    if state == State.ARCHIVED and (actor is None or not acts_as_agent(actor, ticket)):
+        return False
     return can(actor, status_action(state), ticket)
 
 
@@ -264,7 +267,10 @@ def settable_states(actor: User | None, ticket: Ticket) -> frozenset[str]:
     """Every lifecycle state whose statuses `actor` may set on `ticket`, for a page that offers
     a list of statuses: two questions (STATUS, CLOSE), however many statuses the desk defines."""
     allowed = {action: can(actor, action, ticket) for action in (Action.STATUS, Action.CLOSE)}
-    return frozenset(state for state in State.values if allowed[status_action(state)])
+    states = {state for state in State.values if allowed[status_action(state)]}
+    if State.ARCHIVED in states and (actor is None or not acts_as_agent(actor, ticket)):
+        states.discard(State.ARCHIVED)  # as in can_set_status: an end user's close never archives
+    return frozenset(states)
 
 
 # ---------------------------------------------------------------------------- the workspace and its people

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser
 from tests.security import hostile
 from tests.security.test_hostile_corpus import plant
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_intake_limit")]
 
 # Every payload tries to set window.__xss; record each attempt even if a later script resets it.
 CANARY = """

@@ -48,8 +48,10 @@ def _mail(sender: str, subject: str) -> bytes:
 def build(desk) -> SimpleNamespace:
     """Build the scene on top of the shared `desk` fixture (John, Jane, Bill, Ken, Ada Admin)."""
     from django.contrib.auth.models import Group
+    from django.test import Client
 
     from tessera.accounts.models import Agent, Membership, Role, User
+    from tessera.audit.models import UserSession
     from tessera.mail import ingest as inbox
     from tessera.mail.models import EmailTemplate
     from tessera.staff import services as queue_services
@@ -91,6 +93,10 @@ def build(desk) -> SimpleNamespace:
     other = services.open_ticket(
         desk.ken, requester=desk.ken, subject="Scanner too", message="Same tray.", topic=desk.general
     )
+    # John's other signed-in browser, for ending a session from the list.
+    other_browser = Client()
+    other_browser.force_login(desk.john.user)
+    john_session = UserSession.objects.get(session_key=other_browser.session.session_key)
     saved = queue_services.create_saved_queue(desk.john.user, name="John's urgent", params={"sort": "-updated"})
     users = {
         "anonymous": None,
@@ -108,6 +114,7 @@ def build(desk) -> SimpleNamespace:
         subjects={p: (bills if p == "bill_requester" else kens) for p in PERSONAS},
         other=other,
         saved=saved,
+        john_session=john_session,
         archived=Status.objects.get(state="archived"),
         reset_uid=urlsafe_base64_encode(force_bytes(desk.ken.pk)),
         department_type=ContentType.objects.get_for_model(desk.support).pk,
@@ -131,6 +138,7 @@ BY_NAME: dict[tuple[str, str], Filler] = {
         type(s.desk.ken).objects.get(pk=s.desk.ken.pk)
     ),
     ("admin:auth_user_password_change", "id"): lambda s, sub: s.desk.ken.pk,
+    ("account_sessions:end", "pk"): lambda s, sub: s.john_session.pk,
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,

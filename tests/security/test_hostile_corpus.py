@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from html.parser import HTMLParser
 
+import pytest
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -48,6 +50,10 @@ def _mail(*, sender_name: str, sender: str, subject: str, html: str, attachments
         maintype, subtype = content_type.split("/")
         m.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return m.as_bytes()
+
+
+# The corpus opens dozens of tickets from one address; the intake limit has its own tests.
+pytestmark = pytest.mark.usefixtures("no_intake_limit")
 
 
 def plant(desk) -> Planted:
