@@ -37,8 +37,10 @@ run: setup
 	@echo "Tessera is serving on http://127.0.0.1:$(PORT)/ (portal) and http://127.0.0.1:$(PORT)/staff/ (agents). Ctrl-C stops it."
 	@exec $(VENV)/bin/gunicorn tessera.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --error-logfile -
 
+# One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process, e.g. to debug).
+TEST_WORKERS ?= auto
 test: setup-dev
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks (bench/RESULTS.md): fill the database DATABASE_URL names, then measure it over HTTP.
 TICKETS ?= 100000
