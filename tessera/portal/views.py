@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from tessera import ratelimit
 from tessera.accounts import throttle
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import User
 from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
@@ -88,7 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
             status = 429 if getattr(exc, "code", None) == "too_many" else 400
             attach_service_errors(form, exc)
         else:
-            email = request.user.email if signed_in else form.cleaned_data["email"].strip().lower()
+            email = request.user.email if request.user.is_authenticated else form.cleaned_data["email"].strip().lower()
             request.session[OPENED_SESSION_KEY] = {"number": number, "email": email}
             return redirect("portal:opened")
     context = {"form": form, "files_lost": bool(request.FILES)}
@@ -99,8 +100,9 @@ def _intake(request: HttpRequest, data: dict) -> int | None:
     """Open the ticket the form describes and return its number, or None when nothing was
     opened because the address is disabled: that is answered like any other address, so the
     form cannot tell which accounts exist or are disabled (nobody is mailed either)."""
-    signed_in = request.user.is_authenticated
-    email = request.user.email if signed_in else data["email"].strip().lower()
+    user = request.user
+    signed_in = user.is_authenticated
+    email = user.email if user.is_authenticated else data["email"].strip().lower()
     too_many = _intake_limited(request, email)
     if too_many:
         raise ValidationError(too_many, code="too_many")
@@ -234,7 +236,7 @@ def access(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def ticket(request: HttpRequest, number: int) -> HttpResponse:
+def ticket(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     found = portal_selectors.ticket_of_end_user(request.user, number)
     if found is None:
         return _not_found(request, what=_("We could not find that ticket among yours."))
@@ -372,7 +374,7 @@ def access_file(request: HttpRequest, token: str, attachment_id: int) -> HttpRes
 @csp_override(FILE_CSP)
 @login_required
 @require_http_methods(["GET"])
-def ticket_file(request: HttpRequest, number: int, attachment_id: int) -> HttpResponse:
+def ticket_file(request: AuthenticatedHttpRequest, number: int, attachment_id: int) -> HttpResponse:
     found = portal_selectors.ticket_of_end_user(request.user, number)
     if found is None:
         return _not_found(request, what=_("We could not find that file."))
@@ -411,7 +413,7 @@ def _safe_content_type(attachment: Attachment) -> str:
 
 @login_required
 @require_http_methods(["GET"])
-def my_tickets(request: HttpRequest) -> HttpResponse:
+def my_tickets(request: AuthenticatedHttpRequest) -> HttpResponse:
     before = _parse_cursor(request.GET.get("before", ""))
     tickets, has_more = portal_selectors.my_tickets_page(request.user, before=before)
     next_cursor = _cursor(tickets[-1]) if has_more else None

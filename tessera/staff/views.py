@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, User
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
@@ -82,7 +83,7 @@ class StaffLogoutView(auth_views.LogoutView):
 
 @require_GET
 @agent_required
-def jump(request: HttpRequest, agent: Agent) -> HttpResponse:
+def jump(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     """Old links to the number box keep working: a number opens that ticket, text is searched."""
     query = request.GET.get("q", "").strip()
     number = query.lstrip("#").strip()
@@ -276,7 +277,7 @@ def poll_seconds() -> int:
 
 
 def _page_extras(
-    request: HttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
+    request: AuthenticatedHttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
 ) -> dict[str, Any]:
     """What ticket.html needs on top of the core page. A fixed number of queries: the
     requester's other tickets (one), the reply lock (one), email that did not go out (one), and
@@ -295,7 +296,12 @@ def _page_extras(
 
 
 def _render_ticket(
-    request: HttpRequest, agent: Agent, ticket: Ticket, *, submitted: Submitted | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    agent: Agent,
+    ticket: Ticket,
+    *,
+    submitted: Submitted | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     abilities = _abilities(request.user, ticket)
     choices = _choices(ticket, abilities)
@@ -336,7 +342,7 @@ def _render_ticket(
 
 @require_GET
 @agent_required
-def ticket(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def ticket(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     found = selectors.ticket_for_agent(agent, number)
     if found is None:
         return _ticket_missing(request, number)
@@ -359,7 +365,7 @@ def _stale_message(ticket: Ticket) -> str:
 
 
 @agent_required
-def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) -> HttpResponse:
+def ticket_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, action: str) -> HttpResponse:
     """One POST per action. Success redirects (POST/redirect/GET) with a flash message; a problem
     shows the ticket again with the form as typed: 400 invalid, 403 refused, 409 stale."""
     spec = ACTIONS.get(action)
@@ -426,7 +432,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
 
 @require_GET
 @agent_required
-def attachment(request: HttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
+def attachment(request: AuthenticatedHttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
     found = selectors.attachment_with_ticket(attachment_id)
     if found is None or not policy.can_see_entry(request.user, found.entry):
         return _not_found(request, _("This file does not exist or is not on a ticket you can see."))
