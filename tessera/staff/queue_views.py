@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team
 from tessera.tickets import policy, selectors
+from tessera.tickets.models import Ticket
 
 from . import queue_selectors
 from . import services as queue_services
@@ -48,6 +49,9 @@ from .filters import (
 from .models import SavedQueue
 from .views import _not_found
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SESSION_COLS = "queue_cols"
 
 
@@ -68,6 +72,8 @@ def _pairs(params: QueryDict, keys: tuple[str, ...]) -> list[tuple[str, str]]:
 
 class QueuePage:
     """Where a queue page's links point and which parameters they carry."""
+
+    label: StrOrPromise  # a saved queue's name, or a system queue's (lazy) label
 
     def __init__(self, request: AuthenticatedHttpRequest, agent: Agent, *, slug: str, saved: SavedQueue | None) -> None:
         self.request, self.agent, self.saved = request, agent, saved
@@ -149,12 +155,13 @@ def _header(qf: QueueFilter, page: QueuePage, name: str, label: Any, cols: tuple
     return head
 
 
-def _rows(tickets: list, qf: QueueFilter) -> list:
+def _rows(tickets: list[Ticket], qf: QueueFilter) -> list[Ticket]:
     """Give each row its cursor (for paging and arrivals) and whether it is overdue."""
     now = timezone.now()
     for t in tickets:
-        t.cursor = cursor_value(getattr(t, "sort_value", None), qf.sort_key)
-        t.is_overdue = t.is_active and t.due_at is not None and t.due_at < now
+        # Read by the row renderer (fast_html.render_rows), beside the page's own annotation.
+        t.cursor = cursor_value(getattr(t, "sort_value", None), qf.sort_key)  # type: ignore[attr-defined]
+        t.is_overdue = t.is_active and t.due_at is not None and t.due_at < now  # type: ignore[attr-defined]
     return tickets
 
 
@@ -165,7 +172,7 @@ def render_queue(
     slug: str = "",
     saved: SavedQueue | None = None,
     lists: tuple[list[SavedQueue], list[SavedQueue]] | None = None,
-    side: dict[str, Any] | None = None,
+    side: queue_selectors.Sidebar | None = None,
 ) -> HttpResponse:
     page = QueuePage(request, agent, slug=slug, saved=saved)
     choices = queue_selectors.filter_choices()
@@ -273,20 +280,22 @@ def queue(request: AuthenticatedHttpRequest, agent: Agent, slug: str) -> HttpRes
 
 def _saved_or_404(
     request: AuthenticatedHttpRequest, agent: Agent, pk: int
-) -> tuple[SavedQueue | None, HttpResponse | None, Any]:
+) -> tuple[SavedQueue | HttpResponse, tuple[list[SavedQueue], list[SavedQueue]]]:
+    """The saved queue, or the 404 page when the agent has none by that number; with the
+    sidebar's lists, read on the way."""
     lists = queue_selectors.saved_queues(agent)
     found = queue_selectors.saved_queue_for(agent, pk, lists)
     if found is None:
-        return None, _not_found(request, _("There is no saved queue with that number among yours.")), lists
-    return found, None, lists
+        return _not_found(request, _("There is no saved queue with that number among yours.")), lists
+    return found, lists
 
 
 @require_GET
 @agent_required
 def saved_queue(request: AuthenticatedHttpRequest, agent: Agent, pk: int) -> HttpResponse:
-    found, missing, lists = _saved_or_404(request, agent, pk)
-    if missing is not None:
-        return missing
+    found, lists = _saved_or_404(request, agent, pk)
+    if isinstance(found, HttpResponse):
+        return found
     return render_queue(request, agent, saved=found, lists=lists)
 
 
@@ -318,11 +327,12 @@ def _arrivals(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
         return HttpResponse(status=204)
     if raw_id == "0":
         after = Cursor(after.value, 0)
+    newer_than: Cursor = after  # bound here: mypy does not carry the check above into the class
     cols = qf.columns()
 
     class Newer:
         def page(self, qs: Any) -> Any:
-            return qf.newer(qs, after)
+            return qf.newer(qs, newer_than)
 
     tickets, _more = selectors.queue_page(agent, slug, query=Newer())
     if not tickets:
@@ -405,9 +415,9 @@ def _saved_action(
         @agent_required
         @wraps(view)
         def wrapper(request: AuthenticatedHttpRequest, agent: Agent, pk: int) -> HttpResponse:
-            found, missing, _lists = _saved_or_404(request, agent, pk)
-            if missing is not None:
-                return missing
+            found, _lists = _saved_or_404(request, agent, pk)
+            if isinstance(found, HttpResponse):
+                return found
             url = reverse("staff:saved_queue", args=[found.pk])
             try:
                 message = view(request, found)

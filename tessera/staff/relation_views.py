@@ -30,7 +30,7 @@ def _parse_number(request: HttpRequest, prefix: str) -> TicketNumberForm | None:
     if form.is_valid():
         return form
     for error in form.errors.get("number", []):
-        messages.error(request, error)
+        messages.error(request, str(error))  # ErrorList yields each message as a str
     if "version" in form.errors:
         messages.error(request, _("The form was incomplete. Reload the ticket and try again."))
     return None

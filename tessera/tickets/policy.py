@@ -297,7 +297,8 @@ class OwnedByAnAgent(Protocol):
     """Anything an agent owns, such as the workspace's saved queues (the core does not import
     the workspace, so it asks only for the owner)."""
 
-    owner_id: int | None
+    @property
+    def owner_id(self) -> int | None: ...
 
 
 def can_edit_saved_queue(actor: User | AnonymousUser | None, saved: OwnedByAnAgent) -> bool:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from tessera.accounts.models import Agent, Department, Membership, Team, User
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 from . import policy, reference
 from .models import (
@@ -265,7 +265,16 @@ def team_choices() -> list[Team]:
     return [team for team in reference.rows(Team) if team.is_active]
 
 
-def agent_choices(department_id: int) -> list[Agent]:
+class AgentChoiceFacts(TypedDict):
+    in_department: bool
+    primary_department: str | None  # the name of their primary department
+
+
+if TYPE_CHECKING:
+    AgentChoice = WithAnnotations[Agent, AgentChoiceFacts]  # an Agent as agent_choices returns it
+
+
+def agent_choices(department_id: int) -> list[AgentChoice]:
     """Agents who can take a ticket, each annotated with `in_department` (a member of the
     ticket's department, listed first by the forms) and `primary_department` (a name, so a
     transfer form can say where each agent works), in one query."""
