@@ -594,8 +594,8 @@ def run_over_lmtp(corpus: Corpus, workers: int, clients: int) -> tuple[list[Resu
     connections at once; each takes the next conversation when free and sends its messages in
     order, waiting for each reply, as a mail server's LMTP client does. Returns the results,
     the wall time from the first message to the last reply, and a line on the CPU used."""
-    from tessera.mail.ingest import peek
     from tessera.mail.models import InboundMessage
+    from tessera.mail.parse import peek
 
     server, port = _start_lmtp(workers)
     try:

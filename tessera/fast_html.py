@@ -51,7 +51,8 @@ from tessera.tickets.quote_folding import fold_quotes
 def esc(value: Any) -> str:
     """The one escaping helper: what `{{ value }}` prints in an autoescaped template."""
     if hasattr(value, "__html__"):
-        return value.__html__()
+        safe: str = value.__html__()
+        return safe
     return html.escape(str(value))
 
 
@@ -124,7 +125,7 @@ def _attachments(files: list[Attachment]) -> str:
 def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, int] | None = None) -> SafeString:
     """The <li> items of the timeline <ol>, oldest first, as selectors.timeline orders them.
     `originals` maps an entry's id to the InboundMessage it came in (its "View original" link)."""
-    badges = {
+    badges: dict[str, str] = {  # keyed by kind: an entry's kind is read back as a plain str
         EntryKind.NOTE: f'<span class="badge badge-internal">{esc(_("Internal note"))}</span>',
         EntryKind.RESPONSE: f'<span class="badge badge-response">{esc(_("Response"))}</span>',
         EntryKind.MESSAGE: f'<span class="badge">{esc(_("Message"))}</span>',
@@ -140,7 +141,7 @@ def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, i
                 f"{time_element(item.created_at)}</span></li>"
             )
             continue
-        files = item.files  # fetched with the entries by selectors.timeline
+        files = item.files  # type: ignore[attr-defined]  # fetched with the entries by selectors.timeline
         body, inline = link_inline_images(fold_quotes(item.body_html or ""), files, _file_url)
         files = [f for f in files if f.pk not in inline]
         original = _original_link(originals.get(item.pk), original_label)
@@ -171,7 +172,7 @@ def _assignee(t: Ticket, unassigned: str) -> str:
 def _due(t: Ticket, overdue: str, none: str) -> str:
     if not t.due_at:
         return none
-    badge = f" {overdue}" if t.is_overdue else ""
+    badge = f" {overdue}" if t.is_overdue else ""  # type: ignore[attr-defined]  # set on the row by queue_views._rows
     return f"{time_element(t.due_at, 'SHORT_DATETIME_FORMAT')}{badge}"
 
 
@@ -215,7 +216,7 @@ def render_rows(
         href = esc(reverse("staff:ticket", args=[t.number]))
         select_label = esc(_("Select ticket #%(number)s") % {"number": t.number})
         out.append(
-            f'\n      <tr id="ticket-row-{t.pk}"{row_class} data-id="{t.pk}" data-cursor="{esc(t.cursor)}" '
+            f'\n      <tr id="ticket-row-{t.pk}"{row_class} data-id="{t.pk}" data-cursor="{esc(t.cursor)}" '  # type: ignore[attr-defined]  # set by queue_views._rows
             f'data-href="{href}" tabindex="-1">\n'
             f'        <td class="select"><input type="checkbox" name="tickets" value="{t.number}" '
             f'aria-label="{select_label}"></td>\n'

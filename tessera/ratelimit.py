@@ -77,14 +77,15 @@ def client_ip(request: HttpRequest) -> str:
     TESSERA_TRUSTED_PROXIES reverse proxies, the address the outermost trusted one saw (each
     appends to X-Forwarded-For, or to the header TESSERA_CLIENT_IP_HEADER names); never a value
     the client chose. A header named without a proxy count is trusted for its right-most entry."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    header = getattr(settings, "CLIENT_IP_HEADER", "") or "HTTP_X_FORWARDED_FOR"
-    proxies = settings.TESSERA.get("TRUSTED_PROXIES", 0)
-    if proxies <= 0 and getattr(settings, "CLIENT_IP_HEADER", ""):
+    remote: str = request.META.get("REMOTE_ADDR", "")
+    named_header: str = getattr(settings, "CLIENT_IP_HEADER", "")
+    header = named_header or "HTTP_X_FORWARDED_FOR"
+    proxies: int = settings.TESSERA.get("TRUSTED_PROXIES", 0)
+    if proxies <= 0 and named_header:
         proxies = 1
     if proxies <= 0:
         return remote
-    forwarded = [part.strip() for part in request.META.get(header, "").split(",") if part.strip()]
+    forwarded: list[str] = [part.strip() for part in request.META.get(header, "").split(",") if part.strip()]
     if not forwarded:
         return remote
     return forwarded[-min(proxies, len(forwarded))]

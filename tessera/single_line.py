@@ -131,6 +131,6 @@ class SingleLineField(forms.CharField):
     """A CharField for subjects and names: cleaned with `single_line`, so what the person typed
     stays readable and can never become a mail header (max_length counts the cleaned text)."""
 
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)  # None when the field's empty_value is None
         return single_line(text) if text not in self.empty_values else text

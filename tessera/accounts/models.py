@@ -4,13 +4,16 @@ tickets.policy from the facts stored here (department memberships and their role
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import ManyRelatedManager
 
 
 class Perm(models.TextChoices):
@@ -223,6 +226,13 @@ class Agent(models.Model):
     signature = models.TextField(_("signature"), blank=True)
     is_available = models.BooleanField(_("available for assignment"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    # Team.members names this model before it exists, so the stubs' plugin does not add the
+    # reverse side; Django does, at run time.
+    teams: ManyRelatedManager[Team, models.Model]
+    # Filled on first use by tickets.policy: a page asks it many questions about one agent.
+    _membership_cache: list[Membership]
+    _team_cache: set[int]
 
     class Meta:
         verbose_name = _("agent")

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from tessera.accounts.http import AuthenticatedHttpRequest
+
 from . import sessions
 
 
@@ -23,7 +25,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def end_session(request: HttpRequest, pk: int) -> HttpResponse:
+def end_session(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     was_current = False
     for info in sessions.active_sessions(request):
         if info.pk == pk:
@@ -41,7 +43,7 @@ def end_session(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def end_other_sessions(request: HttpRequest) -> HttpResponse:
+def end_other_sessions(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = sessions.end_other_sessions(request)
     if count:
         messages.success(

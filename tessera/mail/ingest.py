@@ -125,7 +125,7 @@ def store(raw: bytes, *, channel: str, mailbox: Mailbox | None = None) -> tuple[
     return row, parsed, True
 
 
-def _own_transaction() -> contextlib.AbstractContextManager:
+def _own_transaction() -> contextlib.AbstractContextManager[object]:
     """For one statement that may fail on the unique key. Outside a transaction (the pipe,
     LMTP, IMAP) the statement commits on its own, durably, in one round trip; wrapping it in
     atomic() would add BEGIN and COMMIT. Inside a caller's transaction (an API request, a
@@ -401,9 +401,8 @@ def _new_ticket(row: InboundMessage, parsed: ParsedMessage, address: str) -> Out
         uploads=body.uploads,
         routed=True,
     )
-    return Outcome(
-        InboundStatus.TICKET, _("Opened ticket %(ref)s.") % {"ref": ticket.reference}, ticket, ticket.opening_entry
-    )
+    opening = ticket.opening_entry  # type: ignore[attr-defined]  # set by services.open_ticket on the ticket it returns
+    return Outcome(InboundStatus.TICKET, _("Opened ticket %(ref)s.") % {"ref": ticket.reference}, ticket, opening)
 
 
 def _on_ticket(parsed: ParsedMessage, address: str, ticket: Ticket) -> Outcome:

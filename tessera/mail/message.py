@@ -4,11 +4,13 @@ GuardedEmail, the one class every mail Tessera sends is built with."""
 from __future__ import annotations
 
 import contextlib
+import email.message
 import email.policy
 import email.utils
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.headerregistry import BaseHeader
 
 from django.core.mail import EmailMultiAlternatives
 from django.utils.translation import gettext as _
@@ -97,11 +99,15 @@ class GuardedEmail(EmailMultiAlternatives):
         for name, value in self.extra_headers.items():
             check_header(name, value)
 
-    def send(self, fail_silently: bool = False) -> int:
+    def send(self, fail_silently: bool = False, *, using: str | None = None) -> int:
         self.check_headers()
-        return super().send(fail_silently=fail_silently)
+        return super().send(fail_silently=fail_silently, using=using)
 
-    def message(self, *, policy: email.policy.Policy = email.policy.default):
+    # The policy is narrower than Django's `Policy | None` on purpose: the headers are read back,
+    # which only an EmailPolicy can do (Django's own callers pass no policy at all).
+    def message(  # type: ignore[override]
+        self, *, policy: email.policy.EmailPolicy[email.message.EmailMessage] = email.policy.default
+    ) -> email.message.EmailMessage:
         self.check_headers()
         msg = super().message(policy=policy)
         for part in msg.walk():
@@ -114,12 +120,16 @@ class GuardedEmail(EmailMultiAlternatives):
         return msg
 
 
-def written_addresses(name: str, value: str, policy: email.policy.Policy = email.policy.SMTP) -> list[str]:
+def written_addresses(
+    name: str, value: str, policy: email.policy.EmailPolicy[email.message.EmailMessage] = email.policy.SMTP
+) -> list[str]:
     """The addresses a receiver reads from the header once the email package has written it out."""
     return _read_back(name, policy.header_factory(name, value), policy)
 
 
-def _read_back(name: str, header: object, policy: email.policy.Policy) -> list[str]:
+def _read_back(
+    name: str, header: BaseHeader, policy: email.policy.EmailPolicy[email.message.EmailMessage]
+) -> list[str]:
     written = re.sub(r"\r?\n[ \t]", " ", header.fold(policy=policy)).split(":", 1)[1].strip()
     return [a.addr_spec for a in email.policy.default.header_factory(name, written).addresses]
 
@@ -132,7 +142,9 @@ def _comparable(address: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def check_addresses(name: str, header: object, policy: email.policy.Policy, meant: list[str]) -> None:
+def check_addresses(
+    name: str, header: BaseHeader | None, policy: email.policy.EmailPolicy[email.message.EmailMessage], meant: list[str]
+) -> None:
     """Refuse an address header that names other addresses than the ones Tessera meant (read
     without decoding anything), as the email package parsed it or as a receiver reads it once
     written out: CPython 3.13.0 folds or encodes a display name holding ":" or "@" without its
@@ -142,7 +154,7 @@ def check_addresses(name: str, header: object, policy: email.policy.Policy, mean
         return
     expected = [_comparable(a) for a in meant]
     parsed = [_comparable(a.addr_spec) for a in getattr(header, "addresses", ())]
-    if parsed != expected or [_comparable(a) for a in _read_back(name, header, policy)] != expected:
+    if header is None or parsed != expected or [_comparable(a) for a in _read_back(name, header, policy)] != expected:
         raise UnsafeHeader(
             _("Not sent: its %(header)s header would have been read as other addresses once written out.")
             % {"header": name}

@@ -11,6 +11,7 @@ import logging
 
 from tessera.accounts.models import User
 from tessera.tickets.models import ThreadEntry, Ticket
+from tessera.tickets.notifications import NoticeExtra
 
 from . import outbound
 
@@ -27,7 +28,7 @@ class MailCarrier:
             return True
         return False
 
-    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: dict) -> bool:
+    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: NoticeExtra) -> bool:
         delivery = outbound.queue(notice, ticket, user, entry)
         if delivery is None:  # one of the desk's own addresses
             return False

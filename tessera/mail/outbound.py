@@ -22,10 +22,11 @@ import secrets
 import smtplib
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,11 +40,12 @@ from tessera.accounts.models import Department, User
 from tessera.single_line import has_encoded_word, line_break_in, single_line
 from tessera.tickets import access_links, policy, services
 from tessera.tickets.models import EventKind, ThreadEntry, Ticket
+from tessera.tickets.notifications import NoticeExtra
 
 from .message import GuardedEmail, UnsafeHeader, written_addresses
 from .models import Delivery, DeliveryStatus, InboundMessage, Mailbox
 from .parse import peek
-from .templates import render_notice
+from .templates import Values, render_notice
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +144,8 @@ def sender(ticket: Ticket) -> str:
     if department.email:
         # formataddr quotes names with commas or quotes ("Support, Tier 1") so the header stays valid.
         return named_address(department.name, department.email)
-    return settings.DEFAULT_FROM_EMAIL
+    default: str = settings.DEFAULT_FROM_EMAIL
+    return default
 
 
 def reply_address(ticket: Ticket) -> str:
@@ -188,7 +191,7 @@ def queue(notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None = N
     )
 
 
-def schedule(delivery: Delivery, extra: dict | None = None, run_after: datetime | None = None) -> None:
+def schedule(delivery: Delivery, extra: NoticeExtra | None = None, run_after: datetime | None = None) -> None:
     """Hand one attempt to the task backend once the Delivery row is committed."""
 
     def enqueue() -> None:
@@ -212,7 +215,7 @@ def can_defer() -> bool:
 
 
 @task()
-def send_delivery(delivery_id: int, extra: dict | None = None) -> str:
+def send_delivery(delivery_id: int, extra: NoticeExtra | None = None) -> str:
     """Background task: one attempt at one Delivery. Returns its status afterwards."""
     return attempt(delivery_id, extra)
 
@@ -234,7 +237,7 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
     return Delivery.objects.select_related("user", "ticket").get(pk=delivery_id)
 
 
-def attempt(delivery_id: int, extra: dict | None = None) -> str:
+def attempt(delivery_id: int, extra: NoticeExtra | None = None) -> str:
     now = timezone.now()
     delivery = _claim(delivery_id, now)
     if delivery is None:
@@ -289,7 +292,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
 
 
-def record_failure(delivery: Delivery, exc: BaseException, extra: dict | None) -> str:
+def record_failure(delivery: Delivery, exc: BaseException, extra: NoticeExtra | None) -> str:
     error = describe_error(exc)
     now = timezone.now()
     limit = max(1, int(settings.TESSERA.get("MAIL_DELIVERY_ATTEMPTS", 5)))
@@ -329,7 +332,7 @@ def record_bounce(delivery: Delivery, detail: str) -> None:
     )
 
 
-def due(now: datetime | None = None):
+def due(now: datetime | None = None) -> QuerySet[Delivery]:
     """QUEUED deliveries whose next attempt is due: failed ones whose wait is over, and ones
     never tried whose task was lost (older than a claim, so a running worker is not raced)."""
     now = now or timezone.now()
@@ -378,7 +381,8 @@ def thread_headers(delivery: Delivery) -> tuple[str, list[str]]:
         .values_list("message_id", "sent_at")[:MAX_REFERENCES]
     ]
     in_reply_to = received[0][1] if received else sent[0][1] if sent else root
-    known = [mid for _when, mid in sorted(received + sent, key=lambda pair: pair[0])]
+    # A SENT delivery always has its sent_at, so every pair here has a time.
+    known = [mid for _when, mid in sorted(received + sent, key=lambda pair: cast(datetime, pair[0]))]
     references = list(dict.fromkeys([root, *known]))
     if len(references) > MAX_REFERENCES:
         references = [root, *references[-(MAX_REFERENCES - 1) :]]
@@ -387,17 +391,18 @@ def thread_headers(delivery: Delivery) -> tuple[str, list[str]]:
     return in_reply_to, references
 
 
-def _context(delivery: Delivery, extra: dict) -> dict:
-    ticket, user = delivery.ticket, delivery.user
+def _context(delivery: Delivery, user: User, extra: NoticeExtra) -> Values:
+    ticket = delivery.ticket
     base = settings.TESSERA["BASE_URL"].rstrip("/")
     # Agents who work the ticket get the workspace link; requesters and people copied on it
     # (even if they are agents elsewhere) get their personal access link.
     is_agent = policy.acts_as_agent(user, ticket)
     link = base + reverse("staff:ticket", args=[ticket.number]) if is_agent else access_links.access_url(ticket, user)
-    entry = ThreadEntry.objects.select_related("author").filter(pk=delivery.entry_id).first()
+    # A delivery without an entry asks for pk=None and finds none (the stubs refuse None here).
+    entry = ThreadEntry.objects.select_related("author").filter(pk=delivery.entry_id).first()  # type: ignore[misc]
     if delivery.notice == "assigned_alert" and not extra:
         # A retry from retry_mail has no task arguments: the assignee hears "assigned to you".
-        mine = ticket.assignee_id is not None and ticket.assignee.user_id == user.pk
+        mine = ticket.assignee is not None and ticket.assignee.user_id == user.pk
         extra = {"agent_id": ticket.assignee_id if mine else None, "team_id": ticket.team_id}
     marker = settings.TESSERA.get("REPLY_MARKER", "") if delivery.notice in REPLY_NOTICES else ""
     return {
@@ -411,7 +416,7 @@ def _context(delivery: Delivery, extra: dict) -> dict:
     }
 
 
-def render(notice: str, context: dict) -> tuple[str, str, str]:
+def render(notice: str, context: Values) -> tuple[str, str, str]:
     """(subject, text, html) of one notice, starting with the reply marker when it invites one."""
     with translation.override(settings.LANGUAGE_CODE):
         rendered = render_notice(notice, context)  # an administrator's wording, if there is one
@@ -423,7 +428,7 @@ def render(notice: str, context: dict) -> tuple[str, str, str]:
             )
     subject, text, html = rendered
     subject = single_line(subject)  # one line, no encoded word, even from data stored before that rule
-    marker = context.get("reply_marker") or ""
+    marker = str(context.get("reply_marker") or "")
     if marker and not text.lstrip().startswith(marker):
         text = f"{marker}\n\n{text.lstrip()}"
     if marker and 'class="reply-marker"' not in html:
@@ -453,11 +458,11 @@ def _safe_id(message_id: str) -> bool:
     )
 
 
-def build_message(delivery: Delivery, extra: dict) -> GuardedEmail:
+def build_message(delivery: Delivery, extra: NoticeExtra) -> GuardedEmail:
     ticket = delivery.ticket
     if delivery.user is None:
         raise LookupError(_("The recipient's account no longer exists."))
-    subject, text, html = render(delivery.notice, _context(delivery, extra))
+    subject, text, html = render(delivery.notice, _context(delivery, delivery.user, extra))
     in_reply_to, references = thread_headers(delivery)
     references = [mid for mid in references if _safe_id(mid)]
     if references and not _safe_id(in_reply_to):

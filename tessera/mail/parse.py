@@ -31,6 +31,7 @@ from email import policy
 from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
+from typing import cast
 
 from django.utils.translation import gettext as _
 
@@ -123,6 +124,7 @@ class _Reader:
             if not isinstance(children, list) or not children:
                 self.salvage(part, depth)
                 return
+            children = cast("list[Message]", children)  # the parser makes a multipart's payload its parts
             if ctype == "multipart/alternative":
                 self.alternative(children, depth)
             elif ctype == "multipart/related":
@@ -180,7 +182,7 @@ class _Reader:
         )
         return f'src="cid:{content_id}"'
 
-    def alternative(self, children: list, depth: int) -> None:
+    def alternative(self, children: list[Message], depth: int) -> None:
         plain: str | None = None
         rich: str | None = None
         for child in children:
@@ -207,7 +209,7 @@ class _Reader:
         if plain is not None or rich is not None:
             self.segments.append((plain or "", rich))
 
-    def related(self, part: Message, children: list, depth: int) -> None:
+    def related(self, part: Message, children: list[Message], depth: int) -> None:
         start = ""
         with contextlib.suppress(Exception):
             start = _strip_id(str(part.get_param("start") or ""))
@@ -222,7 +224,7 @@ class _Reader:
             if child is not root:
                 self.walk(child, depth + 1, related=True)
 
-    def report(self, children: list, depth: int) -> None:
+    def report(self, children: list[Message], depth: int) -> None:
         """multipart/report: the first part is for people, the rest for machines (RFC 6522)."""
         first, rest = children[0], children[1:]
         before = len(self.segments)
@@ -248,7 +250,7 @@ class _Reader:
             for chunk in re.split(r"\r?\n\s*\r?\n", text):
                 try:
                     fields.append(BytesParser(policy=policy.compat32).parsebytes(chunk.encode("utf-8"), True))
-                except Exception:
+                except Exception:  # noqa: S112  an unreadable block names no recipient; the others still count
                     continue
         for block in fields:
             recipient = self.first_header(block, "Final-Recipient") or self.first_header(block, "Original-Recipient")
@@ -306,7 +308,7 @@ class _Reader:
                 continue
             try:
                 sub = BytesParser(policy=PARSE_POLICY).parsebytes(piece.lstrip(b"\r\n"))
-            except Exception:
+            except Exception:  # noqa: S112  a piece that is not a message is skipped; the rest is salvaged
                 continue
             if not list(sub.keys()):
                 continue
@@ -480,7 +482,8 @@ def _inner_message(part: Message) -> Message | None:
         # Some clients encode the forwarded message (RFC 2046 forbids it); the parser then read
         # the encoded text as a header-less message. Decode it and read it again.
         try:
-            data = payload[0].get_payload(decode=True) or b""
+            raw = payload[0].get_payload(decode=True)  # bytes, or None for a multipart
+            data = raw if isinstance(raw, bytes) else b""
             data = base64.b64decode(data) if cte == "base64" else quopri.decodestring(data)
         except Exception:
             return payload[0]
@@ -501,7 +504,7 @@ def _message_bytes(part: Message, inner: Message | None) -> bytes:
         for pol in (policy.default, policy.compat32):
             try:
                 return inner.as_bytes(policy=pol)
-            except Exception:
+            except Exception:  # noqa: S112  the next policy may write it; the raw payload is the last resort
                 continue
     return _payload(part)
 

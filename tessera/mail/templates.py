@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
-from django.template import Context, Engine, engines
+from django.template import Context, Engine, Template, engines
 from django.utils.functional import Promise
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import mark_safe
@@ -29,6 +30,13 @@ from tessera.single_line import single_line
 from tessera.tickets.models import State
 
 from .models import EmailTemplate
+
+if TYPE_CHECKING:
+    from django.template.backends.base import _EngineTemplate
+
+# The values a notice is rendered from: the send path's context, or the documented variables
+# nested by name (see allowed_context).
+Values = dict[str, object]
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +68,28 @@ class Variable:
 
     name: str
     description: Promise | str
-    source: str | Callable[[dict], object] | None = None
+    source: str | Callable[[Values], object] | None = None
     example: object = ""
 
-    def value(self, context: dict) -> object:
+    def value(self, context: Values) -> object:
         if callable(self.source):
             return self.source(context)
         return _get(context, self.source or self.name)
 
 
-def _state_label(key: str) -> Callable[[dict], object]:
-    def label(context: dict) -> object:
+def _state_label(key: str) -> Callable[[Values], object]:
+    def label(context: Values) -> object:
         value = context.get(key)
         return str(State(value).label) if value in State.values else (value or "")
 
     return label
 
 
-def _assigned_to_team(context: dict) -> bool:
+def _assigned_to_team(context: Values) -> bool:
     return not context.get("agent_id") and bool(context.get("team_id"))
 
 
-_EXAMPLE_TIME = datetime(2026, 3, 2, 9, 30)
+_EXAMPLE_TIME = datetime(2026, 3, 2, 9, 30)  # noqa: DTZ001  a wall-clock example: previews show 09:30 in every time zone
 
 COMMON = [
     Variable("ticket.number", _("The ticket's number, e.g. 482913."), example=482913),
@@ -214,23 +222,23 @@ NOTICES: dict[str, Notice] = {
 }
 
 
-def choices(exclude: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+def choices(exclude: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, Promise | str]]:
     return [(n.key, n.label) for n in NOTICES.values() if n.key not in exclude]
 
 
-def _nest(pairs: list[tuple[str, object]]) -> dict:
+def _nest(pairs: list[tuple[str, object]]) -> Values:
     """{"ticket.status.name": "Open"} -> {"ticket": {"status": {"name": "Open"}}}."""
-    root: dict = {}
+    root: Values = {}
     for name, value in pairs:
         node = root
         *parents, leaf = name.split(".")
         for part in parents:
-            node = node.setdefault(part, {})
+            node = cast(Values, node.setdefault(part, {}))  # a parent name only ever holds a nested dict
         node[leaf] = value
     return root
 
 
-def allowed_context(notice: str, context: dict) -> dict:
+def allowed_context(notice: str, context: Values) -> Values:
     """Only the documented variables of the notice, as plain values: the template never sees a
     model, so nothing undocumented (passwords, managers, methods) can be reached from it."""
     values = []
@@ -240,7 +248,7 @@ def allowed_context(notice: str, context: dict) -> dict:
     return _nest(values)
 
 
-def sample_context(notice: str) -> dict:
+def sample_context(notice: str) -> Values:
     """A made-up ticket for previews, shaped like allowed_context."""
     return _nest([(v.name, v.example) for v in NOTICES[notice].all_variables])
 
@@ -249,25 +257,25 @@ _LAYOUT = "{% extends 'emails/_base.html' %}{% block body %}{{ body_html }}{% en
 
 
 @lru_cache(maxsize=1)
-def _layout():
+def _layout() -> _EngineTemplate:
     return engines["django"].from_string(_LAYOUT)
 
 
 @lru_cache(maxsize=128)
-def _compiled(source: str):
+def _compiled(source: str) -> Template:
     """An administrator's template, compiled once per process and text (a delivery renders one
     for every recipient; a changed template is new text, so it is compiled afresh)."""
     return ENGINE.from_string(source)
 
 
-def text_to_html(text: str, values: dict) -> str:
+def text_to_html(text: str, values: Values) -> str:
     """The HTML alternative: the text escaped, links clickable, paragraphs and line breaks kept,
     in the layout of the built-in emails (which adds the ticket button and footer)."""
     body = linebreaks(urlize(text, nofollow=True, autoescape=True), autoescape=False)
-    return _layout().render({**values, "body_html": mark_safe(body)})  # escaped just above
+    return _layout().render({**values, "body_html": mark_safe(body)})  # noqa: S308  escaped just above
 
 
-def render_strings(subject: str, body: str, values: dict) -> tuple[str, str, str]:
+def render_strings(subject: str, body: str, values: Values) -> tuple[str, str, str]:
     """(subject, text, html) from an administrator's subject and body over `values`."""
     context = Context(values, autoescape=False)
     # The subject becomes a mail header: one line, no encoded word, whatever the variables held.
@@ -278,7 +286,7 @@ def render_strings(subject: str, body: str, values: dict) -> tuple[str, str, str
     return rendered_subject, text, text_to_html(text, values)
 
 
-def render_notice(notice: str, context: dict) -> tuple[str, str, str] | None:
+def render_notice(notice: str, context: Values) -> tuple[str, str, str] | None:
     """(subject, text, html) from the administrator's template for this notice, or None when
     there is none (the built-in wording applies). A template that fails to render (only possible
     if it was saved without the admin's checks) is logged and the built-in wording is used, so the

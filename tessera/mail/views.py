@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
 from tessera.staff.access import agent_required
 from tessera.tickets import policy
@@ -48,7 +49,7 @@ def headers_of(raw: bytes) -> list[Header]:
 
 @require_GET
 @agent_required
-def original(request: HttpRequest, agent: Agent, pk: int) -> HttpResponse:
+def original(request: AuthenticatedHttpRequest, agent: Agent, pk: int) -> HttpResponse:
     message = InboundMessage.objects.select_related("ticket", "entry", "mailbox").filter(pk=pk).first()
     ticket = message.ticket if message is not None else None
     allowed = request.user.is_superuser if ticket is None else policy.acts_as_agent(request.user, ticket)

@@ -8,6 +8,7 @@ gives the same answer.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from tessera.accounts.models import User
 from tessera.single_line import SingleLineField, validate_no_encoded_word
 
 from . import selectors
@@ -28,12 +30,12 @@ class MultipleFileInput(forms.FileInput):
 class MultipleFileField(forms.FileField):
     """Several files under one name; always cleans to a (possibly empty) list."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None) -> list:
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data if item]
@@ -95,7 +97,7 @@ class OpenTicketForm(forms.Form):
     )
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, signed_in: bool, **kwargs) -> None:
+    def __init__(self, *args: Any, signed_in: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if signed_in:
             # The account already says who they are; asking again invites typos.
@@ -114,7 +116,7 @@ class ReplyForm(forms.Form):
     )
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["attachments"].help_text = attachments_help()
 
@@ -149,7 +151,7 @@ class SignInForm(AuthenticationForm):
         ),
     }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         username = self.fields["username"]
         username.label = _("Email address")
@@ -161,10 +163,10 @@ class SetOrResetPasswordForm(PasswordResetForm):
     """Also serves people who never had a password: a guest who opened tickets by email
     proves the address is theirs through the emailed link, and that makes the account."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].label = _("Email address")
 
-    def get_users(self, email: str):
+    def get_users(self, email: str) -> list[User]:
         user = selectors.end_user_by_email(email)
         return [user] if user is not None else []

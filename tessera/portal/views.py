@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -27,6 +31,7 @@ from django.views.decorators.http import require_http_methods
 
 from tessera import ratelimit
 from tessera.accounts import throttle
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import User
 from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
@@ -53,7 +58,8 @@ OPENED_SESSION_KEY = "portal.opened_ticket"
 
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 # A downloaded file is a document of its own; it gets no scripts, no plugins, no same-origin powers.
-FILE_CSP = {"default-src": ["'none'"], "img-src": ["'self'"], "sandbox": True}
+# Django writes a True directive bare ("sandbox"); the stubs allow only strings as values.
+FILE_CSP: Mapping[str, Collection[str] | str] = {"default-src": ["'none'"], "img-src": ["'self'"], "sandbox": True}  # type: ignore[dict-item]
 
 
 # ---------------------------------------------------------------------------- small pages
@@ -88,19 +94,20 @@ def home(request: HttpRequest) -> HttpResponse:
             status = 429 if getattr(exc, "code", None) == "too_many" else 400
             attach_service_errors(form, exc)
         else:
-            email = request.user.email if signed_in else form.cleaned_data["email"].strip().lower()
+            email = request.user.email if request.user.is_authenticated else form.cleaned_data["email"].strip().lower()
             request.session[OPENED_SESSION_KEY] = {"number": number, "email": email}
             return redirect("portal:opened")
     context = {"form": form, "files_lost": bool(request.FILES)}
     return render(request, "portal/home.html", context, status=status)
 
 
-def _intake(request: HttpRequest, data: dict) -> int | None:
+def _intake(request: HttpRequest, data: dict[str, Any]) -> int | None:
     """Open the ticket the form describes and return its number, or None when nothing was
     opened because the address is disabled: that is answered like any other address, so the
     form cannot tell which accounts exist or are disabled (nobody is mailed either)."""
-    signed_in = request.user.is_authenticated
-    email = request.user.email if signed_in else data["email"].strip().lower()
+    user = request.user
+    signed_in = user.is_authenticated
+    email = user.email if user.is_authenticated else data["email"].strip().lower()
     too_many = _intake_limited(request, email)
     if too_many:
         raise ValidationError(too_many, code="too_many")
@@ -142,7 +149,7 @@ def _intake_limited(request: HttpRequest, email: str) -> str:
     return ""
 
 
-def _open_ticket(request: HttpRequest, data: dict) -> Ticket:
+def _open_ticket(request: HttpRequest, data: dict[str, Any]) -> Ticket:
     uploads = from_uploaded_files(data["attachments"])
     if request.user.is_authenticated:
         return services.open_ticket(
@@ -194,7 +201,7 @@ def status(request: HttpRequest) -> HttpResponse:
 def _send_access_link_if_party(email: str, number: int) -> None:
     user = portal_selectors.end_user_by_email(email)
     ticket = portal_selectors.ticket_of_end_user(user, number) if user else None
-    if ticket is None:
+    if user is None or ticket is None:
         return
     try:
         tasks.send_access_link.enqueue(ticket.pk, user.pk)
@@ -234,7 +241,7 @@ def access(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def ticket(request: HttpRequest, number: int) -> HttpResponse:
+def ticket(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     found = portal_selectors.ticket_of_end_user(request.user, number)
     if found is None:
         return _not_found(request, what=_("We could not find that ticket among yours."))
@@ -361,7 +368,7 @@ def _merged_pointer(page: TicketPage) -> MergedPointer | None:
 
 @csp_override(FILE_CSP)
 @require_http_methods(["GET"])
-def access_file(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse:
+def access_file(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse | FileResponse:
     resolved = access_links.resolve_token(token)
     if resolved is None:
         return render(request, "portal/link_invalid.html", status=404)
@@ -372,14 +379,14 @@ def access_file(request: HttpRequest, token: str, attachment_id: int) -> HttpRes
 @csp_override(FILE_CSP)
 @login_required
 @require_http_methods(["GET"])
-def ticket_file(request: HttpRequest, number: int, attachment_id: int) -> HttpResponse:
+def ticket_file(request: AuthenticatedHttpRequest, number: int, attachment_id: int) -> HttpResponse | FileResponse:
     found = portal_selectors.ticket_of_end_user(request.user, number)
     if found is None:
         return _not_found(request, what=_("We could not find that file."))
     return _serve(request, found, request.user, attachment_id)
 
 
-def _serve(request: HttpRequest, ticket: Ticket, viewer: User, attachment_id: int) -> HttpResponse:
+def _serve(request: HttpRequest, ticket: Ticket, viewer: User, attachment_id: int) -> HttpResponse | FileResponse:
     attachment = portal_selectors.public_attachment(ticket, attachment_id)
     if attachment is None or not policy.can(viewer, Action.VIEW, ticket):
         return _not_found(request, what=_("We could not find that file."))
@@ -411,7 +418,7 @@ def _safe_content_type(attachment: Attachment) -> str:
 
 @login_required
 @require_http_methods(["GET"])
-def my_tickets(request: HttpRequest) -> HttpResponse:
+def my_tickets(request: AuthenticatedHttpRequest) -> HttpResponse:
     before = _parse_cursor(request.GET.get("before", ""))
     tickets, has_more = portal_selectors.my_tickets_page(request.user, before=before)
     next_cursor = _cursor(tickets[-1]) if has_more else None
@@ -440,8 +447,9 @@ class _InvalidFormIsBadRequest:
     """Django's auth views answer a refused form with 200; the portal says 400 everywhere,
     so tests, logs and assistive tools read every refusal the same way."""
 
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
+    def form_invalid(self, form: BaseForm) -> HttpResponse:
+        # A mixin: the auth view beside it in the bases supplies form_invalid, which mypy cannot see.
+        response: HttpResponse = super().form_invalid(form)  # type: ignore[misc]
         response.status_code = 400
         return response
 
@@ -466,7 +474,7 @@ class PasswordResetView(_InvalidFormIsBadRequest, auth_views.PasswordResetView):
     success_url = reverse_lazy("portal:password_reset_done")
     title = gettext_lazy("Set or reset your password")
 
-    def form_valid(self, form: SetOrResetPasswordForm) -> HttpResponse:
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         if throttle.refuse_form(self.request, throttle.Scope.PASSWORD_RESET, form, account=form.cleaned_data["email"]):
             return self.render_to_response(self.get_context_data(form=form), status=429)
         # Links in mail use the desk's public address, never the Host header of this request.

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate
+from typing import Concatenate, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
 from tessera.tickets import policy
 from tessera.tickets.models import Attachment
@@ -31,21 +33,22 @@ def previewable(attachment: Attachment) -> bool:
     return attachment.content_type in INLINE_IMAGE_TYPES
 
 
-def agent_required[**P](
-    view: Callable[Concatenate[HttpRequest, Agent, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def agent_required[**P, R: HttpResponseBase](
+    view: Callable[Concatenate[AuthenticatedHttpRequest, Agent, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
     """Let active agents through, handing the view their Agent; send anonymous visitors to the
     staff sign-in and tell anyone else why the workspace is closed to them (403, not a redirect
     loop through the sign-in page)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R | HttpResponse:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
         agent = policy.workspace_agent(user)
         if agent is None:
             return render(request, "staff/not_agent.html", {"has_agent_profile": user.agent_or_none}, status=403)
-        return view(request, agent, *args, **kwargs)
+        # Signed in: the check above turned anonymous visitors away.
+        return view(cast(AuthenticatedHttpRequest, request), agent, *args, **kwargs)
 
     return wrapper

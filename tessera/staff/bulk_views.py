@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team
 from tessera.tickets.bulk import BulkResult, bulk_apply
 from tessera.tickets.models import Priority, Status
@@ -81,7 +82,7 @@ def summary(result: BulkResult) -> str:
 
 @require_POST
 @agent_required
-def bulk(request: HttpRequest, agent: Agent) -> HttpResponse:
+def bulk(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     """POST /staff/bulk/: apply the bulk bar's action to the ticked tickets, then go back to the queue."""
     form = BulkForm(request.POST, choices=BulkChoices.load())
     back = request.POST.get("bulk-next", "")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.tickets import locks
 from tessera.tickets.models import EntryKind, ThreadEntry, Ticket, TicketLock
 
@@ -35,7 +36,7 @@ def _seen(data: QueryDict) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
-def reply_crossing(request: HttpRequest, ticket: Ticket, *, stale: bool) -> Crossing | None:
+def reply_crossing(request: AuthenticatedHttpRequest, ticket: Ticket, *, stale: bool) -> Crossing | None:
     """Should this reply wait for "Send anyway"? Only the reply action asks.
 
     `stale`: the form's version is behind the ticket's. Then another agent's reply posted since

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django.db.models import CharField, F, Q, QuerySet, Value
@@ -186,7 +186,7 @@ class Choices:
     orgs: Sequence[tuple[int, str]] = ()
 
     def names(self, param: str) -> dict[int, str]:
-        cache = self.__dict__.setdefault("_names", {})
+        cache: dict[str, dict[int, str]] = self.__dict__.setdefault("_names", {})
         if param not in cache:
             cache[param] = dict(getattr(self, CHOICE_LISTS[param]))
         return cache[param]
@@ -254,8 +254,8 @@ class QueueFilter:
     states: list[str] = field(default_factory=list)
     priorities: list[int] = field(default_factory=list)
     departments: list[int] = field(default_factory=list)
-    team: int | str | None = None  # "none" for tickets without a team
-    assignee: int | str | None = None  # "none" for unassigned tickets
+    team: int | Literal["none"] | None = None  # "none" for tickets without a team
+    assignee: int | Literal["none"] | None = None  # "none" for unassigned tickets
     topic: int | None = None
     source: str | None = None
     org: int | None = None
@@ -536,7 +536,11 @@ class QueueFilter:
         if self.team is not None:
             qs = qs.filter(team__isnull=True) if self.team == "none" else qs.filter(team_id=self.team)
         if self.assignee is not None:
-            qs = qs.filter(assignee__isnull=True) if self.assignee == "none" else qs.filter(assignee_id=self.assignee)
+            qs = (
+                qs.filter(assignee_id=self.assignee)
+                if isinstance(self.assignee, int)
+                else qs.filter(assignee__isnull=True)
+            )
         if self.topic is not None:
             qs = qs.filter(topic_id=self.topic)
         if self.source is not None:
@@ -599,7 +603,8 @@ class QueueFilter:
 
     def cursor_of(self, ticket: Ticket) -> tuple[str, str]:
         """(before, before_id) for a row of a page made by `page` (it carries `sort_value`)."""
-        return cursor_value(ticket.sort_value, self.sort_key), str(ticket.pk)
+        sort_value = ticket.sort_value  # type: ignore[attr-defined]  # added by annotate() in page()
+        return cursor_value(sort_value, self.sort_key), str(ticket.pk)
 
     def read_cursor(self, raw_value: str | None, raw_id: str) -> Cursor | None:
         return self._read_cursor(raw_value, raw_id)
@@ -612,7 +617,8 @@ def cursor_value(value: Any, key: SortKey) -> str:
     if value is None:
         return ""
     if key.kind == "datetime":
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        stamp: str = value.astimezone(UTC).isoformat()
+        return stamp.replace("+00:00", "Z")
     return str(value)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
@@ -20,10 +20,15 @@ from django.db.models import Model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tessera.accounts.models import Agent, Department, Team, User
+from tessera.accounts.models import Department, Team, User
 from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, Priority, Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from tessera.tickets.selectors import AgentChoice
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -59,7 +64,7 @@ class TicketChoices:
     current_status: Status
     priorities: Sequence[Priority]
     departments: Sequence[Department]
-    agents: Sequence[Agent]  # annotated by selectors.agent_choices
+    agents: Sequence[AgentChoice]
     teams: Sequence[Team]
     collaborators: Sequence[Collaborator]
     department: Department  # the ticket's
@@ -73,7 +78,7 @@ class ObjectChoiceField(forms.TypedChoiceField):
         *,
         objects: Iterable[Model],
         choices: Sequence[Any] | None = None,
-        empty_label: str | None = None,
+        empty_label: StrOrPromise | None = None,
         **kwargs: Any,
     ) -> None:
         objects = list(objects)
@@ -157,7 +162,7 @@ class NoteForm(TicketActionForm):
     attachments = MultipleFileField(label=_("Note attachments"))
 
 
-def _agent_groups(agents: Sequence[Agent], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
+def _agent_groups(agents: Sequence[AgentChoice], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
     """Agents of the ticket's department first: they are the usual choice."""
     inside = [(a.pk, a.name) for a in agents if a.in_department]
     outside = [(a.pk, a.name) for a in agents if not a.in_department]
@@ -192,7 +197,8 @@ class AssignForm(TicketActionForm):
         self.order_fields(self.field_order)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         if not data.get("agent") and not data.get("team") and not self.has_error("agent"):
             self.add_error("agent", _("Choose an agent or a team."))
         return data
@@ -206,7 +212,7 @@ class ReleaseForm(TicketActionForm):
     pass
 
 
-def _agent_with_department(agent: Agent) -> str:
+def _agent_with_department(agent: AgentChoice) -> str:
     if agent.primary_department:
         return _("%(name)s (%(department)s)") % {"name": agent.name, "department": agent.primary_department}
     return agent.name
@@ -340,7 +346,7 @@ class BulkForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         actions = [(value, label) for value, label, _action, _field in BULK_ACTIONS]
-        self.fields["action"].choices = [("", gettext("Choose an action")), *actions]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", gettext("Choose an action")), *actions]
         self.fields["action"].error_messages["required"] = gettext("Choose a bulk action.")
         self.fields["agent"] = _value_field(gettext("Agent to assign"), choices.agents, gettext("Choose an agent"))
         self.fields["team"] = _value_field(gettext("Team to assign"), choices.teams, gettext("Choose a team"))
@@ -376,7 +382,7 @@ class TicketNumberForm(forms.Form):
 # ---------------------------------------------------------------------------- the agent's profile
 
 
-def _zone_choices() -> list[tuple[str, str]]:
+def _zone_choices() -> list[tuple[str, StrOrPromise]]:
     return [("", _("Desk default"))] + [(z, z) for z in sorted(zoneinfo.available_timezones())]
 
 
@@ -395,6 +401,6 @@ class ProfileForm(forms.Form):
     )
     is_available = forms.BooleanField(label=_("Available for assignment"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _zone_choices()
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = _zone_choices()

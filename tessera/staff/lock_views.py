@@ -9,11 +9,12 @@ tickets.locks; `ticket_for_agent` finds only tickets the agent may see.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
 from tessera.tickets import locks, selectors
 
@@ -29,7 +30,7 @@ def _json_missing(number: int) -> JsonResponse:
 
 @require_POST
 @agent_required
-def take_lock(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def take_lock(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """Take or renew the reply lock (ticket.js calls this when the agent starts typing, then
     at most every RENEW_SECONDS). 409 names who holds it: the page shows that as a warning,
     the agent may still write and send."""
@@ -49,7 +50,7 @@ def take_lock(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
 
 @require_POST
 @agent_required
-def release_lock(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def release_lock(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """Let go of the agent's own lock (navigator.sendBeacon when the page is left)."""
     found = selectors.ticket_for_agent(agent, number)
     if found is None:
@@ -60,7 +61,7 @@ def release_lock(request: HttpRequest, agent: Agent, number: int) -> HttpRespons
 
 @require_GET
 @agent_required
-def presence(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def presence(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """The small fragment the ticket page polls: who else is replying right now."""
     found = selectors.ticket_for_agent(agent, number)
     if found is None:

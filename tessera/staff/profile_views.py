@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tessera.accounts import services as account_services
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
 from tessera.audit import sessions as account_sessions
 
@@ -19,7 +20,7 @@ from .forms import ProfileForm
 
 @require_http_methods(["GET", "POST"])
 @agent_required
-def profile(request: HttpRequest, agent: Agent) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     initial = {
         "name": agent.user.name,
         "time_zone": agent.user.time_zone,

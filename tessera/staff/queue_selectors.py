@@ -4,6 +4,8 @@ fixed."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import Agent, Organization
@@ -44,7 +46,7 @@ def saved_queues(agent: Agent) -> tuple[list[SavedQueue], list[SavedQueue]]:
         .order_by("position", "name", "id")
     )
     for q in found:
-        q.sidebar_key = f"saved-{q.pk}"  # what the sidebar marks as the current page
+        q.sidebar_key = f"saved-{q.pk}"  # type: ignore[attr-defined]  # what the sidebar marks as the current page
     return [q for q in found if q.owner_id == agent.pk], [q for q in found if q.owner_id != agent.pk]
 
 
@@ -68,7 +70,16 @@ def base_queue(saved: SavedQueue) -> str:
     return slug if slug in selectors.QUEUE_SLUGS else "all"
 
 
-def sidebar(agent: Agent, lists: tuple[list[SavedQueue], list[SavedQueue]] | None = None) -> dict:
+class Sidebar(TypedDict):
+    """The sidebar's part of a page's context: each list with its counts."""
+
+    queues: list[tuple[selectors.Queue, int]]
+    my_saved: list[tuple[SavedQueue, int]]
+    shared_saved: list[tuple[SavedQueue, int]]
+    counts: dict[str, int]
+
+
+def sidebar(agent: Agent, lists: tuple[list[SavedQueue], list[SavedQueue]] | None = None) -> Sidebar:
     """The sidebar's lists with their counts: system queues, own and shared saved queues.
     Two queries: the saved queues (unless given), and one statement for every count."""
     own, shared = lists if lists is not None else saved_queues(agent)

@@ -8,8 +8,9 @@ Thin adapters: `filters.QueueFilter` reads the query string, `tickets.selectors`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,8 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team
 from tessera.tickets import policy, selectors
+from tessera.tickets.models import Ticket
 
 from . import queue_selectors
 from . import services as queue_services
@@ -46,6 +49,9 @@ from .filters import (
 from .models import SavedQueue
 from .views import _not_found
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SESSION_COLS = "queue_cols"
 
 
@@ -67,7 +73,9 @@ def _pairs(params: QueryDict, keys: tuple[str, ...]) -> list[tuple[str, str]]:
 class QueuePage:
     """Where a queue page's links point and which parameters they carry."""
 
-    def __init__(self, request: HttpRequest, agent: Agent, *, slug: str, saved: SavedQueue | None) -> None:
+    label: StrOrPromise  # a saved queue's name, or a system queue's (lazy) label
+
+    def __init__(self, request: AuthenticatedHttpRequest, agent: Agent, *, slug: str, saved: SavedQueue | None) -> None:
         self.request, self.agent, self.saved = request, agent, saved
         self.slug = queue_selectors.base_queue(saved) if saved is not None else slug
         if saved is not None:
@@ -147,23 +155,24 @@ def _header(qf: QueueFilter, page: QueuePage, name: str, label: Any, cols: tuple
     return head
 
 
-def _rows(tickets: list, qf: QueueFilter) -> list:
+def _rows(tickets: list[Ticket], qf: QueueFilter) -> list[Ticket]:
     """Give each row its cursor (for paging and arrivals) and whether it is overdue."""
     now = timezone.now()
     for t in tickets:
-        t.cursor = cursor_value(getattr(t, "sort_value", None), qf.sort_key)
-        t.is_overdue = t.is_active and t.due_at is not None and t.due_at < now
+        # Read by the row renderer (fast_html.render_rows), beside the page's own annotation.
+        t.cursor = cursor_value(getattr(t, "sort_value", None), qf.sort_key)  # type: ignore[attr-defined]
+        t.is_overdue = t.is_active and t.due_at is not None and t.due_at < now  # type: ignore[attr-defined]
     return tickets
 
 
 def render_queue(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     agent: Agent,
     *,
     slug: str = "",
     saved: SavedQueue | None = None,
     lists: tuple[list[SavedQueue], list[SavedQueue]] | None = None,
-    side: dict[str, Any] | None = None,
+    side: queue_selectors.Sidebar | None = None,
 ) -> HttpResponse:
     page = QueuePage(request, agent, slug=slug, saved=saved)
     choices = queue_selectors.filter_choices()
@@ -254,7 +263,7 @@ def _hidden_pairs(params: dict[str, Any]) -> list[tuple[str, str]]:
 
 @require_GET
 @agent_required
-def dashboard(request: HttpRequest, agent: Agent) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     """Start where the work is: your own tickets, or your departments' when you have none."""
     side = queue_selectors.sidebar(agent)
     slug = "mine" if side["counts"]["mine"] else "open"
@@ -263,26 +272,30 @@ def dashboard(request: HttpRequest, agent: Agent) -> HttpResponse:
 
 @require_GET
 @agent_required
-def queue(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest, agent: Agent, slug: str) -> HttpResponse:
     if slug not in selectors.QUEUE_SLUGS:
         return _not_found(request, _("There is no queue called “%(slug)s”.") % {"slug": slug})
     return render_queue(request, agent, slug=slug)
 
 
-def _saved_or_404(request: HttpRequest, agent: Agent, pk: int) -> tuple[SavedQueue | None, HttpResponse | None, Any]:
+def _saved_or_404(
+    request: AuthenticatedHttpRequest, agent: Agent, pk: int
+) -> tuple[SavedQueue | HttpResponse, tuple[list[SavedQueue], list[SavedQueue]]]:
+    """The saved queue, or the 404 page when the agent has none by that number; with the
+    sidebar's lists, read on the way."""
     lists = queue_selectors.saved_queues(agent)
     found = queue_selectors.saved_queue_for(agent, pk, lists)
     if found is None:
-        return None, _not_found(request, _("There is no saved queue with that number among yours.")), lists
-    return found, None, lists
+        return _not_found(request, _("There is no saved queue with that number among yours.")), lists
+    return found, lists
 
 
 @require_GET
 @agent_required
-def saved_queue(request: HttpRequest, agent: Agent, pk: int) -> HttpResponse:
-    found, missing, lists = _saved_or_404(request, agent, pk)
-    if missing is not None:
-        return missing
+def saved_queue(request: AuthenticatedHttpRequest, agent: Agent, pk: int) -> HttpResponse:
+    found, lists = _saved_or_404(request, agent, pk)
+    if isinstance(found, HttpResponse):
+        return found
     return render_queue(request, agent, saved=found, lists=lists)
 
 
@@ -314,11 +327,12 @@ def _arrivals(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
         return HttpResponse(status=204)
     if raw_id == "0":
         after = Cursor(after.value, 0)
+    newer_than: Cursor = after  # bound here: mypy does not carry the check above into the class
     cols = qf.columns()
 
     class Newer:
         def page(self, qs: Any) -> Any:
-            return qf.newer(qs, after)
+            return qf.newer(qs, newer_than)
 
     tickets, _more = selectors.queue_page(agent, slug, query=Newer())
     if not tickets:
@@ -330,7 +344,7 @@ def _arrivals(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
 
 @require_GET
 @agent_required
-def queue_arrivals(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
+def queue_arrivals(request: AuthenticatedHttpRequest, agent: Agent, slug: str) -> HttpResponse:
     """Rows newer than the first one shown (queue, filters and sort from the query string;
     `after`/`after_id` the first row's cursor). 204 when nothing arrived."""
     if slug not in selectors.QUEUE_SLUGS:
@@ -340,7 +354,7 @@ def queue_arrivals(request: HttpRequest, agent: Agent, slug: str) -> HttpRespons
 
 @require_GET
 @agent_required
-def saved_queue_arrivals(request: HttpRequest, agent: Agent, pk: int) -> HttpResponse:
+def saved_queue_arrivals(request: AuthenticatedHttpRequest, agent: Agent, pk: int) -> HttpResponse:
     found = queue_selectors.saved_queue_for(agent, pk)
     if found is None:
         return HttpResponse(status=404)
@@ -376,7 +390,7 @@ def _problem(request: HttpRequest, exc: ValidationError | PermissionDenied) -> N
 
 @require_POST
 @agent_required
-def saved_queue_create(request: HttpRequest, agent: Agent) -> HttpResponse:
+def saved_queue_create(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     try:
         created = queue_services.create_saved_queue(
             request.user, name=request.POST.get("name", ""), params=_posted_params(request)
@@ -388,18 +402,22 @@ def saved_queue_create(request: HttpRequest, agent: Agent) -> HttpResponse:
     return redirect("staff:saved_queue", pk=created.pk)
 
 
-def _saved_action(*, then: str = "queue"):
+def _saved_action(
+    *, then: str = "queue"
+) -> Callable[[Callable[[AuthenticatedHttpRequest, SavedQueue], str]], Callable[[HttpRequest, int], HttpResponse]]:
     """POST-only, agent-only, and the saved queue must be one the agent sees (else 404). The
     wrapped function returns the success message; problems become flash errors."""
 
-    def decorate(view):
+    def decorate(
+        view: Callable[[AuthenticatedHttpRequest, SavedQueue], str],
+    ) -> Callable[[HttpRequest, int], HttpResponse]:
         @require_POST
         @agent_required
         @wraps(view)
-        def wrapper(request: HttpRequest, agent: Agent, pk: int) -> HttpResponse:
-            found, missing, _lists = _saved_or_404(request, agent, pk)
-            if missing is not None:
-                return missing
+        def wrapper(request: AuthenticatedHttpRequest, agent: Agent, pk: int) -> HttpResponse:
+            found, _lists = _saved_or_404(request, agent, pk)
+            if isinstance(found, HttpResponse):
+                return found
             url = reverse("staff:saved_queue", args=[found.pk])
             try:
                 message = view(request, found)
@@ -415,26 +433,26 @@ def _saved_action(*, then: str = "queue"):
 
 
 @_saved_action()
-def saved_queue_rename(request: HttpRequest, saved: SavedQueue) -> str:
+def saved_queue_rename(request: AuthenticatedHttpRequest, saved: SavedQueue) -> str:
     renamed = queue_services.update_saved_queue(request.user, saved, name=request.POST.get("name", ""))
     return _("Queue renamed to “%(name)s”.") % {"name": renamed.name}
 
 
 @_saved_action()
-def saved_queue_update(request: HttpRequest, saved: SavedQueue) -> str:
+def saved_queue_update(request: AuthenticatedHttpRequest, saved: SavedQueue) -> str:
     """Keep the filters, sort and columns now on screen as this queue's own."""
     queue_services.update_saved_queue(request.user, saved, params=_posted_params(request))
     return _("“%(name)s” now keeps the filters shown.") % {"name": saved.name}
 
 
 @_saved_action(then="dashboard")
-def saved_queue_delete(request: HttpRequest, saved: SavedQueue) -> str:
+def saved_queue_delete(request: AuthenticatedHttpRequest, saved: SavedQueue) -> str:
     queue_services.delete_saved_queue(request.user, saved)
     return _("Deleted the queue “%(name)s”.") % {"name": saved.name}
 
 
 @_saved_action()
-def saved_queue_share(request: HttpRequest, saved: SavedQueue) -> str:
+def saved_queue_share(request: AuthenticatedHttpRequest, saved: SavedQueue) -> str:
     def ids(key: str) -> list[int]:
         return [int(v) for v in request.POST.getlist(key) if v.isdigit() and len(v) < 19]
 

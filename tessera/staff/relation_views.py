@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
 from tessera.tickets import selectors, services
 from tessera.tickets.models import Ticket
@@ -29,7 +30,7 @@ def _parse_number(request: HttpRequest, prefix: str) -> TicketNumberForm | None:
     if form.is_valid():
         return form
     for error in form.errors.get("number", []):
-        messages.error(request, error)
+        messages.error(request, str(error))  # ErrorList yields each message as a str
     if "version" in form.errors:
         messages.error(request, _("The form was incomplete. Reload the ticket and try again."))
     return None
@@ -73,7 +74,7 @@ def _run(request: HttpRequest, call: Any) -> bool:
 
 @require_POST
 @agent_required
-def merge(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def merge(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """POST /staff/tickets/<number>/merge/: merge this ticket into the one typed in; the agent
     lands on the ticket that survived."""
     pair = _pair(request, agent, number, "merge")
@@ -99,7 +100,7 @@ def merge(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
 
 @require_POST
 @agent_required
-def link(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def link(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """POST /staff/tickets/<number>/link/: list the typed ticket under this one's related tickets."""
     pair = _pair(request, agent, number, "link")
     if pair is not None:
@@ -111,7 +112,7 @@ def link(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
 
 @require_POST
 @agent_required
-def unlink(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def unlink(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """POST /staff/tickets/<number>/unlink/: remove one related ticket from the list (both sides)."""
     pair = _pair(request, agent, number, "unlink")
     if pair is not None:

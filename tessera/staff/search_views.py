@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
 from tessera.search import query as search_query
 from tessera.search.syntax import parse_query
@@ -58,7 +59,7 @@ def _sidebar() -> dict[str, Any]:
 
 @require_GET
 @agent_required
-def search(request: HttpRequest, agent: Agent) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     text = request.GET.get("q", "")[:MAX_TYPED].strip()
     number = ticket_number(text)
     if number is not None and selectors.ticket_for_agent(agent, number) is not None:

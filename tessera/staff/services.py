@@ -9,7 +9,7 @@ PermissionDenied or ValidationError with a sentence the page can show.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,7 +22,7 @@ from tessera.tickets import policy, selectors
 from .filters import VIEW_PARAMS
 from .models import SavedQueue
 
-MAX_NAME = SavedQueue._meta.get_field("name").max_length
+MAX_NAME = cast(int, SavedQueue._meta.get_field("name").max_length)  # a CharField always has one
 
 
 def _agent_of(actor: User) -> Agent:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,12 +18,17 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.utils import ErrorDict
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, User
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
@@ -61,9 +66,9 @@ DEFAULT_POLL_SECONDS = 10
 class StaffLoginView(auth_views.LoginView):
     template_name = "staff/login.html"
     authentication_form = StaffAuthenticationForm
-    next_page = reverse_lazy("staff:dashboard")
+    next_page = "staff:dashboard"  # a URL name: resolve_url() reverses it
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # An agent who is already signed in has nothing to do here; anyone else may want to
         # switch to an agent account, so they get the form.
         if request.method == "GET" and policy.may_enter_workspace(request.user):
@@ -72,7 +77,7 @@ class StaffLoginView(auth_views.LoginView):
 
 
 class StaffLogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("staff:login")
+    next_page = "staff:login"  # a URL name: resolve_url() reverses it
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
@@ -82,7 +87,7 @@ class StaffLogoutView(auth_views.LogoutView):
 
 @require_GET
 @agent_required
-def jump(request: HttpRequest, agent: Agent) -> HttpResponse:
+def jump(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     """Old links to the number box keep working: a number opens that ticket, text is searched."""
     query = request.GET.get("q", "").strip()
     number = query.lstrip("#").strip()
@@ -90,7 +95,8 @@ def jump(request: HttpRequest, agent: Agent) -> HttpResponse:
         return redirect("staff:ticket", number=int(number))
     if query:
         return redirect(f"{reverse('staff:search')}?{urlencode({'q': query})}")
-    return redirect(request.GET.get("from") if _is_local_path(request.GET.get("from", "")) else "staff:dashboard")
+    back = request.GET.get("from", "")
+    return redirect(back if _is_local_path(back) else "staff:dashboard")
 
 
 def _is_local_path(url: str) -> bool:
@@ -198,7 +204,7 @@ class TicketAction:
 
     form_class: type[TicketActionForm]
     perform: Callable[[User, Ticket, dict[str, Any]], str]
-    refused: str  # said when policy refuses before the form is even valid
+    refused: StrOrPromise  # said when policy refuses before the form is even valid
 
 
 ACTIONS: dict[str, TicketAction] = {
@@ -276,7 +282,7 @@ def poll_seconds() -> int:
 
 
 def _page_extras(
-    request: HttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
+    request: AuthenticatedHttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
 ) -> dict[str, Any]:
     """What ticket.html needs on top of the core page. A fixed number of queries: the
     requester's other tickets (one), the reply lock (one), email that did not go out (one), and
@@ -289,13 +295,19 @@ def _page_extras(
         "presence_holder": locks.lock_held_by_other(request.user, ticket),
         "poll_seconds": poll_seconds(),
         "last_entry_id": max((e.pk for e in entries), default=0),
-        "files": [(entry, file) for entry in entries for file in entry.files],
+        # entry.files: the timeline selector prefetches each entry's attachments under this name.
+        "files": [(entry, file) for entry in entries for file in entry.files],  # type: ignore[attr-defined]
         "mail_problems": mail_problems(ticket),
     }
 
 
 def _render_ticket(
-    request: HttpRequest, agent: Agent, ticket: Ticket, *, submitted: Submitted | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    agent: Agent,
+    ticket: Ticket,
+    *,
+    submitted: Submitted | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     abilities = _abilities(request.user, ticket)
     choices = _choices(ticket, abilities)
@@ -307,7 +319,9 @@ def _render_ticket(
             # typed. The template writes the hidden version from the fresh ticket, so sending
             # the form again after a 409 works.
             form = spec.form_class(submitted.data, prefix=slug, choices=choices)
-            form._errors = submitted.errors if submitted.errors is not None else ErrorDict()
+            # Django's own store of a bound form's errors (the stubs leave it out): set, so the
+            # rebuilt form shows what was refused without validating again.
+            form._errors = submitted.errors if submitted.errors is not None else ErrorDict()  # type: ignore[attr-defined]
         else:
             form = spec.form_class(prefix=slug, choices=choices, initial=initial.get(slug))
         forms[slug] = form
@@ -336,7 +350,7 @@ def _render_ticket(
 
 @require_GET
 @agent_required
-def ticket(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def ticket(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     found = selectors.ticket_for_agent(agent, number)
     if found is None:
         return _ticket_missing(request, number)
@@ -359,7 +373,7 @@ def _stale_message(ticket: Ticket) -> str:
 
 
 @agent_required
-def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) -> HttpResponse:
+def ticket_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, action: str) -> HttpResponse:
     """One POST per action. Success redirects (POST/redirect/GET) with a flash message; a problem
     shows the ticket again with the form as typed: 400 invalid, 403 refused, 409 stale."""
     spec = ACTIONS.get(action)
@@ -426,7 +440,7 @@ def ticket_action(request: HttpRequest, agent: Agent, number: int, action: str) 
 
 @require_GET
 @agent_required
-def attachment(request: HttpRequest, agent: Agent, attachment_id: int) -> HttpResponse:
+def attachment(request: AuthenticatedHttpRequest, agent: Agent, attachment_id: int) -> HttpResponse | FileResponse:
     found = selectors.attachment_with_ticket(attachment_id)
     if found is None or not policy.can_see_entry(request.user, found.entry):
         return _not_found(request, _("This file does not exist or is not on a ticket you can see."))

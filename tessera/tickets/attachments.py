@@ -9,7 +9,9 @@ import mimetypes
 import os
 import struct
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import filetype
 
@@ -38,7 +40,17 @@ class Upload:
         return self.declared_size if self.declared_size is not None else len(self.content)
 
 
-def from_uploaded_files(files) -> list[Upload]:
+class UploadedLike(Protocol):
+    """What from_uploaded_files needs of a file (Django's UploadedFile has it); its `size` and
+    `content_type` are read when the file has them."""
+
+    @property
+    def name(self) -> str: ...
+
+    def read(self) -> bytes: ...
+
+
+def from_uploaded_files(files: Iterable[UploadedLike]) -> list[Upload]:
     """Read uploaded files, except those already known to be over the limit: a 2 GB upload
     is refused by its size without ever being held in memory."""
     limit = settings.TESSERA["MAX_ATTACHMENT_BYTES"]

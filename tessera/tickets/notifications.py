@@ -25,6 +25,10 @@ from .models import EntryKind, State, ThreadEntry, Ticket
 
 log = logging.getLogger(__name__)
 
+# What a notice carries besides the ticket and entry: ids and state names, since it travels in
+# a task row as JSON (e.g. {"agent_id": 3, "team_id": None} for an assignment).
+NoticeExtra = dict[str, int | str | None]
+
 
 class Carrier(Protocol):
     """Takes notices to people. One is registered per process, by the app that provides it."""
@@ -33,7 +37,7 @@ class Carrier(Protocol):
         """True when this notice must reach nobody (e.g. no acknowledgement to an auto-reply)."""
         ...
 
-    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: dict) -> bool:
+    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: NoticeExtra) -> bool:
         """Queue the notice for one person; False when it is not sent to them."""
         ...
 
@@ -70,19 +74,21 @@ def _agents_of_department(ticket: Ticket) -> list[User]:
 def _followers(ticket: Ticket) -> list[User]:
     """The assignee and the agents who referred the ticket on: they hear about its updates."""
     users = []
-    if ticket.assignee_id and ticket.assignee.is_active:
+    if ticket.assignee is not None and ticket.assignee.is_active:
         users.append(ticket.assignee.user)
     users += [r.agent.user for r in ticket.referrals.select_related("agent__user") if r.agent.is_active]
     return users
 
 
 def _team_members(ticket: Ticket) -> list[User]:
+    if ticket.team is None:
+        return []
     return [a.user for a in ticket.team.members.filter(is_active=True).select_related("user")]
 
 
 def _handlers(ticket: Ticket) -> list[User]:
     """Who works the ticket now: its assignee, else its team, else its department's agents."""
-    if ticket.assignee_id and ticket.assignee.is_active:
+    if ticket.assignee is not None and ticket.assignee.is_active:
         return [ticket.assignee.user]
     if ticket.team_id:
         return _team_members(ticket)
@@ -94,7 +100,8 @@ def _end_users(ticket: Ticket) -> list[User]:
 
 
 def _unique(users: list[User], *, exclude: int | None) -> list[User]:
-    seen, result = set(), []
+    seen: set[int] = set()
+    result: list[User] = []
     for u in users:
         if u.pk == exclude or u.pk in seen or not u.is_active:
             continue
@@ -109,8 +116,8 @@ def deliver(
     ticket_id: int,
     actor_id: int | None,
     entry_id: int | None = None,
-    extra: dict | None = None,
-):
+    extra: NoticeExtra | None = None,
+) -> int:
     """Work out who gets a kind of notice about a ticket and hand it to the carrier for each of
     them (the mail carrier records a Delivery and gives each its own background task): one
     message per recipient, so each gets their own access link and their own threading headers,
@@ -134,7 +141,9 @@ def deliver(
     return queued
 
 
-def _deliver_one(notice: str, ticket: Ticket, actor_id: int | None, entry: ThreadEntry | None, extra: dict) -> int:
+def _deliver_one(
+    notice: str, ticket: Ticket, actor_id: int | None, entry: ThreadEntry | None, extra: NoticeExtra
+) -> int:
     to = carrier()
     if to.declines(notice, ticket, entry):
         return 0
@@ -145,7 +154,9 @@ def _deliver_one(notice: str, ticket: Ticket, actor_id: int | None, entry: Threa
     return queued
 
 
-def _recipients(notice: str, ticket: Ticket, actor_id: int | None, entry, extra: dict) -> list[User]:
+def _recipients(
+    notice: str, ticket: Ticket, actor_id: int | None, entry: ThreadEntry | None, extra: NoticeExtra
+) -> list[User]:
     if notice == "new_ticket":
         return _unique([ticket.user], exclude=None)
     if notice == "new_ticket_alert":
@@ -159,8 +170,8 @@ def _recipients(notice: str, ticket: Ticket, actor_id: int | None, entry, extra:
     if notice == "activity_alert":
         return _unique(_followers(ticket), exclude=actor_id)
     if notice == "assigned_alert":
-        if extra.get("agent_id"):
-            return _unique([Agent.objects.select_related("user").get(pk=extra["agent_id"]).user], exclude=actor_id)
+        if agent_id := extra.get("agent_id"):
+            return _unique([Agent.objects.select_related("user").get(pk=agent_id).user], exclude=actor_id)
         if extra.get("team_id") and ticket.team_id:
             return _unique(_team_members(ticket), exclude=actor_id)
         return []
@@ -173,7 +184,11 @@ def _recipients(notice: str, ticket: Ticket, actor_id: int | None, entry, extra:
 
 
 def _enqueue(
-    notice: str | list[str], ticket_id: int, actor_id: int | None, entry_id: int | None = None, **extra
+    notice: str | list[str],
+    ticket_id: int,
+    actor_id: int | None,
+    entry_id: int | None = None,
+    **extra: int | str | None,
 ) -> None:
     try:
         deliver.enqueue(notice, ticket_id, actor_id, entry_id, extra)

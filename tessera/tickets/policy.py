@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import Agent, Membership, Perm, User
@@ -176,7 +177,9 @@ def can(
         )
     if action == Action.RELEASE:
         # The assignee may always hand their own ticket back; others need the assign permission.
-        return (Perm.ASSIGN in perms or ticket.assignee_id == agent.pk) and _state_allows(action, ticket)
+        return (Perm.ASSIGN in perms or (agent is not None and ticket.assignee_id == agent.pk)) and _state_allows(
+            action, ticket
+        )
     if action not in perms:
         return False
     if actor.is_superuser and ticket.state == State.ARCHIVED and ticket.merged_into_id is None:
@@ -203,7 +206,7 @@ def _follows_only(acc: Access) -> bool:
     return acc.via_referral and not (acc.via_department or acc.via_assignment)
 
 
-def acts_as_agent(actor: User, ticket: Ticket) -> bool:
+def acts_as_agent(actor: User | None, ticket: Ticket) -> bool:
     """Does `actor` work this ticket as an agent (their replies are responses), rather than
     as its requester or a person copied on it (their replies are messages)?"""
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -276,13 +279,13 @@ def settable_states(actor: User | None, ticket: Ticket) -> frozenset[str]:
 # ---------------------------------------------------------------------------- the workspace and its people
 
 
-def may_enter_workspace(user: User | None) -> bool:
+def may_enter_workspace(user: User | AnonymousUser | None) -> bool:
     """May this person sign in to the agent workspace? Agents, and superusers (who configure
     the desk and are told there why they need an agent profile to work tickets)."""
     return user is not None and user.is_authenticated and user.is_active and (user.is_agent or user.is_superuser)
 
 
-def workspace_agent(user: User | None) -> Agent | None:
+def workspace_agent(user: User | AnonymousUser | None) -> Agent | None:
     """The Agent whose workspace pages this signed-in person may use, or None (an end user, a
     superuser without an agent profile, a disabled agent)."""
     if user is None or not user.is_authenticated or not user.is_agent:
@@ -294,17 +297,18 @@ class OwnedByAnAgent(Protocol):
     """Anything an agent owns, such as the workspace's saved queues (the core does not import
     the workspace, so it asks only for the owner)."""
 
-    owner_id: int | None
+    @property
+    def owner_id(self) -> int | None: ...
 
 
-def can_edit_saved_queue(actor: User | None, saved: OwnedByAnAgent) -> bool:
+def can_edit_saved_queue(actor: User | AnonymousUser | None, saved: OwnedByAnAgent) -> bool:
     """Renaming, re-filtering or deleting a saved queue: its owner, or a superuser."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return False
     return actor.is_superuser or (actor.is_agent and saved.owner_id == actor.agent.pk)
 
 
-def can_share_saved_queues(actor: User | None) -> bool:
+def can_share_saved_queues(actor: User | AnonymousUser | None) -> bool:
     """Sharing a saved queue with departments and teams is for administrators (superusers)."""
     return actor is not None and actor.is_authenticated and actor.is_active and actor.is_superuser
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from tessera.accounts.models import Agent, Department, Membership, Team, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 from . import policy, reference
 from .models import (
@@ -33,10 +36,10 @@ COUNT_CAP = 10_000
 @dataclass(frozen=True)
 class Queue:
     slug: str
-    label: str
+    label: StrOrPromise  # lazy: the module is imported before a language is active
 
 
-def _queues():
+def _queues() -> list[Queue]:
     from django.utils.translation import gettext_lazy as _
 
     return [
@@ -119,12 +122,12 @@ def with_row_relations(tickets: list[Ticket]) -> list[Ticket]:
     topics = reference.by_pk(HelpTopic)
     for t in tickets:
         t.user = people[t.user_id]
-        t.assignee = agents.get(t.assignee_id)
+        t.assignee = agents.get(t.assignee_id) if t.assignee_id is not None else None
         t.priority = priorities[t.priority_id]
         t.status = statuses[t.status_id]
         t.department = departments[t.department_id]
-        t.team = teams.get(t.team_id)
-        t.topic = topics.get(t.topic_id)
+        t.team = teams.get(t.team_id) if t.team_id is not None else None
+        t.topic = topics.get(t.topic_id) if t.topic_id is not None else None
     return tickets
 
 
@@ -155,8 +158,10 @@ def queue_counts(agent: Agent, extra: dict[str, QuerySet[Ticket]] | None = None)
     extra = extra or {}
     ttl = settings.TESSERA["COUNTS_CACHE_SECONDS"]
     key = f"tessera:queue-counts:{agent.pk}:{','.join(sorted(extra))}"
-    if ttl and (cached := cache.get(key)) is not None:
-        return cached
+    if ttl:
+        cached: dict[str, int] | None = cache.get(key)
+        if cached is not None:
+            return cached
     querysets = {q.slug: queue_tickets(agent, q.slug) for q in QUEUES}
     counts = capped_counts({**querysets, **extra})
     if ttl:
@@ -173,7 +178,7 @@ def capped_counts(querysets: dict[str, QuerySet[Ticket]]) -> dict[str, int]:
 
     counts: dict[str, int] = {}
     parts: list[str] = []
-    params: list[object] = []
+    params: list[str | int] = []
     keys: list[str] = []
     using = "default"
     for key, qs in querysets.items():
@@ -184,7 +189,7 @@ def capped_counts(querysets: dict[str, QuerySet[Ticket]]) -> dict[str, int]:
         except EmptyResultSet:
             counts[key] = 0
             continue
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS c{len(parts)})")
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS c{len(parts)})")  # noqa: S608  Django's own compiled SQL; values are parameters
         params.extend(sub_params)
         keys.append(key)
     if parts:
@@ -260,7 +265,16 @@ def team_choices() -> list[Team]:
     return [team for team in reference.rows(Team) if team.is_active]
 
 
-def agent_choices(department_id: int) -> list[Agent]:
+class AgentChoiceFacts(TypedDict):
+    in_department: bool
+    primary_department: str | None  # the name of their primary department
+
+
+if TYPE_CHECKING:
+    AgentChoice = WithAnnotations[Agent, AgentChoiceFacts]  # an Agent as agent_choices returns it
+
+
+def agent_choices(department_id: int) -> list[AgentChoice]:
     """Agents who can take a ticket, each annotated with `in_department` (a member of the
     ticket's department, listed first by the forms) and `primary_department` (a name, so a
     transfer form can say where each agent works), in one query."""

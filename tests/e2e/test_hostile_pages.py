@@ -10,7 +10,7 @@ administrator would have typed or mailed it.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Dialog
 
 from tests.security import hostile
 from tests.security.test_hostile_corpus import plant
@@ -38,7 +38,12 @@ def test_no_page_showing_the_hostile_corpus_runs_any_of_it(transactional_db, des
         if "sessionid" in client.cookies:
             context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site.url}])
         page = context.new_page()
-        page.on("dialog", lambda d, who=persona: (dialogs.append(f"{who}: {d.message}"), d.dismiss()))
+
+        def on_dialog(d: Dialog, who: str = persona) -> None:
+            dialogs.append(f"{who}: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
         pages[persona] = page
 
     for persona, path in planted.pages:
@@ -62,7 +67,12 @@ def test_no_page_showing_the_hostile_corpus_runs_any_of_it(transactional_db, des
     context = browser.new_context()
     context.add_init_script(CANARY)
     probe = context.new_page()
-    probe.on("dialog", lambda d: (dialogs.append(f"probe: {d.message}"), d.dismiss()))
+
+    def on_probe_dialog(d: Dialog) -> None:
+        dialogs.append(f"probe: {d.message}")
+        d.dismiss()
+
+    probe.on("dialog", on_probe_dialog)
     probe.set_content(f"<body>{hostile.XSS['img-onerror']}</body>")
     probe.wait_for_timeout(150)
     assert probe.evaluate("() => window.__xss") == "img"

@@ -73,6 +73,7 @@ def build(desk) -> SimpleNamespace:
     def subject_for(sender: str, title: str) -> Subject:
         row = inbox.ingest(_mail(sender, title), channel="pipe")
         ticket = row.ticket
+        assert ticket is not None, f"{title!r} should have opened a ticket"
         entry = services.add_note(
             desk.john.user,
             ticket,

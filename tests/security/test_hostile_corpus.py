@@ -167,6 +167,7 @@ def plant(desk) -> Planted:
         out.answers.append((f"ingest ({name})", 200 if row.ticket_id else 202))
         if i == 0:
             mailed = row.ticket
+            assert mailed is not None, "the first mail of the corpus opens a ticket"
             out.pages += [
                 ("john", reverse("staff:ticket", args=[mailed.number])),
                 ("john", reverse("mail:original", args=[row.pk])),

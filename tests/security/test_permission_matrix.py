@@ -84,12 +84,12 @@ def known(expected: str | Cell, issue: str) -> Cell:
 def row(default=None, **cells) -> dict[str, tuple[Cell, Cell]]:
     """One URL's answers: `default` for every persona not named; each value is one outcome for both
     methods, or a (GET, POST) pair."""
-    out = {}
+    out: dict[str, tuple[Cell, Cell]] = {}
     for persona in PERSONAS:
         value = cells.get(persona, default)
         assert value is not None, f"no answer for {persona}"
         get, post = value if isinstance(value, tuple) else (value, value)
-        out[persona] = tuple(c if isinstance(c, Cell) else Cell(c) for c in (get, post))
+        out[persona] = (get if isinstance(get, Cell) else Cell(get), post if isinstance(post, Cell) else Cell(post))
     assert not set(cells) - set(PERSONAS), f"unknown personas {set(cells) - set(PERSONAS)}"
     return out
 

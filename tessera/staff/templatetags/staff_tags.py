@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django import template
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tessera.fast_html import render_options, render_rows, time_element
 from tessera.tickets import selectors
+from tessera.tickets.models import Ticket
 
 register = template.Library()
 
@@ -31,13 +33,13 @@ def queue_count(value: int) -> str:
 
 
 @register.simple_tag
-def queue_rows(tickets, columns, arrived=False) -> SafeString:
+def queue_rows(tickets: Iterable[Ticket], columns: Sequence[tuple[str, object]], arrived: object = False) -> SafeString:
     """`{% queue_rows tickets columns arrived %}`: the queue table's rows (fast_html.render_rows)."""
     return render_rows(tickets, columns, arrived=bool(arrived))
 
 
 @register.simple_tag
-def options(choices, selected) -> SafeString:
+def options(choices: Iterable[tuple[object, object]], selected: object) -> SafeString:
     """`{% options pairs selected %}`: an <option> per (value, label) pair, marking the one
     selected value (or every value in a list or set of them). A filter form lists hundreds of
     organisations and agents; a loop in the template cost milliseconds per page

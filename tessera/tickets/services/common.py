@@ -9,7 +9,8 @@ makes every service behave the same way; new services are built from them too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -66,7 +67,7 @@ def _lock(
     return locked
 
 
-def _touch(ticket: Ticket, now, *fields: str) -> None:
+def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.updated_at = now
     ticket.version = F("version") + 1
     # Django reads the new version back with the UPDATE (RETURNING): no refresh needed.
@@ -74,7 +75,14 @@ def _touch(ticket: Ticket, now, *fields: str) -> None:
 
 
 def _event(
-    ticket: Ticket, actor: User | None, kind: str, before: str = "", after: str = "", *, now=None, **data
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    before: str = "",
+    after: str = "",
+    *,
+    now: datetime | None = None,
+    **data: int | str | None,
 ) -> Event:
     return Event.objects.create(
         ticket=ticket,
@@ -88,7 +96,7 @@ def _event(
     )
 
 
-def _on_commit(callback) -> None:
+def _on_commit(callback: Callable[[], None]) -> None:
     notifications.with_change(callback)
 
 
@@ -118,7 +126,7 @@ def _entry(
     text: str,
     source: str,
     uploads: Sequence[attachment_store.Upload] = (),
-    now=None,
+    now: datetime | None = None,
     html: str | None = None,
     opening: bool = False,
 ) -> ThreadEntry:
@@ -170,11 +178,13 @@ def _next_number() -> int:
     # One statement (RETURNING, both databases) where the ORM needed three.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Counter._meta.db_table} SET value = value + 1 WHERE name = %s RETURNING value", ["ticket"]
+            f"UPDATE {Counter._meta.db_table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608  the table name is the model's own, never input
+            ["ticket"],
         )
         row = cursor.fetchone()
     if row is not None:
-        return row[0]
+        number: int = row[0]  # the counter is a BigIntegerField
+        return number
     Counter.objects.get_or_create(name="ticket", defaults={"value": FIRST_TICKET_NUMBER - 1})
     return _next_number()
 
@@ -182,7 +192,7 @@ def _next_number() -> int:
 def _keep_following(actor: User | None, ticket: Ticket) -> None:
     """An agent who sends a ticket out of their reach keeps following it (a referral)."""
     agent = actor.agent_or_none if actor else None
-    if agent is None or actor.is_superuser:
+    if actor is None or agent is None or actor.is_superuser:
         return
     if not policy.access(agent, ticket).via_department and ticket.assignee_id != agent.pk:
         _referral, created = Referral.objects.get_or_create(ticket=ticket, agent=agent)

@@ -80,7 +80,7 @@ def add_note(
     *,
     note: str,
     uploads: Sequence[attachment_store.Upload] = (),
-    expected_version=None,
+    expected_version: int | None = None,
     source: str = Source.STAFF,
     html: str | None = None,
 ) -> ThreadEntry:

@@ -7,6 +7,7 @@ Numbering, the default status and priority, and the checks on what an end user m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -88,7 +89,7 @@ def open_ticket(
     if errors:
         raise ValidationError(errors)
 
-    department = department or topic.department
+    department = department or cast(HelpTopic, topic).department  # no topic and no department was refused above
     priority = priority or (topic.default_priority if topic else None) or _default_priority()
     now = timezone.now()
     with transaction.atomic():
@@ -108,7 +109,7 @@ def open_ticket(
             last_message_at=now,
         )
         entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
-        ticket.opening_entry = entry  # for callers that link to it (mail: the message received)
+        ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)
         _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
         _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket

@@ -18,7 +18,7 @@ MAIL_EVENTS = (EventKind.AUTO_REPLY, EventKind.BOUNCE, EventKind.MAIL_REFUSED, E
 
 
 def record_mail_event(
-    ticket: Ticket, kind: str, *, address: str, detail: str, now: datetime | None = None, **data
+    ticket: Ticket, kind: str, *, address: str, detail: str, now: datetime | None = None, **data: int | str | None
 ) -> Event:
     """Note on the timeline mail that reached the ticket but was not posted (an automatic
     reply, a bounce, a refused sender), or mail from the desk that gave up (a delivery that

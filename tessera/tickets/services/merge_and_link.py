@@ -7,6 +7,7 @@ concurrent merges queue instead of deadlocking. Tests: tests/tickets/test_merge_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -45,7 +46,7 @@ def _locked(rows: dict[int, Ticket], ticket: Ticket) -> Ticket:
 
 
 def _not_merged(ticket: Ticket, message: str) -> None:
-    if ticket.merged_into_id is not None:
+    if ticket.merged_into is not None:
         raise ValidationError(message % {"ref": ticket.reference, "into": ticket.merged_into.reference})
 
 
@@ -105,7 +106,7 @@ def _check_mergeable(actor: User, target: Ticket, sources: Sequence[Ticket]) -> 
         _require(actor, Action.MERGE, ticket, denied % {"ref": ticket.reference})
 
 
-def _fold_into(actor: User, target: Ticket, source: Ticket, now) -> None:
+def _fold_into(actor: User, target: Ticket, source: Ticket, now: datetime) -> None:
     """Move one locked source's conversation, people and links to the locked target and close it."""
     ThreadEntry.objects.filter(ticket=source).update(ticket=target)
     Ticket.objects.filter(merged_into=source).update(merged_into=target)
@@ -150,7 +151,7 @@ def _fold_into(actor: User, target: Ticket, source: Ticket, now) -> None:
     target.first_response_at = min(firsts, default=None)
 
 
-def _settle_merged_target(target: Ticket, now) -> None:
+def _settle_merged_target(target: Ticket, now: datetime) -> None:
     """The target now holds every entry: it is answered when its latest public entry is ours."""
     latest = (
         ThreadEntry.objects.filter(ticket=target)

@@ -8,6 +8,7 @@ tests/tickets/test_transfer_and_referral.py.
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,19 +32,19 @@ def _check_assignable(agent: Agent | None, team: Team | None) -> None:
         raise ValidationError({"team": _("The team %(name)s is not active.") % {"name": team.name}})
 
 
-def _apply_assignment(actor: User, ticket: Ticket, agent: Agent | None, team: Team | None, now) -> list[str]:
+def _apply_assignment(actor: User, ticket: Ticket, agent: Agent | None, team: Team | None, now: datetime) -> list[str]:
     changed = []
     if agent is not None and agent.pk != ticket.assignee_id:
-        before = ticket.assignee.name if ticket.assignee_id else ""
+        before = ticket.assignee.name if ticket.assignee is not None else ""
         ticket.assignee = agent
         _event(ticket, actor, EventKind.ASSIGNED, before, agent.name, now=now, agent_id=agent.pk)
         changed.append("assignee")
     if team is not None and team.pk != ticket.team_id:
-        before = ticket.team.name if ticket.team_id else ""
+        before = ticket.team.name if ticket.team is not None else ""
         ticket.team = team
         _event(ticket, actor, EventKind.ASSIGNED, before, team.name, now=now, team_id=team.pk)
         changed.append("team")
-        if agent is None and ticket.assignee_id is not None:
+        if agent is None and ticket.assignee is not None:
             # Handing to a team puts it back in the team's pool; the timeline says who took it off the agent.
             _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "", now=now)
             ticket.assignee = None
@@ -102,7 +103,7 @@ def claim(actor: User, ticket: Ticket, *, expected_version: int | None = None) -
         ticket = _lock(ticket, expected_version)
         if not _could_claim_if_free(actor, ticket):
             raise _deny(denied)
-        if ticket.assignee_id is not None:
+        if ticket.assignee is not None:
             # A colleague was quicker (or the page was old): say who has it.
             raise ValidationError(
                 _("%(name)s already has this ticket. Ask them, or reassign it.") % {"name": ticket.assignee.name}
@@ -120,7 +121,7 @@ def release(actor: User, ticket: Ticket, *, expected_version: int | None = None)
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock(ticket, expected_version, actor=actor, action=Action.RELEASE, message=denied)
-        if ticket.assignee_id is None:
+        if ticket.assignee is None:
             raise ValidationError(_("Nobody is assigned to this ticket."))
         before = ticket.assignee.name
         ticket.assignee = None
@@ -163,7 +164,7 @@ def transfer(
             ticket.department = department
             changed.append("department")
             _event(ticket, actor, EventKind.TRANSFERRED, before, department.name, now=now, department_id=department.pk)
-            if agent is None and ticket.assignee_id and not _reaches_department(ticket.assignee, department):
+            if agent is None and ticket.assignee is not None and not _reaches_department(ticket.assignee, department):
                 # The old assignee does not work in the new department: back to its pool.
                 _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "", now=now)
                 ticket.assignee = None

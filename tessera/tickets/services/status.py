@@ -6,6 +6,8 @@ Tests: tests/tickets/test_priority_and_status.py.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -39,7 +41,7 @@ def set_priority(
     return ticket
 
 
-def _apply_status(actor: User, ticket: Ticket, status: Status, now) -> list[str]:
+def _apply_status(actor: User, ticket: Ticket, status: Status, now: datetime) -> list[str]:
     """Move the (locked) ticket to `status` and record it; the caller saves the returned fields."""
     if not policy.can_set_status(actor, ticket, status.state):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
