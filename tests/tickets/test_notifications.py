@@ -12,9 +12,11 @@ from email.utils import parseaddr
 
 import pytest
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
-from tessera.accounts.models import Agent
+from tessera.accounts.models import Agent, Membership, Role, User
 from tessera.mail.models import Delivery
 from tessera.tickets import access_links, services
 from tessera.tickets.models import Collaborator, Ticket
@@ -66,6 +68,10 @@ def text(message) -> str:
 
 def html(message) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+def workspace_link(ticket) -> str:
+    return settings.TESSERA["BASE_URL"].rstrip("/") + reverse("staff:ticket", args=[ticket.number])
 
 
 def access_token(message) -> str:
@@ -201,12 +207,23 @@ def test_team_members_are_told_the_ticket_is_their_teams(desk, opened, smtp, com
         assert "Assigned to your team Infrastructure on-call: Printer jams" in message["Subject"]
 
 
-def test_transfer_tells_the_new_department_and_the_assignee(desk, opened, smtp, committed):
-    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, agent=desk.jane)
+def test_a_transfer_to_an_agent_sends_her_one_mail_and_the_department_one_each(desk, opened, smtp, committed):
+    sam = Agent.objects.create(user=User.objects.create_user("sam@example.com", "pw-sam-123456", name="Sam Ops"))
+    Membership.objects.create(agent=sam, department=desk.sysadmin, role=Role.objects.get(name="Agent"))
 
-    subjects = sorted(m["Subject"].split("] ", 1)[1] for m in smtp.to(JANE))
-    assert subjects == ["Assigned to you: Printer jams", "Transferred to System Administration: Printer jams"]
-    assert recipients(smtp) == [JANE, JANE]
+    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, agent=desk.jane, note="Needs root.")
+
+    assert recipients(smtp) == [JANE, "sam@example.com"]
+    [to_jane] = smtp.to(JANE)
+    assert to_jane["Subject"].endswith("Assigned to you: Printer jams")
+    assert "The ticket was transferred to System Administration." in text(to_jane)
+    [to_sam] = smtp.to("sam@example.com")
+    assert to_sam["Subject"].endswith("Transferred to System Administration: Printer jams")
+    for alert in (to_jane, to_sam):
+        body = text(alert)
+        assert "By: John Doe" in body and "Needs root." in body
+        assert "It jams on **page two**." in body  # the customer's latest message
+        assert workspace_link(opened) in body
 
 
 # ---------------------------------------------------------------------------- resolution
@@ -383,7 +400,8 @@ def test_a_new_tickets_acknowledgement_and_alert_are_queued_with_the_ticket_as_o
         desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
     )
     [queued] = worker_queue.all()
-    assert queued.args_kwargs["args"][:2] == [["new_ticket", "new_ticket_alert"], ticket.pk]
+    ticket_id, items = queued.args_kwargs["args"]
+    assert ticket_id == ticket.pk and [i["notice"] for i in items] == ["new_ticket", "new_ticket_alert"]
 
 
 def test_a_change_that_is_rolled_back_leaves_no_mail_queued(desk, worker_queue):
@@ -417,9 +435,9 @@ def test_the_worker_sends_each_notice_of_a_change_queued_together(desk, smtp, wo
     services.open_ticket(desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general)
     [queued] = worker_queue.all()
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    from tessera.tickets.notifications import deliver
+    from tessera.tickets.notifications import deliver_change
 
-    committed(deliver.call, *queued.args_kwargs["args"])  # what the db_worker runs
+    committed(deliver_change.call, *queued.args_kwargs["args"])  # what the db_worker runs
     assert smtp.to(KEN) and smtp.to(JOHN)
 
 
