@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from email.utils import parseaddr
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from tessera.accounts.models import Agent, Membership, Role, User
 from tessera.mail.models import Delivery
@@ -245,6 +247,87 @@ def test_ken_gets_no_mail_about_closing_his_own_ticket(desk, opened, smtp, commi
     committed(services.close_by_user, desk.ken, opened)
 
     assert KEN not in recipients(smtp)
+
+
+# ---------------------------------------------------------------------------- one action, one mail
+
+
+def sent(smtp) -> list[tuple[str, str]]:
+    """(recipient, subject after the reference) of every mail, in the order they were sent."""
+    return [(parseaddr(m["To"])[1], m["Subject"].split("] ", 1)[1]) for m in smtp.messages]
+
+
+def test_opening_a_ticket_sends_ken_one_acknowledgement_and_each_support_agent_one_alert(desk, smtp, committed):
+    ticket = committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Page two.",
+        topic=desk.general,
+    )  # fmt: skip
+
+    alert = "New ticket in Support: Printer jams"
+    assert sorted(sent(smtp)) == [(JOHN, alert), (KEN, "We received your request: Printer jams"), (OLGA, alert)]
+    assert sent(smtp)[0][0] == KEN  # the acknowledgement is the first step
+    alert = smtp.to(JOHN)[0]
+    assert "Priority: " + ticket.priority.name in text(alert)
+    assert workspace_link(ticket) in text(alert)
+
+
+def test_a_reply_sends_ken_one_mail_and_says_nothing_about_resolution(desk, opened, smtp, committed):
+    committed(services.reply, desk.john.user, opened, message="Try tray 2.")
+
+    assert sent(smtp) == [(KEN, "Re: Printer jams")]
+    assert "now resolved" not in text(smtp.messages[0])
+
+
+def test_a_reply_that_resolves_is_one_mail_to_ken_saying_so_then_one_alert_to_the_assignee(
+    desk, opened, smtp, committed
+):
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)  # not committed: no mail
+
+    committed(services.reply, desk.john.user, fresh(ticket), message="Replaced the roller.", status=desk.resolved)
+
+    assert [to for to, _subject in sent(smtp)] == [KEN, JANE]
+    [reply] = smtp.to(KEN)
+    assert reply["Subject"].endswith("Re: Printer jams")
+    body = text(reply)
+    assert body.index("Replaced the roller.") < body.index("This ticket is now resolved.")
+    assert "This ticket is now resolved." in html(reply)
+    [alert] = smtp.to(JANE)
+    assert "Replaced the roller." in text(alert) and "By: John Doe" in text(alert)
+
+
+def test_an_internal_note_alerts_the_assignee_once_and_never_ken(desk, opened, smtp, committed):
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+
+    committed(services.add_note, desk.john.user, fresh(ticket), note="Out of warranty.")
+
+    assert [to for to, _subject in sent(smtp)] == [JANE]
+    assert "Out of warranty." in text(smtp.messages[0])
+
+
+def test_an_assignment_with_a_reason_is_one_mail_to_the_new_agent_with_the_reason(desk, opened, smtp, committed):
+    opened.due_at = timezone.now() + timedelta(hours=4)
+    opened.save(update_fields=["due_at"])
+
+    committed(services.assign, desk.john.user, fresh(opened), agent=desk.jane, note="You know this model.")
+
+    assert sent(smtp) == [(JANE, "Assigned to you: Printer jams")]
+    body = text(smtp.messages[0])
+    assert "By: John Doe" in body and "You know this model." in body and "Due: " in body
+    assert "It jams on **page two**." in body
+    assert workspace_link(opened) in body
+
+
+def test_closing_sends_ken_one_closed_notice(desk, opened, smtp, committed):
+    committed(services.set_status, desk.john.user, opened, status=desk.closed)
+
+    assert sent(smtp) == [(KEN, "Closed: Printer jams")]
+
+
+def test_mails_of_separate_actions_go_out_in_the_order_the_actions_happened(desk, opened, smtp, committed):
+    committed(services.reply, desk.john.user, opened, message="First.")
+    committed(services.set_status, desk.john.user, fresh(opened), status=desk.resolved)
+
+    assert sent(smtp) == [(KEN, "Re: Printer jams"), (KEN, "Resolved: Printer jams")]
 
 
 # ---------------------------------------------------------------------------- the messages themselves
