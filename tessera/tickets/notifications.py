@@ -20,9 +20,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.tasks import task
 
+from tessera import process_memo
 from tessera.accounts.models import Agent, User
 
-from .models import EntryKind, State, ThreadEntry, Ticket
+from .models import ALERT_DEFAULTS, AlertEvent, AlertSetting, EntryKind, State, ThreadEntry, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,6 @@ def _followers(ticket: Ticket) -> list[User]:
 
 def _team_members(ticket: Ticket) -> list[User]:
     return [a.user for a in ticket.team.members.filter(is_active=True).select_related("user")]
-
-
-def _handlers(ticket: Ticket) -> list[User]:
-    """Who works the ticket now: its assignee, else its team, else its department's agents."""
-    if ticket.assignee_id and ticket.assignee.is_active:
-        return [ticket.assignee.user]
-    if ticket.team_id:
-        return _team_members(ticket)
-    return _agents_of_department(ticket)
 
 
 def _end_users(ticket: Ticket) -> list[User]:
@@ -207,27 +199,84 @@ def _combine(
     return main["notice"], entries.get(main.get("entry_id") or 0), extra
 
 
-def _recipients(notice: str, ticket: Ticket, actor_id: int | None, entry, extra: dict) -> list[User]:
+@process_memo.memo("tickets.AlertSetting")
+def alert_groups() -> dict[str, frozenset[str]]:
+    """Which groups hear about each event, as the administrator set it (AlertSetting, one row
+    per event; today's behaviour for a row that is missing). Read for every alert, changed
+    rarely: at most every few seconds per process (tessera.process_memo)."""
+    found = {event: frozenset(g for g, on in groups.items() if on) for event, groups in ALERT_DEFAULTS.items()}
+    for row in AlertSetting.objects.all():
+        found[row.event] = frozenset(g for g in ALERT_GROUPS if getattr(row, g))
+    return found
+
+
+ALERT_GROUPS = ("assignee", "team", "department", "manager")
+
+
+def _assigned_agent(ticket: Ticket) -> User | None:
+    return ticket.assignee.user if ticket.assignee_id and ticket.assignee.is_active else None
+
+
+def _manager(ticket: Ticket) -> list[User]:
+    manager = ticket.department.manager
+    return [manager.user] if manager is not None and manager.is_active else []
+
+
+def _chosen(event: str, ticket: Ticket, *, handling: bool) -> list[User]:
+    """The groups the administrator chose for `event`. With `handling` (messages and notes,
+    which concern whoever works the ticket now) the team is told only while no agent has it,
+    and the department's agents only while neither an agent nor a team has it."""
+    groups = alert_groups().get(event, frozenset())
+    agent = _assigned_agent(ticket)
+    users: list[User] = []
+    if "assignee" in groups and agent is not None:
+        users.append(agent)
+    if "team" in groups and ticket.team_id and not (handling and agent is not None):
+        users += _team_members(ticket)
+    if "department" in groups and not (handling and (agent is not None or ticket.team_id)):
+        users += _agents_of_department(ticket)
+    if "manager" in groups:
+        users += _manager(ticket)
+    return users
+
+
+def _referrers(ticket: Ticket) -> list[User]:
+    return [r.agent.user for r in ticket.referrals.select_related("agent__user") if r.agent.is_active]
+
+
+def _recipients(
+    notice: str, ticket: Ticket, actor_id: int | None, entry: ThreadEntry | None, extra: dict[str, Any]
+) -> list[User]:
     if notice == "new_ticket":
         return _unique([ticket.user], exclude=None)
     if notice == "new_ticket_alert":
-        return _unique(_agents_of_department(ticket), exclude=actor_id)
+        return _unique(_chosen(AlertEvent.NEW_TICKET, ticket, handling=False), exclude=actor_id)
     if notice == "response":
         return _unique(_end_users(ticket), exclude=actor_id)
     if notice == "message_alert":
         # Whoever handles the ticket now, and the agents who referred it on: a referral
         # must not swallow the alert the handling department needs.
-        return _unique(_handlers(ticket) + _followers(ticket), exclude=actor_id)
+        chosen = _chosen(AlertEvent.NEW_MESSAGE, ticket, handling=True)
+        return _unique(chosen + _referrers(ticket), exclude=actor_id)
     if notice == "activity_alert":
+        if entry is not None and entry.kind == EntryKind.NOTE:
+            chosen = _chosen(AlertEvent.INTERNAL_NOTE, ticket, handling=True)
+            return _unique(chosen + _referrers(ticket), exclude=actor_id)
         return _unique(_followers(ticket), exclude=actor_id)
     if notice == "assigned_alert":
-        if extra.get("agent_id"):
-            return _unique([Agent.objects.select_related("user").get(pk=extra["agent_id"]).user], exclude=actor_id)
-        if extra.get("team_id") and ticket.team_id:
-            return _unique(_team_members(ticket), exclude=actor_id)
-        return []
+        groups = alert_groups().get(AlertEvent.ASSIGNMENT, frozenset())
+        users: list[User] = []
+        if extra.get("agent_id") and "assignee" in groups:
+            users.append(Agent.objects.select_related("user").get(pk=extra["agent_id"]).user)
+        if extra.get("team_id") and ticket.team_id and "team" in groups:
+            users += _team_members(ticket)
+        if "department" in groups:
+            users += _agents_of_department(ticket)
+        if "manager" in groups:
+            users += _manager(ticket)
+        return _unique(users, exclude=actor_id)
     if notice == "transfer_alert":
-        return _unique(_agents_of_department(ticket), exclude=actor_id)
+        return _unique(_chosen(AlertEvent.TRANSFER, ticket, handling=False), exclude=actor_id)
     if notice in ("resolved", "closed"):
         # Everyone copied followed the conversation; they hear how it ended too.
         return _unique(_end_users(ticket), exclude=actor_id)

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from tessera.accounts.models import Agent, Membership, Role, User
 from tessera.mail.models import Delivery
-from tessera.tickets import access_links, services
-from tessera.tickets.models import Collaborator, Ticket
+from tessera.tickets import access_links, notifications, services
+from tessera.tickets.models import AlertSetting, Collaborator, Ticket
 
 from ..conftest import SmtpSink, free_port, smtp_peer
 from .helpers import fresh
@@ -30,6 +30,7 @@ KEN, KIM, JOHN, JANE, OLGA, BILL = (
     "ken@example.com", "kim@example.com", "john@example.com", "jane@example.com", "olga@example.com",
     "bill@example.com",
 )  # fmt: skip
+SAM = "sam@example.com"
 THREAD_ROOT = re.compile(r"^<ticket-(\d+)@localhost>$")
 MESSAGE_ID = re.compile(r"^<[^<>@\s]+@localhost>$")
 
@@ -210,16 +211,16 @@ def test_team_members_are_told_the_ticket_is_their_teams(desk, opened, smtp, com
 
 
 def test_a_transfer_to_an_agent_sends_her_one_mail_and_the_department_one_each(desk, opened, smtp, committed):
-    sam = Agent.objects.create(user=User.objects.create_user("sam@example.com", "pw-sam-123456", name="Sam Ops"))
+    sam = Agent.objects.create(user=User.objects.create_user(SAM, "pw-sam-123456", name="Sam Ops"))
     Membership.objects.create(agent=sam, department=desk.sysadmin, role=Role.objects.get(name="Agent"))
 
     committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, agent=desk.jane, note="Needs root.")
 
-    assert recipients(smtp) == [JANE, "sam@example.com"]
+    assert recipients(smtp) == [JANE, SAM]
     [to_jane] = smtp.to(JANE)
     assert to_jane["Subject"].endswith("Assigned to you: Printer jams")
     assert "The ticket was transferred to System Administration." in text(to_jane)
-    [to_sam] = smtp.to("sam@example.com")
+    [to_sam] = smtp.to(SAM)
     assert to_sam["Subject"].endswith("Transferred to System Administration: Printer jams")
     for alert in (to_jane, to_sam):
         body = text(alert)
@@ -328,6 +329,57 @@ def test_mails_of_separate_actions_go_out_in_the_order_the_actions_happened(desk
     committed(services.set_status, desk.john.user, fresh(opened), status=desk.resolved)
 
     assert sent(smtp) == [(KEN, "Re: Printer jams"), (KEN, "Resolved: Printer jams")]
+
+
+# ---------------------------------------------------------------------------- alerts the administrator chose
+
+
+def test_every_desk_starts_with_todays_alerts_configured(db):
+    rows = {r.event: (r.assignee, r.team, r.department, r.manager) for r in AlertSetting.objects.all()}
+    assert rows == {
+        "new_ticket": (False, False, True, False),
+        "new_message": (True, True, True, False),
+        "internal_note": (True, False, False, False),
+        "assignment": (True, True, False, False),
+        "transfer": (False, False, True, False),
+        "overdue": (True, False, False, True),
+    }
+
+
+def test_switching_the_new_ticket_alert_off_for_the_department_stops_it(desk, smtp, committed):
+    AlertSetting.objects.filter(event="new_ticket").update(department=False)
+    notifications.alert_groups.forget()  # update() sends no signal; the admin's save() does
+
+    committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+
+    assert recipients(smtp) == [KEN]  # the acknowledgement still goes; no agent is alerted
+
+
+def test_a_transfer_alert_can_go_to_the_department_manager_instead_of_its_agents(desk, opened, smtp, committed):
+    setting = AlertSetting.objects.get(event="transfer")
+    setting.department, setting.manager = False, True
+    setting.save()
+    desk.sysadmin.manager = sam = Agent.objects.create(user=User.objects.create_user(SAM, "pw-sam-123456"))
+    desk.sysadmin.save()
+    Membership.objects.create(agent=sam, department=desk.sysadmin, role=Role.objects.get(name="Agent"))
+
+    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, note="Server side.")
+
+    assert sent(smtp) == [(SAM, "Transferred to System Administration: Printer jams")]  # not Jane
+    assert "Server side." in text(smtp.messages[0])
+
+
+def test_a_note_alert_switched_off_for_the_assignee_reaches_nobody(desk, opened, smtp, committed):
+    setting = AlertSetting.objects.get(event="internal_note")
+    setting.assignee = False
+    setting.save()
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+
+    committed(services.add_note, desk.john.user, fresh(ticket), note="Out of warranty.")
+
+    assert smtp.messages == []
 
 
 # ---------------------------------------------------------------------------- the messages themselves
@@ -591,3 +643,20 @@ def test_without_a_carrier_delivering_fails_where_it_is_seen(desk, ken_ticket, m
 
     with pytest.raises(ImproperlyConfigured, match=r"tessera\.mail"):
         notifications.deliver.call("new_ticket_alert", ken_ticket.pk, desk.john.user.pk)
+
+
+def test_an_administrator_ticks_alerts_per_event_and_group_on_one_admin_page(desk, client):
+    client.force_login(desk.admin)
+    page = client.get(reverse("admin:tickets_alertsetting_changelist"))
+    assert page.status_code == 200
+    assert "not sent yet" in page.content.decode()  # overdue is configurable, and says it is not sent
+
+    rows = list(AlertSetting.objects.order_by("pk"))
+    form = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": str(len(rows)), "_save": "Save"}
+    for i, row in enumerate(rows):
+        form[f"form-{i}-id"] = str(row.pk)
+        for group in ("assignee", "team", "department", "manager"):
+            if getattr(row, group) and not (row.event == "transfer" and group == "department"):
+                form[f"form-{i}-{group}"] = "on"
+    assert client.post(reverse("admin:tickets_alertsetting_changelist"), form).status_code == 302
+    assert notifications.alert_groups()["transfer"] == frozenset()  # the save was seen at once
