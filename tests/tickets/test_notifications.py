@@ -660,3 +660,40 @@ def test_an_administrator_ticks_alerts_per_event_and_group_on_one_admin_page(des
                 form[f"form-{i}-{group}"] = "on"
     assert client.post(reverse("admin:tickets_alertsetting_changelist"), form).status_code == 302
     assert notifications.alert_groups()["transfer"] == frozenset()  # the save was seen at once
+
+
+def test_an_administrators_wording_of_alerts_and_replies_keeps_the_context(desk, opened, smtp, committed):
+    from tessera.mail.models import EmailTemplate
+
+    EmailTemplate.objects.create(
+        notice="assigned_alert", subject="For you", body="{{ actor.display_name }} says: {{ note.body_text }}"
+    )
+    EmailTemplate.objects.create(notice="response", subject="Re", body="{{ entry.body_text }}")
+
+    committed(services.assign, desk.john.user, opened, agent=desk.jane, note="Yours.")
+    committed(services.reply, desk.john.user, fresh(opened), message="Fixed.", status=desk.resolved)
+
+    assert "John Doe says: Yours." in text(smtp.to(JANE)[0])
+    [reply] = smtp.to(KEN)
+    assert "Fixed." in text(reply) and "This ticket is now resolved." in text(reply)
+    assert "This ticket is now resolved." in html(reply)
+
+
+def test_with_a_worker_a_reply_that_resolves_is_one_task_row_and_one_mail_to_ken(
+    desk, smtp, worker_queue, settings, committed
+):
+    ticket = services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+    worker_queue.all().delete()
+
+    services.reply(desk.john.user, fresh(ticket), message="Replaced the roller.", status=desk.resolved)
+
+    [queued] = worker_queue.all()
+    ticket_id, items = queued.args_kwargs["args"]
+    assert [i["notice"] for i in items] == ["resolved", "activity_alert", "response", "activity_alert"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    committed(notifications.deliver_change.call, ticket_id, items)
+    [reply] = smtp.to(KEN)
+    assert "Replaced the roller." in text(reply) and "This ticket is now resolved." in text(reply)
+    assert len(smtp.messages) == 1
