@@ -389,7 +389,7 @@ def thread_headers(delivery: Delivery) -> tuple[str, list[str]]:
     return in_reply_to, references
 
 
-def _context(delivery: Delivery, extra: dict) -> dict:
+def _context(delivery: Delivery, extra: dict[str, Any]) -> dict[str, Any]:
     ticket, user = delivery.ticket, delivery.user
     base = settings.TESSERA["BASE_URL"].rstrip("/")
     # Agents who work the ticket get the workspace link; requesters and people copied on it

@@ -35,7 +35,7 @@ class Carrier(Protocol):
         """True when this notice must reach nobody (e.g. no acknowledgement to an auto-reply)."""
         ...
 
-    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: dict) -> bool:
+    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: dict[str, Any]) -> bool:
         """Queue the notice for one person; False when it is not sent to them."""
         ...
 
@@ -71,15 +71,13 @@ def _agents_of_department(ticket: Ticket) -> list[User]:
 
 def _followers(ticket: Ticket) -> list[User]:
     """The assignee and the agents who referred the ticket on: they hear about its updates."""
-    users = []
-    if ticket.assignee_id and ticket.assignee.is_active:
-        users.append(ticket.assignee.user)
-    users += [r.agent.user for r in ticket.referrals.select_related("agent__user") if r.agent.is_active]
-    return users
+    agent = _assigned_agent(ticket)
+    return ([agent] if agent is not None else []) + _referrers(ticket)
 
 
 def _team_members(ticket: Ticket) -> list[User]:
-    return [a.user for a in ticket.team.members.filter(is_active=True).select_related("user")]
+    team = ticket.team
+    return [a.user for a in team.members.filter(is_active=True).select_related("user")] if team is not None else []
 
 
 def _end_users(ticket: Ticket) -> list[User]:
@@ -214,7 +212,8 @@ ALERT_GROUPS = ("assignee", "team", "department", "manager")
 
 
 def _assigned_agent(ticket: Ticket) -> User | None:
-    return ticket.assignee.user if ticket.assignee_id and ticket.assignee.is_active else None
+    agent = ticket.assignee if ticket.assignee_id else None
+    return agent.user if agent is not None and agent.is_active else None
 
 
 def _manager(ticket: Ticket) -> list[User]:
