@@ -8,10 +8,10 @@ MailConfig.ready(). How each message is built, sent, retried and recorded is out
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tessera.accounts.models import User
 from tessera.tickets.models import ThreadEntry, Ticket
-from tessera.tickets.notifications import NoticeExtra
 
 from . import outbound
 
@@ -28,7 +28,7 @@ class MailCarrier:
             return True
         return False
 
-    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: NoticeExtra) -> bool:
+    def send(self, notice: str, ticket: Ticket, user: User, entry: ThreadEntry | None, extra: dict[str, Any]) -> bool:
         delivery = outbound.queue(notice, ticket, user, entry)
         if delivery is None:  # one of the desk's own addresses
             return False

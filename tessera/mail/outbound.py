@@ -22,7 +22,7 @@ import secrets
 import smtplib
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,7 +40,7 @@ from tessera import process_memo
 from tessera.accounts.models import Department, User
 from tessera.single_line import has_encoded_word, line_break_in, single_line
 from tessera.tickets import access_links, policy, services
-from tessera.tickets.models import EventKind, ThreadEntry, Ticket
+from tessera.tickets.models import EntryKind, EventKind, State, ThreadEntry, Ticket
 from tessera.tickets.notifications import NoticeExtra
 
 from .message import GuardedEmail, UnsafeHeader, written_addresses
@@ -413,13 +414,60 @@ def _context(delivery: Delivery, user: User, extra: NoticeExtra) -> Values:
         "entry": entry,
         "reply_marker": marker,
         **extra,
+        **(_alert_context(ticket, entry, extra) if is_agent else {}),
+        "state_line": _state_line(delivery.notice, extra),
     }
+
+
+EXCERPT_CHARS = 400
+
+
+def _alert_context(ticket: Ticket, entry: ThreadEntry | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """What an agent needs to act on an alert without opening the ticket first: who did it,
+    the note or reason they gave, and what the customer last said (unless this alert already
+    carries that message)."""
+    actor = User.objects.filter(pk=extra["actor_id"]).first() if extra.get("actor_id") else None
+    note = ThreadEntry.objects.filter(pk=extra["note_id"]).first() if extra.get("note_id") else None
+    if note is not None and entry is not None and note.pk == entry.pk:
+        note = None  # the alert shows it already
+    latest = (
+        ThreadEntry.objects.filter(ticket_id=ticket.pk, kind=EntryKind.MESSAGE)
+        .order_by("-created_at", "-pk")
+        .only("pk", "author_name", "body_text")
+        .first()
+    )
+    if latest is not None and entry is not None and latest.pk == entry.pk:
+        latest = None
+    return {
+        "actor": actor,
+        "note": note,
+        "latest_message": latest,
+        "latest_excerpt": Truncator(latest.body_text.strip()).chars(EXCERPT_CHARS) if latest else "",
+    }
+
+
+def _state_line(notice: str, extra: dict[str, Any]) -> str:
+    """A reply that also resolved or closed the ticket says so in the reply itself."""
+    if notice != "response":
+        return ""
+    if extra.get("new_state") == State.RESOLVED:
+        return _("This ticket is now resolved. If something is still not right, just reply and it reopens.")
+    if extra.get("new_state") == State.CLOSED:
+        return _("This ticket is now closed.")
+    return ""
 
 
 def render(notice: str, context: Values) -> tuple[str, str, str]:
     """(subject, text, html) of one notice, starting with the reply marker when it invites one."""
     with translation.override(settings.LANGUAGE_CODE):
         rendered = render_notice(notice, context)  # an administrator's wording, if there is one
+        state_line = str(context.get("state_line") or "")
+        if rendered is not None and state_line and state_line not in rendered[1]:
+            # The resolution is news the reply carries whatever the wording of replies says.
+            subject, text, html = rendered
+            text = f"{text.rstrip()}\n\n{state_line}\n"
+            html = _append_html(html, state_line)
+            rendered = (subject, text, html)
         if rendered is None:
             rendered = (
                 render_to_string(f"emails/{notice}_subject.txt", context),
@@ -437,6 +485,15 @@ def render(notice: str, context: Values) -> tuple[str, str, str]:
 
 
 _BODY_OPEN = re.compile(r"<body[^>]*>", re.I)
+_BODY_CLOSE = re.compile(r"</body>", re.I)
+
+
+def _append_html(html: str, line: str) -> str:
+    paragraph = format_html('<p class="state-line"><strong>{}</strong></p>', line)
+    found = _BODY_CLOSE.search(html)
+    if found:
+        return html[: found.start()] + paragraph + html[found.start() :]
+    return html + paragraph
 
 
 def _prepend_html(html: str, marker: str) -> str:

@@ -148,6 +148,29 @@ ASSIGNMENT = [
 ]
 
 
+# What an agent needs to act on an alert without opening the ticket (outbound._alert_context).
+ALERT = [
+    Variable("actor.display_name", _("Who acted (empty for the customer's own messages)."), example="John Doe"),
+    Variable("ticket.due_at", _("When the ticket is due, if ever (use the date filter)."), example=_EXAMPLE_TIME),
+    Variable("note.author_name", _("Who wrote the note or reason given with the change."), example="John Doe"),
+    Variable("note.body_text", _("The note or reason given with the change (empty if none)."), example="Needs root."),
+    Variable("latest_message.author_name", _("Who wrote the customer's latest message."), example="Ken Adams"),
+    Variable(
+        "latest_excerpt",
+        _("The start of the customer's latest message (empty when this alert carries it as entry)."),
+        example="The printer on floor 2 jams on page two of every job.",
+    ),
+]
+
+STATE_LINE = [
+    Variable(
+        "state_line",
+        _("When the reply also resolved or closed the ticket, the sentence saying so; else empty."),
+        example="This ticket is now resolved. If something is still not right, just reply and it reopens.",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class Notice:
     key: str
@@ -177,7 +200,7 @@ NOTICES: dict[str, Notice] = {
             "response",
             _("Agent reply"),
             _("Sent to the requester and everyone copied when an agent posts a reply."),
-            ENTRY,
+            ENTRY + STATE_LINE,
         ),
         Notice(
             "resolved",
@@ -193,30 +216,31 @@ NOTICES: dict[str, Notice] = {
             "new_ticket_alert",
             _("New ticket alert"),
             _("Sent to the agents of the ticket's department when a ticket is opened."),
-            ENTRY,
+            ENTRY + ALERT,
         ),
         Notice(
             "message_alert",
             _("New message alert"),
             _("Sent to whoever handles the ticket (and agents who referred it) when the requester writes."),
-            ENTRY,
+            ENTRY + ALERT,
         ),
         Notice(
             "activity_alert",
             _("Activity alert"),
             _("Sent to the assignee and referring agents when someone else replies, notes or changes the state."),
-            ENTRY + STATE_CHANGE,
+            ENTRY + STATE_CHANGE + ALERT,
         ),
         Notice(
             "assigned_alert",
             _("Assignment alert"),
             _("Sent to the agent a ticket is assigned to, or to the members of the team it is assigned to."),
-            ASSIGNMENT,
+            ASSIGNMENT + ALERT,
         ),
         Notice(
             "transfer_alert",
             _("Transfer alert"),
             _("Sent to the agents of the department a ticket is transferred to."),
+            ALERT,
         ),
     ]
 }

@@ -373,3 +373,60 @@ class TicketLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} locked by {self.agent_id}"
+
+
+class AlertEvent(models.TextChoices):
+    """What agents may be alerted about (osTicket's "Alerts and notices")."""
+
+    NEW_TICKET = "new_ticket", _("New ticket")
+    NEW_MESSAGE = "new_message", _("New message from the customer")
+    INTERNAL_NOTE = "internal_note", _("Internal note")
+    ASSIGNMENT = "assignment", _("Assignment")
+    TRANSFER = "transfer", _("Transfer")
+    OVERDUE = "overdue", _("Overdue ticket (not sent yet: nothing sends overdue alerts so far)")
+
+
+# Today's behaviour, which the data migration writes and a missing row falls back to.
+ALERT_DEFAULTS: dict[str, dict[str, bool]] = {
+    AlertEvent.NEW_TICKET: {"assignee": False, "team": False, "department": True, "manager": False},
+    AlertEvent.NEW_MESSAGE: {"assignee": True, "team": True, "department": True, "manager": False},
+    AlertEvent.INTERNAL_NOTE: {"assignee": True, "team": False, "department": False, "manager": False},
+    AlertEvent.ASSIGNMENT: {"assignee": True, "team": True, "department": False, "manager": False},
+    AlertEvent.TRANSFER: {"assignee": False, "team": False, "department": True, "manager": False},
+    AlertEvent.OVERDUE: {"assignee": True, "team": False, "department": False, "manager": True},
+}
+
+
+class AlertSetting(models.Model):
+    """Which groups of agents hear about one kind of event: the administrator's choice, read
+    by tessera.tickets.notifications. The agents who referred a ticket on always hear what
+    its followers hear; the customer's own notices are not configured here."""
+
+    event = models.CharField(_("event"), max_length=20, choices=AlertEvent.choices, unique=True)
+    assignee = models.BooleanField(
+        _("assigned agent"), default=False, help_text=_("The agent the ticket is assigned to (or assigned to now).")
+    )
+    team = models.BooleanField(
+        _("team members"),
+        default=False,
+        help_text=_("The members of the ticket's team; for messages and notes only while no agent is assigned."),
+    )
+    department = models.BooleanField(
+        _("department's agents"),
+        default=False,
+        help_text=_(
+            "Every agent of the ticket's department; for messages and notes only while neither an agent "
+            "nor a team is assigned."
+        ),
+    )
+    manager = models.BooleanField(
+        _("department manager"), default=False, help_text=_("The manager set on the ticket's department.")
+    )
+
+    class Meta:
+        verbose_name = _("alert setting")
+        verbose_name_plural = _("alerts and notices")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return str(self.get_event_display())

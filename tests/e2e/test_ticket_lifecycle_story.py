@@ -68,8 +68,9 @@ def test_ken_asks_john_escalates_jane_resolves_john_closes(transactional_db, des
     answer = smtp.wait_for(lambda m: "ken@example.com" in m["To"] and m["Subject"].startswith("[#100001] Re:"))[0]
     assert FIX in body_text(answer)
     assert NOTE not in body_text(answer)
-    smtp.wait_for(lambda m: "ken@example.com" in m["To"] and "Resolved" in m["Subject"])
+    assert "This ticket is now resolved." in body_text(answer)  # one mail: no separate Resolved notice
     smtp.wait_for(lambda m: "john@example.com" in m["To"] and "Update" in m["Subject"])
+    assert not [m for m in smtp.to("ken@example.com") if "Resolved" in m["Subject"]]
 
     # 4. John finds the ticket he escalated under Following, sees Jane's reply and closes it.
     john.goto(base + "/staff/")

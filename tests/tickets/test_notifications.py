@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from email.utils import parseaddr
 
 import pytest
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from tessera.accounts.models import Agent
+from tessera.accounts.models import Agent, Membership, Role, User
 from tessera.mail.models import Delivery
-from tessera.tickets import access_links, services
-from tessera.tickets.models import Collaborator, Ticket
+from tessera.tickets import access_links, notifications, services
+from tessera.tickets.models import AlertSetting, Collaborator, Ticket
 
 from ..conftest import SmtpSink, free_port, smtp_peer
 from .helpers import fresh
@@ -26,6 +30,7 @@ KEN, KIM, JOHN, JANE, OLGA, BILL = (
     "ken@example.com", "kim@example.com", "john@example.com", "jane@example.com", "olga@example.com",
     "bill@example.com",
 )  # fmt: skip
+SAM = "sam@example.com"
 THREAD_ROOT = re.compile(r"^<ticket-(\d+)@localhost>$")
 MESSAGE_ID = re.compile(r"^<[^<>@\s]+@localhost>$")
 
@@ -66,6 +71,10 @@ def text(message) -> str:
 
 def html(message) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+def workspace_link(ticket) -> str:
+    return settings.TESSERA["BASE_URL"].rstrip("/") + reverse("staff:ticket", args=[ticket.number])
 
 
 def access_token(message) -> str:
@@ -201,12 +210,23 @@ def test_team_members_are_told_the_ticket_is_their_teams(desk, opened, smtp, com
         assert "Assigned to your team Infrastructure on-call: Printer jams" in message["Subject"]
 
 
-def test_transfer_tells_the_new_department_and_the_assignee(desk, opened, smtp, committed):
-    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, agent=desk.jane)
+def test_a_transfer_to_an_agent_sends_her_one_mail_and_the_department_one_each(desk, opened, smtp, committed):
+    sam = Agent.objects.create(user=User.objects.create_user(SAM, "pw-sam-123456", name="Sam Ops"))
+    Membership.objects.create(agent=sam, department=desk.sysadmin, role=Role.objects.get(name="Agent"))
 
-    subjects = sorted(m["Subject"].split("] ", 1)[1] for m in smtp.to(JANE))
-    assert subjects == ["Assigned to you: Printer jams", "Transferred to System Administration: Printer jams"]
-    assert recipients(smtp) == [JANE, JANE]
+    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, agent=desk.jane, note="Needs root.")
+
+    assert recipients(smtp) == [JANE, SAM]
+    [to_jane] = smtp.to(JANE)
+    assert to_jane["Subject"].endswith("Assigned to you: Printer jams")
+    assert "The ticket was transferred to System Administration." in text(to_jane)
+    [to_sam] = smtp.to(SAM)
+    assert to_sam["Subject"].endswith("Transferred to System Administration: Printer jams")
+    for alert in (to_jane, to_sam):
+        body = text(alert)
+        assert "By: John Doe" in body and "Needs root." in body
+        assert "It jams on **page two**." in body  # the customer's latest message
+        assert workspace_link(opened) in body
 
 
 # ---------------------------------------------------------------------------- resolution
@@ -228,6 +248,138 @@ def test_ken_gets_no_mail_about_closing_his_own_ticket(desk, opened, smtp, commi
     committed(services.close_by_user, desk.ken, opened)
 
     assert KEN not in recipients(smtp)
+
+
+# ---------------------------------------------------------------------------- one action, one mail
+
+
+def sent(smtp) -> list[tuple[str, str]]:
+    """(recipient, subject after the reference) of every mail, in the order they were sent."""
+    return [(parseaddr(m["To"])[1], m["Subject"].split("] ", 1)[1]) for m in smtp.messages]
+
+
+def test_opening_a_ticket_sends_ken_one_acknowledgement_and_each_support_agent_one_alert(desk, smtp, committed):
+    ticket = committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Page two.",
+        topic=desk.general,
+    )  # fmt: skip
+
+    alert = "New ticket in Support: Printer jams"
+    assert sorted(sent(smtp)) == [(JOHN, alert), (KEN, "We received your request: Printer jams"), (OLGA, alert)]
+    assert sent(smtp)[0][0] == KEN  # the acknowledgement is the first step
+    alert = smtp.to(JOHN)[0]
+    assert "Priority: " + ticket.priority.name in text(alert)
+    assert workspace_link(ticket) in text(alert)
+
+
+def test_a_reply_sends_ken_one_mail_and_says_nothing_about_resolution(desk, opened, smtp, committed):
+    committed(services.reply, desk.john.user, opened, message="Try tray 2.")
+
+    assert sent(smtp) == [(KEN, "Re: Printer jams")]
+    assert "now resolved" not in text(smtp.messages[0])
+
+
+def test_a_reply_that_resolves_is_one_mail_to_ken_saying_so_then_one_alert_to_the_assignee(
+    desk, opened, smtp, committed
+):
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)  # not committed: no mail
+
+    committed(services.reply, desk.john.user, fresh(ticket), message="Replaced the roller.", status=desk.resolved)
+
+    assert [to for to, _subject in sent(smtp)] == [KEN, JANE]
+    [reply] = smtp.to(KEN)
+    assert reply["Subject"].endswith("Re: Printer jams")
+    body = text(reply)
+    assert body.index("Replaced the roller.") < body.index("This ticket is now resolved.")
+    assert "This ticket is now resolved." in html(reply)
+    [alert] = smtp.to(JANE)
+    assert "Replaced the roller." in text(alert) and "By: John Doe" in text(alert)
+
+
+def test_an_internal_note_alerts_the_assignee_once_and_never_ken(desk, opened, smtp, committed):
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+
+    committed(services.add_note, desk.john.user, fresh(ticket), note="Out of warranty.")
+
+    assert [to for to, _subject in sent(smtp)] == [JANE]
+    assert "Out of warranty." in text(smtp.messages[0])
+
+
+def test_an_assignment_with_a_reason_is_one_mail_to_the_new_agent_with_the_reason(desk, opened, smtp, committed):
+    opened.due_at = timezone.now() + timedelta(hours=4)
+    opened.save(update_fields=["due_at"])
+
+    committed(services.assign, desk.john.user, fresh(opened), agent=desk.jane, note="You know this model.")
+
+    assert sent(smtp) == [(JANE, "Assigned to you: Printer jams")]
+    body = text(smtp.messages[0])
+    assert "By: John Doe" in body and "You know this model." in body and "Due: " in body
+    assert "It jams on **page two**." in body
+    assert workspace_link(opened) in body
+
+
+def test_closing_sends_ken_one_closed_notice(desk, opened, smtp, committed):
+    committed(services.set_status, desk.john.user, opened, status=desk.closed)
+
+    assert sent(smtp) == [(KEN, "Closed: Printer jams")]
+
+
+def test_mails_of_separate_actions_go_out_in_the_order_the_actions_happened(desk, opened, smtp, committed):
+    committed(services.reply, desk.john.user, opened, message="First.")
+    committed(services.set_status, desk.john.user, fresh(opened), status=desk.resolved)
+
+    assert sent(smtp) == [(KEN, "Re: Printer jams"), (KEN, "Resolved: Printer jams")]
+
+
+# ---------------------------------------------------------------------------- alerts the administrator chose
+
+
+def test_every_desk_starts_with_todays_alerts_configured(db):
+    rows = {r.event: (r.assignee, r.team, r.department, r.manager) for r in AlertSetting.objects.all()}
+    assert rows == {
+        "new_ticket": (False, False, True, False),
+        "new_message": (True, True, True, False),
+        "internal_note": (True, False, False, False),
+        "assignment": (True, True, False, False),
+        "transfer": (False, False, True, False),
+        "overdue": (True, False, False, True),
+    }
+
+
+def test_switching_the_new_ticket_alert_off_for_the_department_stops_it(desk, smtp, committed):
+    AlertSetting.objects.filter(event="new_ticket").update(department=False)
+    notifications.alert_groups.forget()  # update() sends no signal; the admin's save() does
+
+    committed(
+        services.open_ticket, desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+
+    assert recipients(smtp) == [KEN]  # the acknowledgement still goes; no agent is alerted
+
+
+def test_a_transfer_alert_can_go_to_the_department_manager_instead_of_its_agents(desk, opened, smtp, committed):
+    setting = AlertSetting.objects.get(event="transfer")
+    setting.department, setting.manager = False, True
+    setting.save()
+    desk.sysadmin.manager = sam = Agent.objects.create(user=User.objects.create_user(SAM, "pw-sam-123456"))
+    desk.sysadmin.save()
+    Membership.objects.create(agent=sam, department=desk.sysadmin, role=Role.objects.get(name="Agent"))
+
+    committed(services.transfer, desk.john.user, opened, department=desk.sysadmin, note="Server side.")
+
+    assert sent(smtp) == [(SAM, "Transferred to System Administration: Printer jams")]  # not Jane
+    assert "Server side." in text(smtp.messages[0])
+
+
+def test_a_note_alert_switched_off_for_the_assignee_reaches_nobody(desk, opened, smtp, committed):
+    setting = AlertSetting.objects.get(event="internal_note")
+    setting.assignee = False
+    setting.save()
+    ticket = services.assign(desk.john.user, opened, agent=desk.jane)
+
+    committed(services.add_note, desk.john.user, fresh(ticket), note="Out of warranty.")
+
+    assert smtp.messages == []
 
 
 # ---------------------------------------------------------------------------- the messages themselves
@@ -383,7 +535,8 @@ def test_a_new_tickets_acknowledgement_and_alert_are_queued_with_the_ticket_as_o
         desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
     )
     [queued] = worker_queue.all()
-    assert queued.args_kwargs["args"][:2] == [["new_ticket", "new_ticket_alert"], ticket.pk]
+    ticket_id, items = queued.args_kwargs["args"]
+    assert ticket_id == ticket.pk and [i["notice"] for i in items] == ["new_ticket", "new_ticket_alert"]
 
 
 def test_a_change_that_is_rolled_back_leaves_no_mail_queued(desk, worker_queue):
@@ -417,9 +570,9 @@ def test_the_worker_sends_each_notice_of_a_change_queued_together(desk, smtp, wo
     services.open_ticket(desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general)
     [queued] = worker_queue.all()
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    from tessera.tickets.notifications import deliver
+    from tessera.tickets.notifications import deliver_change
 
-    committed(deliver.call, *queued.args_kwargs["args"])  # what the db_worker runs
+    committed(deliver_change.call, *queued.args_kwargs["args"])  # what the db_worker runs
     assert smtp.to(KEN) and smtp.to(JOHN)
 
 
@@ -490,3 +643,57 @@ def test_without_a_carrier_delivering_fails_where_it_is_seen(desk, ken_ticket, m
 
     with pytest.raises(ImproperlyConfigured, match=r"tessera\.mail"):
         notifications.deliver.call("new_ticket_alert", ken_ticket.pk, desk.john.user.pk)
+
+
+def test_an_administrator_ticks_alerts_per_event_and_group_on_one_admin_page(desk, client):
+    client.force_login(desk.admin)
+    page = client.get(reverse("admin:tickets_alertsetting_changelist"))
+    assert page.status_code == 200
+    assert "not sent yet" in page.content.decode()  # overdue is configurable, and says it is not sent
+
+    rows = list(AlertSetting.objects.order_by("pk"))
+    form = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": str(len(rows)), "_save": "Save"}
+    for i, row in enumerate(rows):
+        form[f"form-{i}-id"] = str(row.pk)
+        for group in ("assignee", "team", "department", "manager"):
+            if getattr(row, group) and not (row.event == "transfer" and group == "department"):
+                form[f"form-{i}-{group}"] = "on"
+    assert client.post(reverse("admin:tickets_alertsetting_changelist"), form).status_code == 302
+    assert notifications.alert_groups()["transfer"] == frozenset()  # the save was seen at once
+
+
+def test_an_administrators_wording_of_alerts_and_replies_keeps_the_context(desk, opened, smtp, committed):
+    from tessera.mail.models import EmailTemplate
+
+    EmailTemplate.objects.create(
+        notice="assigned_alert", subject="For you", body="{{ actor.display_name }} says: {{ note.body_text }}"
+    )
+    EmailTemplate.objects.create(notice="response", subject="Re", body="{{ entry.body_text }}")
+
+    committed(services.assign, desk.john.user, opened, agent=desk.jane, note="Yours.")
+    committed(services.reply, desk.john.user, fresh(opened), message="Fixed.", status=desk.resolved)
+
+    assert "John Doe says: Yours." in text(smtp.to(JANE)[0])
+    [reply] = smtp.to(KEN)
+    assert "Fixed." in text(reply) and "This ticket is now resolved." in text(reply)
+    assert "This ticket is now resolved." in html(reply)
+
+
+def test_with_a_worker_a_reply_that_resolves_is_one_task_row_and_one_mail_to_ken(
+    desk, smtp, worker_queue, settings, committed
+):
+    ticket = services.open_ticket(
+        desk.ken, requester=desk.ken, subject="Printer jams", message="Hi", topic=desk.general
+    )
+    worker_queue.all().delete()
+
+    services.reply(desk.john.user, fresh(ticket), message="Replaced the roller.", status=desk.resolved)
+
+    [queued] = worker_queue.all()
+    ticket_id, items = queued.args_kwargs["args"]
+    assert [i["notice"] for i in items] == ["resolved", "activity_alert", "response", "activity_alert"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    committed(notifications.deliver_change.call, ticket_id, items)
+    [reply] = smtp.to(KEN)
+    assert "Replaced the roller." in text(reply) and "This ticket is now resolved." in text(reply)
+    assert len(smtp.messages) == 1
