@@ -19,7 +19,7 @@ from tessera.accounts.models import Agent, Membership, Perm, User
 from .models import State, ThreadEntry, Ticket
 
 if TYPE_CHECKING:
-    from tessera.accounts.models import Department
+    from tessera.accounts.models import Department, Team
 
 
 class Action(StrEnum):
@@ -244,6 +244,29 @@ def _end_user_can(user: User, action: Action | str, ticket: Ticket) -> bool:
         # A merged ticket's conversation continues on the ticket it was merged into.
         return ticket.state != State.ARCHIVED and ticket.merged_into_id is None
     return True
+
+
+# ---------------------------------------------------------------------------- who may be assigned
+
+
+def may_be_assigned(
+    agent: Agent, ticket: Ticket, *, department: Department | None = None, team: Team | None = None
+) -> bool:
+    """May `agent` be made the assignee of `ticket` (osTicket's "restrict assignment to members")?
+
+    The rule is the department's: `department` is where the ticket will be (a transfer's target;
+    the ticket's own by default) and `team` the team it will be assigned to (the ticket's own by
+    default). When that department restricts assignment, the agent must be one of its members or
+    a member of that team, the two ways an agent works a ticket as its own (see `access`). It is
+    a question about the assignee, not the actor: a superuser cannot assign an outsider either.
+    """
+    department = department if department is not None else ticket.department
+    if not department.assign_members_only:
+        return True
+    if department.pk in department_ids(agent):
+        return True
+    team_id = team.pk if team is not None else ticket.team_id
+    return team_id is not None and team_id in _team_ids(agent)
 
 
 # ---------------------------------------------------------------------------- statuses
