@@ -8,6 +8,7 @@ tickets and those they are copied on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -267,6 +268,22 @@ def may_be_assigned(
         return True
     team_id = team.pk if team is not None else ticket.team_id
     return team_id is not None and team_id in _team_ids(agent)
+
+
+def assignable_agents(agents: Sequence[Agent], ticket: Ticket, department: Department) -> list[Agent]:
+    """`may_be_assigned` for a whole select's worth of agents, for a ticket going to `department`.
+
+    `agents` come from `selectors.agent_choices(department.pk)`, whose `in_department`
+    annotation answers the membership half; the team half costs one query, and only when the
+    department restricts assignment and the ticket has a team."""
+    if not department.assign_members_only:
+        return list(agents)
+    team_members: set[int] = set()
+    if ticket.team_id is not None:
+        team_members = set(
+            Agent.objects.filter(teams=ticket.team_id, teams__is_active=True).values_list("pk", flat=True)
+        )
+    return [a for a in agents if getattr(a, "in_department", False) or a.pk in team_members]
 
 
 # ---------------------------------------------------------------------------- statuses
