@@ -316,6 +316,7 @@ def _render_ticket(
     # A status form whose only choice is the current status offers nothing.
     show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
     timeline = selectors.timeline(ticket, include_internal=True)
+    shown = {slug for slug in policy.DAILY_CONTROLS if show[slug]}
     context = {
         **_page_extras(request, agent, ticket, timeline),
         "ticket": ticket,
@@ -327,6 +328,7 @@ def _render_ticket(
         "show": {slug.replace("-", "_"): shown for slug, shown in show.items()},
         "show_assignment": show["assign"] or show["claim"] or show["release"],
         "show_priority_status": show["priority"] or show["status"],
+        "controls_notice": policy.controls_notice(request.user, ticket, shown),
         "submitted": submitted,
         "bound": forms[submitted.action] if submitted else None,
         "bound_shown": show[submitted.action] if submitted else False,
