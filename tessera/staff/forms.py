@@ -221,7 +221,8 @@ def transfer_agent_groups(agents: Sequence[Agent], department: Department) -> li
     """The transfer form's agent options once a department is chosen: its members first, then
     anyone else `agents` still holds (nobody else when the department restricts assignment, see
     policy.assignable_agents). Agents come annotated by selectors.agent_choices(department.pk)."""
-    inside = [(a.pk, a.name) for a in agents if a.in_department]
+    # Labelled as on the page before a department is chosen, so a choice made meanwhile survives.
+    inside = [(a.pk, _agent_with_department(a)) for a in agents if a.in_department]
     outside = [(a.pk, _agent_with_department(a)) for a in agents if not a.in_department]
     groups = [(department.name, inside)] if inside else []
     if outside:

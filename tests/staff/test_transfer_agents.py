@@ -40,7 +40,7 @@ def test_a_restricted_department_offers_only_its_members(as_agent, desk, ken_tic
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert offered(html) == ["Jane Doe"]
+    assert offered(html) == ["Jane Doe (System Administration)"]
     assert '<optgroup label="System Administration">' in html
     assert '<option value="">Anyone in the department</option>' in html
 
@@ -48,7 +48,7 @@ def test_a_restricted_department_offers_only_its_members(as_agent, desk, ken_tic
 def test_an_open_department_offers_its_members_first_then_everyone_else(as_agent, desk, ken_ticket):
     html = as_agent(desk.john).get(options_url(ken_ticket, desk.sysadmin)).content.decode()
 
-    assert offered(html)[0] == "Jane Doe"
+    assert offered(html)[0] == "Jane Doe (System Administration)"
     assert set(offered(html)[1:]) == {
         "Bill Payne (Billing)",
         "John Doe (Support)",
@@ -63,7 +63,7 @@ def test_a_member_of_the_tickets_team_is_offered_by_a_restricted_department(as_a
 
     html = as_agent(desk.john).get(options_url(ken_ticket, desk.billing)).content.decode()
 
-    assert sorted(offered(html)) == ["Bill Payne", "Jane Doe (System Administration)"]
+    assert sorted(offered(html)) == ["Bill Payne (Billing)", "Jane Doe (System Administration)"]
 
 
 def test_an_unknown_department_gets_every_agent(as_agent, desk, ken_ticket):
