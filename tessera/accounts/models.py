@@ -187,6 +187,14 @@ class Department(models.Model):
         default="collaborator",
         help_text=_("When someone who is neither the requester nor copied on a ticket answers it by email."),
     )
+    assign_members_only = models.BooleanField(
+        _("restrict assignment to members"),
+        default=False,
+        help_text=_(
+            "Tickets here can then be assigned only to agents of this department, or of the team the ticket "
+            "is assigned to. Leave unticked to allow any agent."
+        ),
+    )
 
     class Meta:
         verbose_name = _("department")

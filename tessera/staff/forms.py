@@ -184,10 +184,15 @@ class AssignForm(TicketActionForm):
     field_order = ["agent", "team", "note"]
 
     def setup(self, choices: TicketChoices) -> None:
+        agents = choices.agents
+        if choices.department.assign_members_only:
+            # Only the department's own agents may take its tickets (policy.may_be_assigned);
+            # a member of the ticket's team is accepted by the service but not listed here.
+            agents = [a for a in agents if a.in_department]
         self.fields["agent"] = ObjectChoiceField(
             label=_("Assign to agent"),
-            objects=choices.agents,
-            choices=_agent_groups(choices.agents, choices.department.name),
+            objects=agents,
+            choices=_agent_groups(agents, choices.department.name),
             empty_label=_("No change"),
             required=False,
         )
@@ -216,6 +221,19 @@ def _agent_with_department(agent: AgentChoice) -> str:
     if agent.primary_department:
         return _("%(name)s (%(department)s)") % {"name": agent.name, "department": agent.primary_department}
     return agent.name
+
+
+def transfer_agent_groups(agents: Sequence[Agent], department: Department) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The transfer form's agent options once a department is chosen: its members first, then
+    anyone else `agents` still holds (nobody else when the department restricts assignment, see
+    policy.assignable_agents). Agents come annotated by selectors.agent_choices(department.pk)."""
+    # Labelled as on the page before a department is chosen, so a choice made meanwhile survives.
+    inside = [(a.pk, _agent_with_department(a)) for a in agents if a.in_department]
+    outside = [(a.pk, _agent_with_department(a)) for a in agents if not a.in_department]
+    groups = [(department.name, inside)] if inside else []
+    if outside:
+        groups.append((str(_("Other departments")), outside))
+    return groups
 
 
 class TransferForm(TicketActionForm):

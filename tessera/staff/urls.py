@@ -26,6 +26,7 @@ TICKET_PAGES = {
     "merge": (relation_views.merge, "ticket_merge"),
     "link": (relation_views.link, "ticket_link"),
     "unlink": (relation_views.unlink, "ticket_unlink"),
+    "transfer-agents": (views.transfer_agents, "ticket_transfer_agents"),
 }
 # /staff/queues/<name>/ pages that are not system queues.
 QUEUE_PAGES = ("counts", "saved")

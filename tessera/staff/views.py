@@ -53,6 +53,7 @@ from .forms import (
     TicketActionForm,
     TicketChoices,
     TransferForm,
+    transfer_agent_groups,
 )
 from .mail_problems import mail_problems
 from .queue_nav import queue_nav
@@ -329,6 +330,7 @@ def _render_ticket(
     # A status form whose only choice is the current status offers nothing.
     show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
     timeline = selectors.timeline(ticket, include_internal=True)
+    shown = {slug for slug in policy.DAILY_CONTROLS if show[slug]}
     context = {
         **_page_extras(request, agent, ticket, timeline),
         "ticket": ticket,
@@ -340,6 +342,7 @@ def _render_ticket(
         "show": {slug.replace("-", "_"): shown for slug, shown in show.items()},
         "show_assignment": show["assign"] or show["claim"] or show["release"],
         "show_priority_status": show["priority"] or show["status"],
+        "controls_notice": policy.controls_notice(request.user, ticket, shown),
         "submitted": submitted,
         "bound": forms[submitted.action] if submitted else None,
         "bound_shown": show[submitted.action] if submitted else False,
@@ -433,6 +436,30 @@ def ticket_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, 
         messages.info(request, _("Ticket #%(number)s is no longer in your departments or queues.") % {"number": number})
         return redirect("staff:dashboard")
     return redirect("staff:ticket", number=number)
+
+
+@require_GET
+@agent_required
+def transfer_agents(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+    """The transfer form's agent `<option>`s for the department chosen (?department=<id>), which
+    static/js/transfer.js swaps in: that department's members first, and only them when it
+    restricts assignment (policy.assignable_agents). Without a known department, every agent, as
+    the page first shows them. The transfer service still checks the pair it is sent."""
+    found = selectors.ticket_for_agent(agent, number)
+    if found is None:
+        return _ticket_missing(request, number)
+    if not (policy.can(request.user, Action.TRANSFER, found) and policy.can(request.user, Action.ASSIGN, found)):
+        return HttpResponse(_("You cannot transfer this ticket to an agent."), status=403, content_type="text/plain")
+    wanted = request.GET.get("department", "")
+    department = next((d for d in selectors.department_choices() if str(d.pk) == wanted), None)
+    if department is None:
+        agents = selectors.agent_choices(found.department_id)
+        groups = [("", [(a.pk, str(a)) for a in agents])]
+    else:
+        groups = transfer_agent_groups(
+            policy.assignable_agents(selectors.agent_choices(department.pk), found, department), department
+        )
+    return render(request, "staff/_transfer_agent_options.html", {"groups": groups})
 
 
 # ---------------------------------------------------------------------------- attachments

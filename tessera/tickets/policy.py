@@ -8,19 +8,22 @@ tickets and those they are copied on.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tessera.accounts.models import Agent, Membership, Perm, User
 
 from .models import State, ThreadEntry, Ticket
 
 if TYPE_CHECKING:
-    from tessera.accounts.models import Department
+    from tessera.accounts.models import Department, Team
 
 
 class Action(StrEnum):
@@ -247,6 +250,118 @@ def _end_user_can(user: User, action: Action | str, ticket: Ticket) -> bool:
         # A merged ticket's conversation continues on the ticket it was merged into.
         return ticket.state != State.ARCHIVED and ticket.merged_into_id is None
     return True
+
+
+# ---------------------------------------------------------------------------- who may be assigned
+
+
+def may_be_assigned(
+    agent: Agent, ticket: Ticket, *, department: Department | None = None, team: Team | None = None
+) -> bool:
+    """May `agent` be made the assignee of `ticket` (osTicket's "restrict assignment to members")?
+
+    The rule is the department's: `department` is where the ticket will be (a transfer's target;
+    the ticket's own by default) and `team` the team it will be assigned to (the ticket's own by
+    default). When that department restricts assignment, the agent must be one of its members or
+    a member of that team, the two ways an agent works a ticket as its own (see `access`). It is
+    a question about the assignee, not the actor: a superuser cannot assign an outsider either.
+    """
+    department = department if department is not None else ticket.department
+    if not department.assign_members_only:
+        return True
+    if department.pk in department_ids(agent):
+        return True
+    team_id = team.pk if team is not None else ticket.team_id
+    return team_id is not None and team_id in _team_ids(agent)
+
+
+def assignable_agents(agents: Sequence[Agent], ticket: Ticket, department: Department) -> list[Agent]:
+    """`may_be_assigned` for a whole select's worth of agents, for a ticket going to `department`.
+
+    `agents` come from `selectors.agent_choices(department.pk)`, whose `in_department`
+    annotation answers the membership half; the team half costs one query, and only when the
+    department restricts assignment and the ticket has a team."""
+    if not department.assign_members_only:
+        return list(agents)
+    team_members: set[int] = set()
+    if ticket.team_id is not None:
+        team_members = set(
+            Agent.objects.filter(teams=ticket.team_id, teams__is_active=True).values_list("pk", flat=True)
+        )
+    return [a for a in agents if getattr(a, "in_department", False) or a.pk in team_members]
+
+
+# ---------------------------------------------------------------------------- why controls are missing
+
+# The ticket page's everyday controls, in the order a sentence lists them, each with what it lets
+# the viewer do (phrased to follow "You can").
+DAILY_CONTROLS: dict[str, str] = {
+    Action.REPLY: gettext_lazy("reply"),
+    Action.NOTE: gettext_lazy("add notes"),
+    Action.ASSIGN: gettext_lazy("assign it"),
+    Action.TRANSFER: gettext_lazy("transfer it"),
+    Action.PRIORITY: gettext_lazy("change its priority"),
+    Action.STATUS: gettext_lazy("change its status"),
+}
+
+
+def _what_you_can(shown: Collection[str]) -> str:
+    doing = [str(words) for action, words in DAILY_CONTROLS.items() if action in shown]
+    if not doing:
+        return _("You can read it, but not change it.")
+    listed = (
+        doing[0] if len(doing) == 1 else _("%(some)s and %(last)s") % {"some": ", ".join(doing[:-1]), "last": doing[-1]}
+    )
+    return _("You can %(actions)s.") % {"actions": listed}
+
+
+def controls_notice(actor: User, ticket: Ticket, shown: Collection[str]) -> str:
+    """One line saying why some of the ticket page's everyday controls are missing, and what is
+    left, so that controls never vanish without a word; "" when every one of them is shown.
+
+    `shown` names the controls the page shows (the DAILY_CONTROLS keys; the page has already
+    asked `can` about each). The reason is the first that applies: the ticket was merged, is
+    archived or closed; the viewer only follows it (a referral); their role allows no more. Costs
+    no query for an agent of the ticket's department (memberships are cached on the agent)."""
+    if all(action in shown for action in DAILY_CONTROLS):
+        return ""
+    reason = ""
+    if ticket.merged_into_id is not None:
+        reason = _("This ticket was merged into %(ref)s, where its conversation continues.") % {
+            "ref": ticket.merged_into.reference
+        }
+    elif ticket.state == State.ARCHIVED:
+        reason = _("This ticket is archived.")
+    elif ticket.state == State.CLOSED:
+        if Action.STATUS in shown:
+            reason = _("This ticket is closed: reopen it (change its status) to reply or change it.")
+        else:
+            reason = _("This ticket is closed.")
+    else:
+        agent = _active_agent(actor)
+        if agent is not None and not actor.is_superuser:
+            reason = _role_reason(agent, ticket)
+    return " ".join(part for part in (reason, _what_you_can(shown)) if part)
+
+
+def _role_reason(agent: Agent, ticket: Ticket) -> str:
+    acc = access(agent, ticket)
+    if _follows_only(acc):
+        return _("You follow this ticket; %(department)s handles it now.") % {"department": ticket.department.name}
+    memberships = _memberships(agent)
+    if acc.via_department:
+        held = next(m for m in memberships if m.department_id == ticket.department_id)
+        return _("Your role in %(department)s is %(role)s.") % {
+            "department": ticket.department.name,
+            "role": held.role.name,
+        }
+    primary = next((m for m in memberships if m.is_primary), memberships[0] if memberships else None)
+    if acc.via_assignment and primary is not None:
+        return _("This ticket reaches you through its assignment, with your %(role)s role from %(department)s.") % {
+            "role": primary.role.name,
+            "department": primary.department.name,
+        }
+    return ""
 
 
 # ---------------------------------------------------------------------------- statuses

@@ -137,6 +137,7 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # also to an agent who requested it (he follows it on the portal).
     "staff:ticket": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
     "staff:ticket_presence": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "staff:ticket_transfer_agents": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
     "staff:ticket_action": row(
         REDIRECT,  # GET sends back to the ticket page; POST adds the note and redirects (PRG)
         anonymous=REDIRECT_LOGIN,

@@ -35,6 +35,7 @@ SAMPLES = {
     "tickets/100001/merge/": "ticket_merge",
     "tickets/100001/link/": "ticket_link",
     "tickets/100001/unlink/": "ticket_unlink",
+    "tickets/100001/transfer-agents/": "ticket_transfer_agents",
     "files/5/": "attachment",
     "profile/": "profile",
 }

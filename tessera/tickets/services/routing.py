@@ -23,13 +23,29 @@ from ..policy import Action
 from .common import _deny, _entry, _event, _keep_following, _lock, _on_commit, _require, _touch, _validate_note
 
 
-def _check_assignable(agent: Agent | None, team: Team | None) -> None:
+def _check_assignable(
+    agent: Agent | None, team: Team | None, ticket: Ticket, department: Department | None = None
+) -> None:
+    """Refuse an assignee or team who cannot take the ticket, on the field that named them.
+
+    `department` is where the ticket is going (a transfer), or None for where it is."""
     if agent is not None and (not agent.is_active or not agent.user.is_active):
         raise ValidationError({"agent": _("%(name)s is no longer an active agent.") % {"name": agent.name}})
     if agent is not None and not agent.is_available:
         raise ValidationError({"agent": _("%(name)s is not available for assignment.") % {"name": agent.name}})
     if team is not None and not team.is_active:
         raise ValidationError({"team": _("The team %(name)s is not active.") % {"name": team.name}})
+    if agent is not None and not policy.may_be_assigned(agent, ticket, department=department, team=team):
+        dept = department if department is not None else ticket.department
+        raise ValidationError(
+            {
+                "agent": _(
+                    "%(name)s is not a member of %(department)s, which assigns its tickets only to its own "
+                    "agents. Choose one of them, or a team %(name)s belongs to."
+                )
+                % {"name": agent.name, "department": dept.name}
+            }
+        )
 
 
 def _apply_assignment(actor: User, ticket: Ticket, agent: Agent | None, team: Team | None, now: datetime) -> list[str]:
@@ -66,11 +82,12 @@ def assign(
     _require(actor, Action.ASSIGN, ticket, denied)
     if agent is None and team is None:
         raise ValidationError({"agent": _("Choose an agent or a team.")})
-    _check_assignable(agent, team)
+    _check_assignable(agent, team, ticket)
     _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock(ticket, expected_version, actor=actor, action=Action.ASSIGN, message=denied)
+        _check_assignable(agent, team, ticket)  # the ticket may have moved while the form was open
         changed = _apply_assignment(actor, ticket, agent, team, now)
         if not changed:
             raise ValidationError({"agent": _("The ticket is already assigned that way.")})
@@ -150,7 +167,7 @@ def transfer(
         raise ValidationError({"department": _("The ticket is already in %(dept)s.") % {"dept": department.name}})
     if agent or team:
         _require(actor, Action.ASSIGN, ticket, cannot_assign)
-    _check_assignable(agent, team)
+    _check_assignable(agent, team, ticket, department)
     _validate_note(note)
     now = timezone.now()
     with transaction.atomic():
