@@ -124,6 +124,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "staff:queue_arrivals": row(GET_ONLY, **WORKSPACE_GET),
     "staff:jump": row((REDIRECT, M), **WORKSPACE_GET),
     "staff:search": row(GET_ONLY, **WORKSPACE_GET),
+    # The priority colours' stylesheet names no priority and no one: public, like a static file.
+    "staff:priority_css": row(GET_ONLY),
     "staff:profile": row((OK, INVALID), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
     # Saved queues are John's own: everyone else's answer is 404, as if there were none.
     "staff:saved_queue_create": row((M, REDIRECT), **WORKSPACE_POST),

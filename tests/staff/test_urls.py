@@ -37,6 +37,7 @@ SAMPLES = {
     "tickets/100001/unlink/": "ticket_unlink",
     "files/5/": "attachment",
     "profile/": "profile",
+    "priorities.css": "priority_css",
 }
 
 

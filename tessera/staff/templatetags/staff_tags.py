@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from tessera.fast_html import render_options, render_rows, time_element
+from tessera.staff.priority_css import sheet_url
 from tessera.tickets import selectors
 
 register = template.Library()
@@ -19,6 +20,12 @@ register = template.Library()
 def when(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
     """A <time> in the viewer's time zone, with the zone named in the tooltip."""
     return time_element(value, style)
+
+
+@register.simple_tag
+def priority_css_url() -> str:
+    """The priority colours' stylesheet, versioned so browsers fetch it once per change."""
+    return sheet_url()
 
 
 @register.filter
