@@ -30,14 +30,14 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from tessera.search.index import MARK_END, MARK_START
@@ -71,24 +71,65 @@ def attrs(pairs: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------- times
 
 
-def time_element(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
-    """A <time> in the viewer's time zone, with the full date and the zone in its tooltip."""
+def time_element(value: datetime | None) -> SafeString | str:
+    """Every time the workspace shows, in one form: relative to now in the viewer's time zone
+    ("just now", "12 min ago", "today 16:05", "yesterday 16:05", "3 Dec 16:05", "3 Dec 2025"),
+    the hour always with its minutes, and the exact time with its zone in the tooltip."""
     if value is None:
         return ""
     zone = timezone.get_current_timezone()
-    return mark_safe(_time_element(value, zone, style, get_language()))  # built from escaped parts
+    parts = _time_parts(value, zone, get_language())
+    label = _relative_label(parts, timezone.localtime(timezone.now(), zone))
+    return mark_safe(f"{parts.opening}{esc(label)}</time>")  # built from escaped parts
+
+
+class _TimeParts(NamedTuple):
+    opening: str  # <time datetime=… title=…>
+    local: datetime
+    clock: str  # 16:05
+    day_and_clock: str  # 3 Dec 16:05
+    day_and_year: str  # 3 Dec 2025
 
 
 @lru_cache(maxsize=16_384)
-def _time_element(value: datetime, zone: tzinfo, style: str, language: str | None) -> str:
+def _time_parts(value: datetime, zone: tzinfo, language: str | None) -> _TimeParts:
     """Django's date formatting costs about 30 µs a call and a long ticket shows hundreds of
-    times; the result depends only on these arguments (formats are settings, fixed while a
-    process runs), so a worker formats each time once per zone and language."""
+    times; these parts depend only on the arguments (formats are fixed while a process runs), so
+    a worker formats each time once per zone and language. Only the cheap choice between them
+    depends on the clock (_relative_label)."""
     local = timezone.localtime(value, zone)
-    full = date_format(local, "DATETIME_FORMAT")
-    shown = full if style == "DATETIME_FORMAT" else date_format(local, style)
-    title = esc(f"{full} {local.tzname() or ''}")
-    return f'<time datetime="{local.isoformat()}" title="{title}">{esc(shown)}</time>'
+    # Translators: PHP-style date formats (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date)
+    exact = date_format(local, pgettext("exact time in a tooltip", "l j F Y, H:i"))
+    title = esc(f"{exact} {local.tzname() or ''}".strip())
+    clock = date_format(local, pgettext("time of day", "H:i"))
+    return _TimeParts(
+        opening=f'<time datetime="{local.isoformat()}" title="{title}">',
+        local=local,
+        clock=clock,
+        day_and_clock=date_format(local, pgettext("day in this year with time of day", "j M H:i")),
+        day_and_year=date_format(local, pgettext("day in another year", "j M Y")),
+    )
+
+
+def _relative_label(parts: _TimeParts, now: datetime) -> str:
+    seconds = (parts.local - now).total_seconds()
+    if abs(seconds) < 60:
+        return _("just now")
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        if seconds < 0:
+            return ngettext("%(n)d min ago", "%(n)d min ago", minutes) % {"n": minutes}
+        return ngettext("in %(n)d min", "in %(n)d min", minutes) % {"n": minutes}
+    days = (parts.local.date() - now.date()).days
+    if days == 0:
+        return _("today %(time)s") % {"time": parts.clock}
+    if days == -1:
+        return _("yesterday %(time)s") % {"time": parts.clock}
+    if days == 1:
+        return _("tomorrow %(time)s") % {"time": parts.clock}
+    if parts.local.year == now.year:
+        return parts.day_and_clock
+    return parts.day_and_year
 
 
 # ---------------------------------------------------------------------------- the ticket page's timeline
@@ -172,7 +213,7 @@ def _due(t: Ticket, overdue: str, none: str) -> str:
     if not t.due_at:
         return none
     badge = f" {overdue}" if t.is_overdue else ""
-    return f"{time_element(t.due_at, 'SHORT_DATETIME_FORMAT')}{badge}"
+    return f"{time_element(t.due_at)}{badge}"
 
 
 def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Ticket], str]]:
@@ -190,8 +231,8 @@ def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Tick
         "department": lambda t: f'<td class="col-department">{esc(t.department.name)}</td>',
         "topic": lambda t: f'<td class="col-topic">{esc(t.topic.name) if t.topic else ""}</td>',
         "source": lambda t: f'<td class="col-source">{esc(t.get_source_display())}</td>',
-        "created": lambda t: f'<td class="when col-created">{time_element(t.created_at, "SHORT_DATETIME_FORMAT")}</td>',
-        "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at, "SHORT_DATETIME_FORMAT")}</td>',
+        "created": lambda t: f'<td class="when col-created">{time_element(t.created_at)}</td>',
+        "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at)}</td>',
         "due": lambda t: f'<td class="when col-due">{_due(t, overdue, none)}</td>',
     }
 

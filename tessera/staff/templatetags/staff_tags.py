@@ -17,9 +17,9 @@ register = template.Library()
 
 
 @register.simple_tag
-def when(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
-    """A <time> in the viewer's time zone, with the zone named in the tooltip."""
-    return time_element(value, style)
+def when(value: datetime | None) -> SafeString | str:
+    """`{% when value %}`: the one form of every time in the workspace (fast_html.time_element)."""
+    return time_element(value)
 
 
 @register.simple_tag
