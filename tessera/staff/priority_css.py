@@ -5,24 +5,30 @@ administrator picks for a priority cannot be written into the badge's markup. Ev
 carries the class `priority-<urgency>` (urgency is unique), and this sheet gives each class the
 administrator's background and the text colour (white or near-black) that reads best on it.
 
-Why a version in the URL: the link carries a hash of the sheet, so a browser fetches it once and
-keeps it (immutable) until a colour changes, and the hash comes from a process memo, so linking
-it adds no query to the page that links it.
+Why a version in the URL: once the sheet has been served, the link carries a hash of it, so a
+browser fetches it once and keeps it (immutable) until a colour changes. The hash is kept in
+Django's cache, never read from the database while drawing a page, so the link adds no query to
+any page: until the cache knows the hash (a fresh process, a colour just saved, or after
+VERSION_SECONDS, which bounds how long another process with a private cache links an old sheet)
+the link has no version and the browser revalidates the sheet with its ETag instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from tessera import process_memo
 from tessera.tickets.colours import is_hex_colour, text_colour
 from tessera.tickets.models import Priority
 
 YEAR = 365 * 24 * 3600
+VERSION_KEY = "priority-css-version"
+VERSION_SECONDS = 60
 
 
 class Sheet:
@@ -42,20 +48,32 @@ def build_css(colours: list[tuple[int, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@process_memo.memo("tickets.Priority")
 def current_sheet() -> Sheet:
-    """The sheet as the Priority rows are now, read at most every few seconds (process_memo)."""
-    return Sheet(build_css(list(Priority.objects.order_by("urgency").values_list("urgency", "colour"))))
+    """The sheet as the Priority rows are now; remembers its version for the pages' links."""
+    sheet = Sheet(build_css(list(Priority.objects.order_by("urgency").values_list("urgency", "colour"))))
+    cache.set(VERSION_KEY, sheet.version, VERSION_SECONDS)
+    return sheet
 
 
 def sheet_url() -> str:
-    return f"{reverse('staff:priority_css')}?v={current_sheet().version}"
+    """The link to the sheet, without touching the database (see the module docstring)."""
+    version = cache.get(VERSION_KEY)
+    url = reverse("staff:priority_css")
+    return f"{url}?v={version}" if version else url
+
+
+def _forget_version(**kwargs: object) -> None:
+    cache.delete(VERSION_KEY)
+
+
+post_save.connect(_forget_version, sender="tickets.Priority", dispatch_uid="priority-css-version")
+post_delete.connect(_forget_version, sender="tickets.Priority", dispatch_uid="priority-css-version-deleted")
 
 
 @require_safe
 def priority_css(request: HttpRequest) -> HttpResponse:
     """Public: the sheet names no priority, only urgencies and colours. A request for the current
-    version may be kept for a year; any other (an old page's link) must be revalidated."""
+    version may be kept for a year; any other (an unversioned or old page's link) is revalidated."""
     sheet = current_sheet()
     etag = f'"{sheet.version}"'
     if request.headers.get("If-None-Match") == etag:

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _link(html: str) -> str:
-    match = re.search(r'<link rel="stylesheet" href="(/staff/priorities\.css\?v=[0-9a-f]+)">', html)
+    match = re.search(r'<link rel="stylesheet" href="(/staff/priorities\.css(?:\?v=[0-9a-f]+)?)">', html)
     assert match, "the workspace links the priority stylesheet"
     return match.group(1)
 
@@ -101,19 +101,35 @@ def test_badges_take_the_administrators_colour_with_readable_text(client, desk):
 
 def test_stylesheet_is_fetched_once_and_its_link_changes_with_a_colour(client, desk):
     client.force_login(desk.john.user)
+    unversioned = _link(client.get("/staff/").content.decode())
+    assert unversioned == "/staff/priorities.css"  # nothing served yet: the browser revalidates
+    assert client.get(unversioned)["Cache-Control"] == "public, no-cache"
+
     first = _link(client.get("/staff/").content.decode())
+    assert first.startswith("/staff/priorities.css?v=")
     response = client.get(first)
     assert "immutable" in response["Cache-Control"] and "no-store" not in response["Cache-Control"]
     assert client.get(first, headers={"If-None-Match": response["ETag"]}).status_code == 304
 
     desk.sev_c.colour = "#0e7490"
     desk.sev_c.save()
+    assert _link(client.get("/staff/").content.decode()) == unversioned  # never the old version
+    assert "#0e7490" in client.get(unversioned).content.decode()
     second = _link(client.get("/staff/").content.decode())
     assert second != first
-    assert "#0e7490" in client.get(second).content.decode()
     # An old page's link still gets today's colours, but must not be kept as if current.
     stale = client.get(first)
     assert "#0e7490" in stale.content.decode() and "immutable" not in stale["Cache-Control"]
+
+
+def test_linking_the_stylesheet_reads_nothing_from_the_database(client, desk, django_assert_num_queries):
+    from tessera.staff.priority_css import sheet_url
+
+    with django_assert_num_queries(0):
+        assert sheet_url() == "/staff/priorities.css"
+    client.get("/staff/priorities.css")
+    with django_assert_num_queries(0):
+        assert sheet_url().startswith("/staff/priorities.css?v=")
 
 
 def test_a_malformed_colour_in_the_database_leaves_the_rest_of_the_sheet_intact(client, desk):
