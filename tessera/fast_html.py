@@ -202,11 +202,19 @@ def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, i
 
 def _assignee(t: Ticket, unassigned: str) -> str:
     if t.assignee:
-        team = f'<br><span class="muted">{esc(t.team.name)}</span>' if t.team else ""
-        return f"{esc(t.assignee.name)}{team}"
+        if t.team:
+            full = esc(f"{t.assignee.name} · {t.team.name}")
+            team = f' <span class="muted">· {esc(t.team.name)}</span>'
+            return f'<span class="cut" title="{full}">{esc(t.assignee.name)}{team}</span>'
+        return _cut(t.assignee.name)
     if t.team:
-        return esc(t.team.name)
+        return _cut(t.team.name)
     return unassigned
+
+
+def _cut(text: str) -> str:
+    """A secondary cell's text, shortened by CSS on a narrow screen: the full text is its title."""
+    return f'<span class="cut" title="{esc(text)}">{esc(text)}</span>'
 
 
 def _due(t: Ticket, overdue: str, none: str) -> str:
@@ -219,7 +227,7 @@ def _due(t: Ticket, overdue: str, none: str) -> str:
 def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Ticket], str]]:
     """Column name → the <td> for one ticket."""
     return {
-        "user": lambda t: f'<td class="col-user">{esc(t.user.display_name)}</td>',
+        "user": lambda t: f'<td class="col-user">{_cut(t.user.display_name)}</td>',
         "priority": lambda t: (
             f'<td class="col-priority"><span class="badge badge-priority priority-{esc(t.priority.urgency)}">'
             f"{esc(t.priority.name)}</span></td>"
@@ -228,8 +236,8 @@ def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Tick
             f'<td class="col-status"><span class="badge state-{esc(t.state)}">{esc(t.status.name)}</span></td>'
         ),
         "assignee": lambda t: f'<td class="col-assignee">{_assignee(t, unassigned)}</td>',
-        "department": lambda t: f'<td class="col-department">{esc(t.department.name)}</td>',
-        "topic": lambda t: f'<td class="col-topic">{esc(t.topic.name) if t.topic else ""}</td>',
+        "department": lambda t: f'<td class="col-department">{_cut(t.department.name)}</td>',
+        "topic": lambda t: f'<td class="col-topic">{_cut(t.topic.name) if t.topic else ""}</td>',
         "source": lambda t: f'<td class="col-source">{esc(t.get_source_display())}</td>',
         "created": lambda t: f'<td class="when col-created">{time_element(t.created_at)}</td>',
         "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at)}</td>',
@@ -255,13 +263,14 @@ def render_rows(
     for t in tickets:
         href = esc(reverse("staff:ticket", args=[t.number]))
         select_label = esc(_("Select ticket #%(number)s") % {"number": t.number})
+        subject = esc(t.subject)
         out.append(
             f'\n      <tr id="ticket-row-{t.pk}"{row_class} data-id="{t.pk}" data-cursor="{esc(t.cursor)}" '
             f'data-href="{href}" tabindex="-1">\n'
             f'        <td class="select"><input type="checkbox" name="tickets" value="{t.number}" '
             f'aria-label="{select_label}"></td>\n'
             f'        <td class="num">#{t.number}</td>\n'
-            f'        <td class="subject"><a href="{href}">{esc(t.subject)}</a>{new_badge}</td>\n'
+            f'        <td class="subject"><a href="{href}" title="{subject}">{subject}</a>{new_badge}</td>\n'
             f"        {''.join(cell(t) for cell in chosen)}\n      </tr>"
         )
     return mark_safe("".join(out))  # fixed markup; every value escaped
