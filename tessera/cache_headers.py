@@ -38,7 +38,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if is_private(request):
+        # A view may mark a response that is the same for everyone (the priority stylesheet).
+        if is_private(request) and not getattr(response, "shared_asset", False):
             add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response

@@ -30,14 +30,14 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from tessera.search.index import MARK_END, MARK_START
@@ -72,24 +72,65 @@ def attrs(pairs: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------- times
 
 
-def time_element(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
-    """A <time> in the viewer's time zone, with the full date and the zone in its tooltip."""
+def time_element(value: datetime | None) -> SafeString | str:
+    """Every time the workspace shows, in one form: relative to now in the viewer's time zone
+    ("just now", "12 min ago", "today 16:05", "yesterday 16:05", "3 Dec 16:05", "3 Dec 2025"),
+    the hour always with its minutes, and the exact time with its zone in the tooltip."""
     if value is None:
         return ""
     zone = timezone.get_current_timezone()
-    return mark_safe(_time_element(value, zone, style, get_language()))  # built from escaped parts
+    parts = _time_parts(value, zone, get_language())
+    label = _relative_label(parts, timezone.localtime(timezone.now(), zone))
+    return mark_safe(f"{parts.opening}{esc(label)}</time>")  # built from escaped parts
+
+
+class _TimeParts(NamedTuple):
+    opening: str  # <time datetime=… title=…>
+    local: datetime
+    clock: str  # 16:05
+    day_and_clock: str  # 3 Dec 16:05
+    day_and_year: str  # 3 Dec 2025
 
 
 @lru_cache(maxsize=16_384)
-def _time_element(value: datetime, zone: tzinfo, style: str, language: str | None) -> str:
+def _time_parts(value: datetime, zone: tzinfo, language: str | None) -> _TimeParts:
     """Django's date formatting costs about 30 µs a call and a long ticket shows hundreds of
-    times; the result depends only on these arguments (formats are settings, fixed while a
-    process runs), so a worker formats each time once per zone and language."""
+    times; these parts depend only on the arguments (formats are fixed while a process runs), so
+    a worker formats each time once per zone and language. Only the cheap choice between them
+    depends on the clock (_relative_label)."""
     local = timezone.localtime(value, zone)
-    full = date_format(local, "DATETIME_FORMAT")
-    shown = full if style == "DATETIME_FORMAT" else date_format(local, style)
-    title = esc(f"{full} {local.tzname() or ''}")
-    return f'<time datetime="{local.isoformat()}" title="{title}">{esc(shown)}</time>'
+    # Translators: PHP-style date formats (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date)
+    exact = date_format(local, pgettext("exact time in a tooltip", "l j F Y, H:i"))
+    title = esc(f"{exact} {local.tzname() or ''}".strip())
+    clock = date_format(local, pgettext("time of day", "H:i"))
+    return _TimeParts(
+        opening=f'<time datetime="{local.isoformat()}" title="{title}">',
+        local=local,
+        clock=clock,
+        day_and_clock=date_format(local, pgettext("day in this year with time of day", "j M H:i")),
+        day_and_year=date_format(local, pgettext("day in another year", "j M Y")),
+    )
+
+
+def _relative_label(parts: _TimeParts, now: datetime) -> str:
+    seconds = (parts.local - now).total_seconds()
+    if abs(seconds) < 60:
+        return _("just now")
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        if seconds < 0:
+            return ngettext("%(n)d min ago", "%(n)d min ago", minutes) % {"n": minutes}
+        return ngettext("in %(n)d min", "in %(n)d min", minutes) % {"n": minutes}
+    days = (parts.local.date() - now.date()).days
+    if days == 0:
+        return _("today %(time)s") % {"time": parts.clock}
+    if days == -1:
+        return _("yesterday %(time)s") % {"time": parts.clock}
+    if days == 1:
+        return _("tomorrow %(time)s") % {"time": parts.clock}
+    if parts.local.year == now.year:
+        return parts.day_and_clock
+    return parts.day_and_year
 
 
 # ---------------------------------------------------------------------------- the ticket page's timeline
@@ -162,24 +203,32 @@ def render_timeline(items: Iterable[ThreadEntry | Event], originals: dict[int, i
 
 def _assignee(t: Ticket, unassigned: str) -> str:
     if t.assignee:
-        team = f'<br><span class="muted">{esc(t.team.name)}</span>' if t.team else ""
-        return f"{esc(t.assignee.name)}{team}"
+        if t.team:
+            full = esc(f"{t.assignee.name} · {t.team.name}")
+            team = f' <span class="muted">· {esc(t.team.name)}</span>'
+            return f'<span class="cut" title="{full}">{esc(t.assignee.name)}{team}</span>'
+        return _cut(t.assignee.name)
     if t.team:
-        return esc(t.team.name)
+        return _cut(t.team.name)
     return unassigned
+
+
+def _cut(text: str) -> str:
+    """A secondary cell's text, shortened by CSS on a narrow screen: the full text is its title."""
+    return f'<span class="cut" title="{esc(text)}">{esc(text)}</span>'
 
 
 def _due(t: Ticket, overdue: str, none: str) -> str:
     if not t.due_at:
         return none
     badge = f" {overdue}" if t.is_overdue else ""  # type: ignore[attr-defined]  # set on the row by queue_views._rows
-    return f"{time_element(t.due_at, 'SHORT_DATETIME_FORMAT')}{badge}"
+    return f"{time_element(t.due_at)}{badge}"
 
 
 def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Ticket], str]]:
     """Column name → the <td> for one ticket."""
     return {
-        "user": lambda t: f'<td class="col-user">{esc(t.user.display_name)}</td>',
+        "user": lambda t: f'<td class="col-user">{_cut(t.user.display_name)}</td>',
         "priority": lambda t: (
             f'<td class="col-priority"><span class="badge badge-priority priority-{esc(t.priority.urgency)}">'
             f"{esc(t.priority.name)}</span></td>"
@@ -188,11 +237,11 @@ def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Tick
             f'<td class="col-status"><span class="badge state-{esc(t.state)}">{esc(t.status.name)}</span></td>'
         ),
         "assignee": lambda t: f'<td class="col-assignee">{_assignee(t, unassigned)}</td>',
-        "department": lambda t: f'<td class="col-department">{esc(t.department.name)}</td>',
-        "topic": lambda t: f'<td class="col-topic">{esc(t.topic.name) if t.topic else ""}</td>',
+        "department": lambda t: f'<td class="col-department">{_cut(t.department.name)}</td>',
+        "topic": lambda t: f'<td class="col-topic">{_cut(t.topic.name) if t.topic else ""}</td>',
         "source": lambda t: f'<td class="col-source">{esc(t.get_source_display())}</td>',
-        "created": lambda t: f'<td class="when col-created">{time_element(t.created_at, "SHORT_DATETIME_FORMAT")}</td>',
-        "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at, "SHORT_DATETIME_FORMAT")}</td>',
+        "created": lambda t: f'<td class="when col-created">{time_element(t.created_at)}</td>',
+        "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at)}</td>',
         "due": lambda t: f'<td class="when col-due">{_due(t, overdue, none)}</td>',
     }
 
@@ -215,13 +264,14 @@ def render_rows(
     for t in tickets:
         href = esc(reverse("staff:ticket", args=[t.number]))
         select_label = esc(_("Select ticket #%(number)s") % {"number": t.number})
+        subject = esc(t.subject)
         out.append(
             f'\n      <tr id="ticket-row-{t.pk}"{row_class} data-id="{t.pk}" data-cursor="{esc(t.cursor)}" '  # type: ignore[attr-defined]  # set by queue_views._rows
             f'data-href="{href}" tabindex="-1">\n'
             f'        <td class="select"><input type="checkbox" name="tickets" value="{t.number}" '
             f'aria-label="{select_label}"></td>\n'
             f'        <td class="num">#{t.number}</td>\n'
-            f'        <td class="subject"><a href="{href}">{esc(t.subject)}</a>{new_badge}</td>\n'
+            f'        <td class="subject"><a href="{href}" title="{subject}">{subject}</a>{new_badge}</td>\n'
             f"        {''.join(cell(t) for cell in chosen)}\n      </tr>"
         )
     return mark_safe("".join(out))  # fixed markup; every value escaped

@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     # SearchVectorField and GinIndex (tessera.search) require it; on SQLite it does nothing.
     "django.contrib.postgres",
     "django_htmx",
-    "django_tasks_db",
+    "tessera.system_apps.TaskResultsConfig",  # django_tasks_db, listed under "System" in the admin
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",

@@ -194,3 +194,55 @@ def test_a_time_element_escapes_its_zone_and_text():
     html = str(fast_html.time_element(WHEN))
     assert html.startswith('<time datetime="2026-03-14T') and html.endswith("</time>")
     assert fast_html.time_element(None) == ""
+
+
+@pytest.fixture
+def in_berlin_at_when(monkeypatch):
+    """The viewer is in Berlin (UTC+1 in March), and it is WHEN: Saturday 14 March 2026, 10:26 there."""
+    monkeypatch.setattr(timezone, "now", lambda: WHEN)
+    with timezone.override("Europe/Berlin"):
+        yield
+
+
+def _shown(value: datetime) -> str:
+    return re.sub(r"<[^>]+>", "", str(fast_html.time_element(value)))
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (WHEN - timedelta(seconds=30), "just now"),
+        (WHEN + timedelta(seconds=30), "just now"),
+        (WHEN - timedelta(minutes=1), "1 min ago"),
+        (WHEN - timedelta(minutes=12), "12 min ago"),
+        (WHEN + timedelta(minutes=45), "in 45 min"),
+        (datetime(2026, 3, 14, 5, 5, tzinfo=UTC), "today 06:05"),
+        (datetime(2026, 3, 14, 17, 0, tzinfo=UTC), "today 18:00"),  # the minutes stay: never "6 p.m."
+        (datetime(2026, 3, 13, 23, 30, tzinfo=UTC), "today 00:30"),  # already the 14th in Berlin
+        (datetime(2026, 3, 13, 15, 5, tzinfo=UTC), "yesterday 16:05"),
+        (datetime(2026, 3, 15, 8, 0, tzinfo=UTC), "tomorrow 09:00"),
+        (datetime(2026, 3, 3, 15, 5, tzinfo=UTC), "3 Mar 16:05"),
+        (datetime(2026, 11, 20, 8, 0, tzinfo=UTC), "20 Nov 09:00"),
+        (datetime(2025, 12, 3, 15, 5, tzinfo=UTC), "3 Dec 2025"),
+    ],
+)
+def test_every_time_is_shown_relative_to_now_in_the_viewers_zone(in_berlin_at_when, value, shown):
+    assert _shown(value) == shown
+
+
+def test_the_tooltip_and_datetime_carry_the_exact_time_in_the_viewers_zone(in_berlin_at_when):
+    html = str(fast_html.time_element(datetime(2025, 12, 3, 15, 5, tzinfo=UTC)))
+    assert html.startswith('<time datetime="2025-12-03T16:05:00+01:00" title="Wednesday 3 December 2025, 16:05 CET">')
+
+
+def test_the_same_time_reads_differently_as_the_clock_moves(monkeypatch):
+    posted = WHEN - timedelta(minutes=5)
+    monkeypatch.setattr(timezone, "now", lambda: WHEN)
+    assert _shown(posted) == "5 min ago"
+    monkeypatch.setattr(timezone, "now", lambda: WHEN + timedelta(days=1))
+    assert _shown(posted) == "yesterday 09:21"  # not the cached "5 min ago"
+
+
+def test_the_queue_and_the_ticket_page_show_a_time_alike(in_berlin_at_when):
+    value = datetime(2026, 3, 13, 15, 5, tzinfo=UTC)
+    assert render("{% load staff_tags %}{% when v %}", v=value) == str(fast_html.time_element(value))

@@ -8,6 +8,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -30,6 +31,10 @@ def _report_lifted(modeladmin: admin.ModelAdmin, request: HttpRequest, lifted: i
     )
 
 
+# Tessera grants access by roles (Membership); Django's groups are unused, so not offered.
+admin.site.unregister(Group)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
@@ -39,7 +44,7 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Profile"), {"fields": ["name", "organization", "time_zone"]}),
-        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]

@@ -223,7 +223,9 @@ def _agent_with_department(agent: AgentChoice) -> str:
     return agent.name
 
 
-def transfer_agent_groups(agents: Sequence[Agent], department: Department) -> list[tuple[str, list[tuple[int, str]]]]:
+def transfer_agent_groups(
+    agents: Sequence[AgentChoice], department: Department
+) -> list[tuple[str, list[tuple[int, str]]]]:
     """The transfer form's agent options once a department is chosen: its members first, then
     anyone else `agents` still holds (nobody else when the department restricts assignment, see
     policy.assignable_agents). Agents come annotated by selectors.agent_choices(department.pk)."""

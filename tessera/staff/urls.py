@@ -11,6 +11,7 @@ from django.urls.converters import SlugConverter
 from . import (
     bulk_views,
     lock_views,
+    priority_css,
     profile_views,
     queue_views,
     relation_views,
@@ -74,4 +75,5 @@ urlpatterns = [
     # files, the agent's profile
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
     path("profile/", profile_views.profile, name="profile"),
+    path("priorities.css", priority_css.priority_css, name="priority_css"),
 ]

@@ -440,7 +440,7 @@ def ticket_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, 
 
 @require_GET
 @agent_required
-def transfer_agents(request: HttpRequest, agent: Agent, number: int) -> HttpResponse:
+def transfer_agents(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
     """The transfer form's agent `<option>`s for the department chosen (?department=<id>), which
     static/js/transfer.js swaps in: that department's members first, and only them when it
     restricts assignment (policy.assignable_agents). Without a known department, every agent, as

@@ -1,13 +1,67 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from .colours import AA_NORMAL_TEXT, DISTINCT_DELTA_E, best_contrast, delta_e, is_hex_colour
 from .models import AlertSetting, HelpTopic, Priority, Status
+
+
+class PriorityForm(forms.ModelForm):
+    class Meta:
+        model = Priority
+        fields = ["name", "urgency", "colour", "is_default"]
+        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+        help_texts = {
+            "colour": gettext_lazy(
+                "The badge's background. The text on it is white or near-black, whichever reads "
+                "better; pick a colour that reads with one of them and differs from the other priorities'."
+            )
+        }
+
+    def clean_colour(self) -> str:
+        colour = str(self.cleaned_data["colour"]).strip()
+        if not is_hex_colour(colour):
+            raise forms.ValidationError(_("Enter a colour as # and six hexadecimal digits, e.g. #b42318."))
+        return colour.lower()
+
+
+def colour_warnings(priority: Priority) -> list[str]:
+    """Why the colour may be a poor choice: unreadable text, or a badge that looks like another's.
+    Warnings, not errors: the administrator may have reasons (a house palette) and can fix it later."""
+    warnings = []
+    contrast = best_contrast(priority.colour)
+    if contrast < AA_NORMAL_TEXT:
+        warnings.append(
+            _(
+                "The colour %(colour)s of “%(name)s” reaches only %(ratio).1f:1 contrast with white or "
+                "near-black text; badges need 4.5:1 to be readable (WCAG AA). Pick a darker or lighter shade."
+            )
+            % {"colour": priority.colour, "name": priority.name, "ratio": contrast}
+        )
+    alike = [
+        other
+        for other in Priority.objects.exclude(pk=priority.pk).order_by("urgency")
+        if is_hex_colour(other.colour) and delta_e(priority.colour, other.colour) < DISTINCT_DELTA_E
+    ]
+    warnings.extend(
+        _("The colour of “%(name)s” is hard to tell apart from that of “%(other)s” (%(colour)s).")
+        % {"name": priority.name, "other": other.name, "colour": other.colour}
+        for other in alike
+    )
+    return warnings
 
 
 @admin.register(Priority)
 class PriorityAdmin(admin.ModelAdmin):
+    form = PriorityForm
     list_display = ["name", "urgency", "colour", "is_default"]
+
+    def save_model(self, request: HttpRequest, obj: Priority, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        for warning in colour_warnings(obj):
+            self.message_user(request, warning, messages.WARNING)
 
 
 @admin.register(Status)
@@ -34,7 +88,7 @@ class AlertSettingAdmin(admin.ModelAdmin):
             None,
             {
                 "fields": ["event", "assignee", "team", "department", "manager"],
-                "description": _(
+                "description": gettext_lazy(
                     "Overdue alerts can be configured here, but Tessera does not send them yet: nothing "
                     "marks a ticket overdue and alerts about it."
                 ),

@@ -9,12 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 PRIORITIES = [
-    # name, urgency (1 = most urgent), colour, default
+    # name, urgency (1 = most urgent), colour, default. Red, amber, blue, grey: each clearly apart
+    # from the others and readable (WCAG AA) with the text colour tessera.tickets.colours picks.
     ("Sev-A (Emergency)", 1, "#b42318", False),
-    ("Sev-B (High)", 2, "#c4320a", False),
+    ("Sev-B (High)", 2, "#f79009", False),
     ("Sev-C (Normal)", 3, "#1d4ed8", True),
     ("Sev-D (Low)", 4, "#6b7280", False),
 ]
+# Colours a desk may still have from earlier defaults, by priority name: (old, new).
+# Sev-B's old red was hard to tell from Sev-A's.
+REPLACED_COLOURS = {"Sev-B (High)": ("#c4320a", "#f79009")}
 STATUSES = [
     # name, state, order
     ("Open", "open", 1),
@@ -51,3 +55,9 @@ def ensure_defaults(Priority: Any, Status: Any, Role: Any) -> None:
             Status.objects.create(name=name, state=state, order=order, is_default=True)
     for name, perms in ROLES.items():
         Role.objects.get_or_create(name=name, defaults={"permissions": perms})
+
+
+def replace_old_default_colours(Priority: Any) -> None:
+    """Give a default priority its new colour, only where the administrator never changed it."""
+    for name, (old, new) in REPLACED_COLOURS.items():
+        Priority.objects.filter(name=name, colour__iexact=old).update(colour=new)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
@@ -23,6 +23,8 @@ from tessera.accounts.models import Agent, Membership, Perm, User
 from .models import State, ThreadEntry, Ticket
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
     from tessera.accounts.models import Department, Team
 
 
@@ -275,7 +277,7 @@ def may_be_assigned(
     return team_id is not None and team_id in _team_ids(agent)
 
 
-def assignable_agents(agents: Sequence[Agent], ticket: Ticket, department: Department) -> list[Agent]:
+def assignable_agents[A: Agent](agents: Sequence[A], ticket: Ticket, department: Department) -> list[A]:
     """`may_be_assigned` for a whole select's worth of agents, for a ticket going to `department`.
 
     `agents` come from `selectors.agent_choices(department.pk)`, whose `in_department`
@@ -295,7 +297,7 @@ def assignable_agents(agents: Sequence[Agent], ticket: Ticket, department: Depar
 
 # The ticket page's everyday controls, in the order a sentence lists them, each with what it lets
 # the viewer do (phrased to follow "You can").
-DAILY_CONTROLS: dict[str, str] = {
+DAILY_CONTROLS: dict[str, StrPromise] = {
     Action.REPLY: gettext_lazy("reply"),
     Action.NOTE: gettext_lazy("add notes"),
     Action.ASSIGN: gettext_lazy("assign it"),
@@ -328,7 +330,7 @@ def controls_notice(actor: User, ticket: Ticket, shown: Collection[str]) -> str:
     reason = ""
     if ticket.merged_into_id is not None:
         reason = _("This ticket was merged into %(ref)s, where its conversation continues.") % {
-            "ref": ticket.merged_into.reference
+            "ref": cast(Ticket, ticket.merged_into).reference  # merged_into_id is set
         }
     elif ticket.state == State.ARCHIVED:
         reason = _("This ticket is archived.")

@@ -70,3 +70,19 @@ def test_administrator_gives_an_agent_a_role_in_a_department(client, desk):
     assert response.status_code == 302, response.content.decode()[:2000]
     agent = Agent.objects.get(user=mia)
     assert agent.memberships.get().department == desk.support
+
+
+def test_admin_index_lists_no_django_groups_and_puts_task_results_under_system(client, desk):
+    client.force_login(desk.admin)
+    html = client.get("/admin/").content.decode()
+    assert "/admin/auth/group/" not in html
+    assert client.get("/admin/auth/group/").status_code == 404
+    system = html.index(">System<")
+    assert "/admin/django_tasks_database/dbtaskresult/" in html[system:]
+    assert "Tasks Database Backend" not in html
+
+
+def test_user_form_offers_no_groups(client, desk):
+    client.force_login(desk.admin)
+    html = client.get(f"/admin/accounts/user/{desk.ken.pk}/change/").content.decode()
+    assert 'name="groups"' not in html

@@ -47,7 +47,6 @@ def _mail(sender: str, subject: str) -> bytes:
 
 def build(desk) -> SimpleNamespace:
     """Build the scene on top of the shared `desk` fixture (John, Jane, Bill, Ken, Ada Admin)."""
-    from django.contrib.auth.models import Group
     from django.test import Client
 
     from tessera.accounts.models import Agent, Membership, Role, User
@@ -67,7 +66,6 @@ def build(desk) -> SimpleNamespace:
     )
     Agent.objects.create(user=desk.admin)  # the administrator also works tickets, as in seed_demo
     # Rows for the admin's change/history/delete pages of each app's first registered model.
-    Group.objects.create(name="Night shift")
     EmailTemplate.objects.create(notice="resolved", subject="Your ticket is resolved", body="We resolved it.")
 
     def subject_for(sender: str, title: str) -> Subject:

@@ -9,8 +9,8 @@ How it works
   (index, login, app list, …) are rows like any other, and the five pages Django generates for
   every registered model (changelist, add, change, history, delete) share the five rows
   "admin:<model>_changelist" … "admin:<model>_delete". They are asked for one model per app (the
-  first one registered: auth's groups, accounts' users, tickets' priorities, mail's email templates,
-  the task results), on one existing object of it (the scene creates a group and an email template;
+  first one registered: accounts' users, tickets' priorities, mail's email templates, the task
+  results), on one existing object of it (the scene creates an email template;
   task results have none, so only their changelist and add form are asked). All of them go through
   the same `admin_view` wrapper, which is what the rows are about. A model whose answers differ gets
   its own row under its real URL name, which wins over the shared one.
@@ -124,6 +124,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "staff:queue_arrivals": row(GET_ONLY, **WORKSPACE_GET),
     "staff:jump": row((REDIRECT, M), **WORKSPACE_GET),
     "staff:search": row(GET_ONLY, **WORKSPACE_GET),
+    # The priority colours' stylesheet names no priority and no one: public, like a static file.
+    "staff:priority_css": row(GET_ONLY),
     "staff:profile": row((OK, INVALID), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
     # Saved queues are John's own: everyone else's answer is 404, as if there were none.
     "staff:saved_queue_create": row((M, REDIRECT), **WORKSPACE_POST),

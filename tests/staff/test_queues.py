@@ -41,7 +41,7 @@ def test_john_sees_kens_ticket_in_unassigned_and_open_queues_with_counts(as_agen
     client = as_agent(desk.john)
     for slug in ("unassigned", "open"):
         html = client.get(f"/staff/queues/{slug}/").content.decode()
-        assert f'href="{ticket_url(ken_ticket)}">Printer jams</a>' in html
+        assert f'href="{ticket_url(ken_ticket)}" title="Printer jams">Printer jams</a>' in html
         assert 'aria-current="page"' in queue_link(html, slug)
         assert count_in(html, "unassigned") == "1"
         assert count_in(html, "open") == "1"
@@ -131,7 +131,7 @@ def test_older_tickets_link_pages_through_a_long_queue(as_agent, desk, monkeypat
     url, seen = "/staff/queues/open/", []
     for _page in range(3):
         html = client.get(url).content.decode()
-        seen += re.findall(r'<td class="subject"><a href="[^"]+">([^<]+)</a>', html)
+        seen += re.findall(r'<td class="subject"><a href="[^"]+"[^>]*>([^<]+)</a>', html)
         older = re.search(r'<a class="button button-secondary" href="([^"]+)">Older tickets</a>', html)
         if older is None:
             break

@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from tessera.fast_html import render_options, render_rows, time_element
+from tessera.staff.priority_css import sheet_url
 from tessera.tickets import selectors
 from tessera.tickets.models import Ticket
 
@@ -18,9 +19,15 @@ register = template.Library()
 
 
 @register.simple_tag
-def when(value: datetime | None, style: str = "DATETIME_FORMAT") -> SafeString | str:
-    """A <time> in the viewer's time zone, with the zone named in the tooltip."""
-    return time_element(value, style)
+def when(value: datetime | None) -> SafeString | str:
+    """`{% when value %}`: the one form of every time in the workspace (fast_html.time_element)."""
+    return time_element(value)
+
+
+@register.simple_tag
+def priority_css_url() -> str:
+    """The priority colours' stylesheet, versioned so browsers fetch it once per change."""
+    return sheet_url()
 
 
 @register.filter

@@ -1,0 +1,80 @@
+"""A queue uses the whole screen of a laptop (1366 px) and of a desktop (1920 px): every cell on
+one line, nothing cut off without its full text in a tooltip, and the subject taking the room
+that is left (shortened with an ellipsis, its full text in the link's title)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tessera.tickets import services
+from tessera.tickets.models import Status
+
+from .conftest import sign_in_to_workspace
+
+pytestmark = pytest.mark.e2e
+
+LONG_SUBJECT = (
+    "Every printer on the third floor prints blank pages since the driver update last night, "
+    "and the plotter in the design studio refuses jobs larger than A3 with an error nobody can read"
+)
+
+# One line per cell, measured inside the page: a cell whose content is taller than 1.5 lines
+# wrapped; a cell whose content is wider than its box is clipped, unless it is the subject or a
+# shortened name (.cut) that carries the whole text in its title.
+MEASURE = """() => {
+  const wrap = document.querySelector('.table-wrap');
+  const out = {wrapClipped: wrap.scrollWidth > wrap.clientWidth,
+               tableRight: document.querySelector('#queue-table').getBoundingClientRect().right,
+               mainWidth: document.querySelector('main').getBoundingClientRect().width,
+               cells: []};
+  for (const td of document.querySelectorAll('#queue-rows td')) {
+    const style = getComputedStyle(td);
+    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
+    const inner = td.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    const cut = [...td.querySelectorAll('.cut')].some(el => el.scrollWidth > el.clientWidth + 1
+                                                           && el.title !== el.textContent.trim());
+    out.cells.push({cls: td.className, wrapped: inner > line * 1.5, text: td.innerText,
+                    clipped: cut || (td.scrollWidth > td.clientWidth + 1 && td.className !== 'subject'),
+                    subjectWidth: td.className === 'subject' ? td.clientWidth : null});
+  }
+  return out;
+}"""
+
+
+@pytest.fixture
+def john(transactional_db, desk, site, page: Page, csp_violations) -> Iterator[Page]:
+    waiting = Status.objects.get(state="pending")
+    for subject, priority in [(LONG_SUBJECT, desk.sev_a), ("VPN slow", desk.sev_b), ("Mouse broken", desk.sev_d)]:
+        ticket = services.open_ticket(
+            desk.ken, requester=desk.ken, subject=subject, message="Please help.", topic=desk.outage
+        )
+        if ticket.priority != priority:
+            services.set_priority(desk.jane.user, ticket, priority=priority)
+        services.assign(desk.jane.user, ticket, agent=desk.jane, team=desk.ops)
+        services.set_status(desk.jane.user, ticket, status=waiting)
+    sign_in_to_workspace(page, site.url, "jane@example.com", desk.password)
+    yield page
+    assert csp_violations == []
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def test_queue_fills_the_screen_with_one_line_per_cell(desk, site, john: Page, width, height):
+    john.set_viewport_size({"width": width, "height": height})
+    john.goto(site.url + "/staff/queues/all/")
+    expect(john.locator("#queue-rows tr")).to_have_count(3)
+
+    seen = john.evaluate(MEASURE)
+    assert not seen["wrapClipped"] and seen["tableRight"] <= width, {k: v for k, v in seen.items() if k != "cells"}
+    assert seen["mainWidth"] > width - 400  # the sidebar and margins, nothing else
+    assert [c for c in seen["cells"] if c["wrapped"]] == []
+    assert [c for c in seen["cells"] if c["clipped"]] == []
+    assert min(c["subjectWidth"] for c in seen["cells"] if c["subjectWidth"] is not None) > 160  # some 20 characters
+
+    link = john.get_by_role("link", name=LONG_SUBJECT)
+    expect(link).to_have_attribute("title", LONG_SUBJECT)
+    subject_cell = john.locator("#queue-rows td.subject").filter(has=link)
+    assert subject_cell.evaluate("td => td.scrollWidth > td.clientWidth")  # shortened, not wrapped
+    assert "Jane Doe" in john.locator("#queue-rows td.col-assignee").first.inner_text()
