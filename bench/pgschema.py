@@ -100,6 +100,11 @@ def recreate(cursor, dropped: Sequence[Dropped], out: Callable[[str], None] | No
             out(f"  {d.kind} {d.name}: {elapsed:.1f} s")
 
 
+def _identifier(name: str) -> str:
+    """A table name as a PostgreSQL identifier: quoted, with any quote in it doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def truncate_if_empty(cursor, tables: Sequence[str]) -> bool:
     """TRUNCATE `tables` (and every table that references them) when all of them are empty, so
     that COPY … WITH (FREEZE) may write already-frozen rows in this transaction. Returns whether
@@ -121,8 +126,8 @@ def truncate_if_empty(cursor, tables: Sequence[str]) -> bool:
                 closure.add(name)
                 todo.append(name)
     for name in sorted(closure):
-        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")')  # noqa: S608  a table name read from the catalogue, quoted
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_identifier(name)})")  # noqa: S608  a quoted catalogue name
         if cursor.fetchone()[0]:
             return False
-    cursor.execute("TRUNCATE " + ", ".join(f'"{name}"' for name in sorted(closure)))
+    cursor.execute("TRUNCATE " + ", ".join(_identifier(name) for name in sorted(closure)))
     return True

@@ -1,7 +1,10 @@
+import functools
 import zoneinfo
 from collections.abc import Callable
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from . import twofactor
@@ -20,6 +23,12 @@ class ViewerTimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+@functools.cache
+def _open_paths() -> frozenset[str]:
+    """Signing in and out stays open behind the gate. Reversed once per process, not per request."""
+    return frozenset(reverse(name) for name in ("staff:login", "staff:logout", "admin:login", "admin:logout"))
 
 
 class TwoFactorMiddleware:
@@ -43,13 +52,10 @@ class TwoFactorMiddleware:
         return self.get_response(request)
 
     def _detour(self, request: HttpRequest) -> HttpResponse | None:
-        from django.contrib.auth.views import redirect_to_login
-        from django.urls import reverse
-
         path = request.path_info
         if not path.startswith(self.GATED) or not request.user.is_authenticated:
             return None
-        if path in {reverse("staff:login"), reverse("staff:logout"), reverse("admin:login"), reverse("admin:logout")}:
+        if path in _open_paths():
             return None
         state = twofactor.session_state(request)
         if state == twofactor.HAS_DEVICE and not request.user.is_verified():

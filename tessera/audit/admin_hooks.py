@@ -10,6 +10,7 @@ agent's page) get an entry of their own.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -71,16 +72,7 @@ class AuditedAdminMixin(_AdminBase):
                 Action.ADMIN_ADD, actor=request.user, obj=obj, after=services.snapshot(obj), request=request
             )
         for obj, changed_fields in formset.changed_objects:
-            old, new = services.changes(befores.get(id(obj), (None, None))[1] or {}, services.snapshot(obj))
-            services.record(
-                Action.ADMIN_CHANGE,
-                actor=request.user,
-                obj=obj,
-                before=old,
-                after=new,
-                request=request,
-                detail=", ".join(changed_fields),
-            )
+            _record_change(request, obj, befores.get(id(obj), (None, None))[1], ", ".join(changed_fields))
         for obj in formset.deleted_objects:
             pk, before = befores.get(id(obj), (None, None))
             services.record(
@@ -104,16 +96,7 @@ class AuditedAdminMixin(_AdminBase):
         key = (obj._meta.label_lower, obj.pk)
         pending = _pending(request)
         if key in pending:
-            old, new = services.changes(pending.pop(key) or {}, services.snapshot(obj))
-            services.record(
-                Action.ADMIN_CHANGE,
-                actor=request.user,
-                obj=obj,
-                before=old,
-                after=new,
-                request=request,
-                detail=_message_text(message),
-            )
+            _record_change(request, obj, pending.pop(key), _message_text(message))
         else:
             # Saved without save_model (the user admin's password form): the message says what;
             # the values are secret by nature.
@@ -161,3 +144,11 @@ def audit_registered_admins(site: admin.AdminSite | None = None) -> None:
         if issubclass(cls, AuditedAdminMixin) or getattr(cls, "audit_log_exempt", False):
             continue
         model_admin.__class__ = type(f"Audited{cls.__name__}", (AuditedAdminMixin, cls), {"__module__": cls.__module__})
+
+
+def _record_change(request: HttpRequest, obj: Model, before: Mapping[str, Any] | None, detail: str) -> None:
+    """One admin change: the fields that differ from the snapshot taken before it, old and new."""
+    old, new = services.changes(before or {}, services.snapshot(obj))
+    services.record(
+        Action.ADMIN_CHANGE, actor=request.user, obj=obj, before=old, after=new, request=request, detail=detail
+    )

@@ -19,27 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import User
 from tessera.single_line import SingleLineField, validate_no_encoded_word
+from tessera.upload_fields import MultipleFileField
 
 from . import selectors
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files under one name; always cleans to a (possibly empty) list."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 def attachments_help() -> str:

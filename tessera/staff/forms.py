@@ -24,6 +24,7 @@ from tessera.accounts.models import Department, Team, User
 from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, Priority, Status
+from tessera.upload_fields import MultipleFileField
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -88,23 +89,6 @@ class ObjectChoiceField(forms.TypedChoiceField):
         if empty_label is not None:
             choices = [("", empty_label), *choices]
         super().__init__(choices=choices, coerce=lambda value: by_pk[str(value)], empty_value=None, **kwargs)
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files under one label; the cleaned value is a (possibly empty) list."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
 
 
 # ---------------------------------------------------------------------------- action forms
