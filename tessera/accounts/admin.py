@@ -90,6 +90,8 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__name"]
     autocomplete_fields = ["user"]
     inlines = [MembershipInline]
+    # How tightly their queues are drawn is the agent's own choice, made on their profile.
+    exclude = ["density"]
 
 
 @admin.register(Department)

@@ -1,5 +1,4 @@
 import functools
-import zoneinfo
 from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
@@ -8,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import twofactor
+from .zones import zone_of
 
 
 class ViewerTimezoneMiddleware:
@@ -17,11 +17,8 @@ class ViewerTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tz_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.deactivate()
+        zone = zone_of(request.user)
+        timezone.activate(zone) if zone is not None else timezone.deactivate()
         return self.get_response(request)
 
 

@@ -224,6 +224,14 @@ class Team(models.Model):
         return self.name
 
 
+class Density(models.TextChoices):
+    """How tightly an agent's queue tables are drawn: comfortable rows, or compact ones that
+    show more tickets on one screen."""
+
+    COMFORTABLE = "comfortable", _("Comfortable")
+    COMPACT = "compact", _("Compact")
+
+
 class Agent(models.Model):
     """The staff side of a user: where they work, with which role, and how they sign."""
 
@@ -234,6 +242,7 @@ class Agent(models.Model):
     signature = models.TextField(_("signature"), blank=True)
     is_available = models.BooleanField(_("available for assignment"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    density = models.CharField(_("queue density"), max_length=12, choices=Density.choices, default=Density.COMFORTABLE)
 
     # Team.members names this model before it exists, so the stubs' plugin does not add the
     # reverse side; Django does, at run time.

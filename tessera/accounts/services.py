@@ -1,4 +1,5 @@
-"""Changes to people: finding or creating the end user behind an email address."""
+"""Changes to people: finding or creating the end user behind an email address, and the agent's
+own profile and workspace preferences."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tessera import process_memo
 from tessera.audit import services as audit
 from tessera.tickets import policy
 
-from .models import Agent, Organization, User
+from .models import Agent, Density, Organization, User
 
 
 @process_memo.memo("accounts.Organization")
@@ -60,13 +61,23 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
 
 
 def update_agent_profile(
-    actor: User, agent: Agent, *, name: str, time_zone: str, signature: str, is_available: bool
+    actor: User,
+    agent: Agent,
+    *,
+    name: str,
+    time_zone: str,
+    signature: str,
+    is_available: bool,
+    density: str | None = None,
 ) -> Agent:
-    """Agents keep their own name, time zone, signature and availability; administrators may too."""
+    """Agents keep their own name, time zone, signature, availability and queue density (None
+    leaves it as it is); administrators may too."""
 
     if not policy.can_edit_agent_profile(actor, agent):
         raise PermissionDenied(_("You can only change your own profile."))
     errors = {}
+    if density is not None and density not in Density.values:
+        errors["density"] = _("Choose comfortable or compact rows.")
     name = (name or "").strip()
     if not name:
         errors["name"] = _("Give the name people will see on your replies.")
@@ -84,6 +95,7 @@ def update_agent_profile(
             "time_zone": user.time_zone,
             "signature": agent.signature,
             "is_available": agent.is_available,
+            "density": agent.density,
         }
 
     before = profile_values()
@@ -94,10 +106,25 @@ def update_agent_profile(
         user.save(update_fields=["name", "time_zone"])
         agent.signature = (signature or "").strip()
         agent.is_available = is_available
-        agent.save(update_fields=["signature", "is_available"])
+        if density is not None:
+            agent.density = density
+        agent.save(update_fields=["signature", "is_available", "density"])
         old, new = audit.changes(before, profile_values())
         if old or new:
             audit.record(audit.Action.CHANGE, actor=actor, obj=agent, before=old, after=new, detail="agent profile")
+    return agent
+
+
+def set_density(actor: User, agent: Agent, density: str) -> Agent:
+    """The queue page's quick switch between comfortable and compact rows: the agent's own
+    preference, kept on their Agent so it follows them to every browser."""
+    if not policy.can_edit_agent_profile(actor, agent):
+        raise PermissionDenied(_("You can only change your own profile."))
+    if density not in Density.values:
+        raise ValidationError({"density": _("Choose comfortable or compact rows.")})
+    if agent.density != density:
+        Agent.objects.filter(pk=agent.pk).update(density=density)
+        agent.density = density
     return agent
 
 

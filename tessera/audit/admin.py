@@ -13,7 +13,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+
+from tessera.fast_html import time_element
 
 from . import csv_export
 from .models import AuditEntry
@@ -77,14 +80,14 @@ class PeriodAndActorFilter(admin.ListFilter):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     audit_log_exempt = True  # reading the log is not a change worth logging
-    list_display = ["created_at", "actor_label", "ip_address", "action", "object_type", "object_repr", "detail_short"]
+    list_display = ["when", "actor_label", "ip_address", "action", "object_type", "object_repr", "detail_short"]
     list_filter = [PeriodAndActorFilter, "action", "object_type"]
     search_fields = ["actor_label", "object_repr", "object_id", "object_type", "detail", "ip_address"]
     date_hierarchy = "created_at"
     list_per_page = 100
     show_full_result_count = False
     fields = [
-        "created_at",
+        "when",
         "actor_label",
         "actor_id",
         "ip_address",
@@ -107,6 +110,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
+
+    @admin.display(description=_("when"), ordering="created_at")
+    def when(self, obj: AuditEntry) -> SafeString | str:
+        """The workspace's one form of a time: relative, the exact time in the reader's zone on hover."""
+        return time_element(obj.created_at)
 
     @admin.display(description=_("detail"))
     def detail_short(self, obj: AuditEntry) -> str:

@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from tessera import process_memo
 from tessera.accounts.models import Department, User
+from tessera.accounts.zones import zone_of
 from tessera.single_line import has_encoded_word, line_break_in, single_line
 from tessera.tickets import access_links, policy, services
 from tessera.tickets.models import EntryKind, EventKind, State, ThreadEntry, Ticket
@@ -459,7 +460,11 @@ def _state_line(notice: str, extra: dict[str, Any]) -> str:
 
 def render(notice: str, context: Values) -> tuple[str, str, str]:
     """(subject, text, html) of one notice, starting with the reply marker when it invites one."""
-    with translation.override(settings.LANGUAGE_CODE):
+    # Times in the recipient's zone when they chose one, else the desk's; never the zone of
+    # whoever's request happened to send the mail.
+    recipient = context.get("recipient")
+    zone = zone_of(recipient) if isinstance(recipient, User) else None
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
         rendered = render_notice(notice, context)  # an administrator's wording, if there is one
         state_line = str(context.get("state_line") or "")
         if rendered is not None and state_line and state_line not in rendered[1]:

@@ -23,6 +23,7 @@ from django.forms import BaseForm
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -33,6 +34,7 @@ from tessera import ratelimit
 from tessera.accounts import throttle
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import User
+from tessera.accounts.zones import zone_of
 from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
 from tessera.tickets.attachments import from_uploaded_files
@@ -235,7 +237,13 @@ def access(request: HttpRequest, token: str) -> HttpResponse:
     if resolved is None:
         return render(request, "portal/link_invalid.html", status=404)
     ticket, viewer = resolved
-    return _ticket_page(request, TicketPage(ticket, viewer, reverse("portal:access", args=[token]), token))
+    page = TicketPage(ticket, viewer, reverse("portal:access", args=[token]), token)
+    zone = zone_of(viewer) if not request.user.is_authenticated else None
+    if zone is None:  # signed in (the middleware chose their zone), or the link's owner has none
+        return _ticket_page(request, page)
+    # Whoever follows the link is its owner: show times in their zone, as when they sign in.
+    with timezone.override(zone):
+        return _ticket_page(request, page)
 
 
 @login_required

@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tessera.accounts.models import Department, Team, User
+from tessera.accounts.models import Density, Department, Team, User
 from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, Priority, Status
@@ -404,7 +404,17 @@ class ProfileForm(forms.Form):
         help_text=_("Added under your replies when you tick “Add my signature”."),
     )
     is_available = forms.BooleanField(label=_("Available for assignment"), required=False)
+    density = forms.ChoiceField(
+        label=_("Queue rows"),
+        choices=Density.choices,
+        required=False,
+        help_text=_("Compact rows show more tickets on one screen. The queue page has a quick switch too."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["time_zone"]).choices = _zone_choices()
+
+    def clean_density(self) -> str | None:
+        """Left out (an older form or a script): keep the agent's current choice."""
+        return self.cleaned_data.get("density") or None

@@ -1,4 +1,5 @@
-"""The agent's own profile: the name on their replies, their time zone, signature and availability."""
+"""The agent's own profile: the name on their replies, their time zone, signature, availability
+and how tightly their queues are drawn."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def profile(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
         "time_zone": agent.user.time_zone,
         "signature": agent.signature,
         "is_available": agent.is_available,
+        "density": agent.density,
     }
     if request.method != "POST":
         return render(

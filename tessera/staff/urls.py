@@ -10,6 +10,7 @@ from django.urls.converters import SlugConverter
 
 from . import (
     bulk_views,
+    density_views,
     lock_views,
     priority_css,
     profile_views,
@@ -75,5 +76,6 @@ urlpatterns = [
     # files, the agent's profile
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
     path("profile/", profile_views.profile, name="profile"),
+    path("density/", density_views.set_density, name="density"),
     path("priorities.css", priority_css.priority_css, name="priority_css"),
 ]

@@ -1,6 +1,7 @@
 """A queue uses the whole screen of a laptop (1366 px) and of a desktop (1920 px): every cell on
 one line, nothing cut off without its full text in a tooltip, and the subject taking the room
-that is left (shortened with an ellipsis, its full text in the link's title)."""
+that is left (shortened with an ellipsis, its full text in the link's title). Compact rows
+(the agent's density setting) are shorter and keep all of that."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tessera.accounts.models import Agent
 from tessera.tickets import services
 from tessera.tickets.models import Status
 
@@ -40,6 +42,7 @@ MEASURE = """() => {
                     clipped: cut || (td.scrollWidth > td.clientWidth + 1 && td.className !== 'subject'),
                     subjectWidth: td.className === 'subject' ? td.clientWidth : null});
   }
+  out.rowHeights = [...document.querySelectorAll('#queue-rows tr')].map(tr => tr.getBoundingClientRect().height);
   return out;
 }"""
 
@@ -78,3 +81,34 @@ def test_queue_fills_the_screen_with_one_line_per_cell(desk, site, john: Page, w
     subject_cell = john.locator("#queue-rows td.subject").filter(has=link)
     assert subject_cell.evaluate("td => td.scrollWidth > td.clientWidth")  # shortened, not wrapped
     assert "Jane Doe" in john.locator("#queue-rows td.col-assignee").first.inner_text()
+
+
+def assert_one_line_per_cell(seen: dict, width: int) -> None:
+    assert not seen["wrapClipped"] and seen["tableRight"] <= width, {k: v for k, v in seen.items() if k != "cells"}
+    assert [c for c in seen["cells"] if c["wrapped"]] == []
+    assert [c for c in seen["cells"] if c["clipped"]] == []
+    assert min(c["subjectWidth"] for c in seen["cells"] if c["subjectWidth"] is not None) > 160
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def test_compact_rows_are_shorter_and_still_one_line_per_cell(desk, site, john: Page, width, height):
+    john.set_viewport_size({"width": width, "height": height})
+    john.goto(site.url + "/staff/queues/all/?sort=subject")
+    expect(john.locator("#queue-rows tr")).to_have_count(3)
+    comfortable = john.evaluate(MEASURE)
+    assert_one_line_per_cell(comfortable, width)
+    queue_url = john.url
+
+    john.get_by_role("button", name="Compact rows").click()
+
+    expect(john.locator("body")).to_have_class("staff density-compact")
+    assert john.url == queue_url  # back where the agent was
+    expect(john.get_by_role("button", name="Comfortable rows")).to_be_visible()
+    compact = john.evaluate(MEASURE)
+    assert_one_line_per_cell(compact, width)
+    assert max(compact["rowHeights"]) < min(comfortable["rowHeights"]) - 8, (compact["rowHeights"], comfortable)
+    assert Agent.objects.get(pk=desk.jane.pk).density == "compact"
+
+    john.get_by_role("button", name="Comfortable rows").click()
+    expect(john.locator("body")).to_have_class("staff")
+    assert john.evaluate(MEASURE)["rowHeights"] == comfortable["rowHeights"]

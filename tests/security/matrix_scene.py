@@ -178,6 +178,7 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:ticket_unlink": lambda s, sub: {"unlink-number": s.other.number},
     "staff:saved_queue_rename": lambda s, sub: {"name": "Renamed by the matrix"},
     "staff:saved_queue_create": lambda s, sub: {"name": "Matrix queue"},
+    "staff:density": lambda s, sub: {"density": "compact", "next": "/staff/queues/open/"},
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
 }

@@ -127,6 +127,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # The priority colours' stylesheet names no priority and no one: public, like a static file.
     "staff:priority_css": row(GET_ONLY),
     "staff:profile": row((OK, INVALID), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
+    # Row density: each agent changes only their own (the view names no one else).
+    "staff:density": row((M, REDIRECT), **WORKSPACE_POST),
     # Saved queues are John's own: everyone else's answer is 404, as if there were none.
     "staff:saved_queue_create": row((M, REDIRECT), **WORKSPACE_POST),
     "staff:saved_queue": row((NOT_FOUND, M), **WORKSPACE_GET, john=GET_ONLY),

@@ -38,6 +38,7 @@ SAMPLES = {
     "tickets/100001/transfer-agents/": "ticket_transfer_agents",
     "files/5/": "attachment",
     "profile/": "profile",
+    "density/": "density",
     "priorities.css": "priority_css",
 }
 
