@@ -96,9 +96,9 @@ class ScheduleSnapshot:
                 if e > 0:
                     days[(weekday + 1) % 7].append((0, e))
         closed: dict[date, list[Range]] = {}
-        for day, start, end in holidays:
-            s = _minutes(start) if start is not None else 0
-            e = _minutes(end) if end is not None and _minutes(end) > 0 else MINUTES_PER_DAY
+        for day, closed_from, closed_until in holidays:
+            s = _minutes(closed_from) if closed_from is not None else 0
+            e = _minutes(closed_until) if closed_until is not None and _minutes(closed_until) > 0 else MINUTES_PER_DAY
             closed.setdefault(day, []).append((s, e) if e > s else (0, MINUTES_PER_DAY))
         return cls(
             zone=zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone),

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import time
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # Ten years of working minutes: past it a target is a typo, and the clock would walk for nothing.
 MAX_TARGET_MINUTES = 10 * 366 * 24 * 60
@@ -141,7 +145,7 @@ class ScheduleInterval(models.Model):
             )
 
 
-def _target_field(label: str, help_text: str = "") -> models.PositiveIntegerField[int, int]:
+def _target_field(label: StrPromise, help_text: str = "") -> models.PositiveIntegerField[int, int]:
     return models.PositiveIntegerField(
         label,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)],

@@ -57,10 +57,10 @@ def load_schedules(schedule_ids: Sequence[int] | None = None) -> dict[int, clock
     ):
         intervals[schedule_id].append((weekday, start, end))
     holidays: dict[int, list[tuple[date, time | None, time | None]]] = {pk: [] for pk in zones}
-    for schedule_id, day, start, end in Holiday.objects.filter(calendar__schedules__in=zones).values_list(
-        "calendar__schedules", "date", "start", "end"
-    ):
-        holidays[schedule_id].append((day, start, end))
+    for schedule_id, day, closed_from, closed_until in Holiday.objects.filter(
+        calendar__schedules__in=zones
+    ).values_list("calendar__schedules", "date", "start", "end"):
+        holidays[schedule_id].append((day, closed_from, closed_until))
     return {pk: clock.ScheduleSnapshot.build(zone, intervals[pk], holidays[pk]) for pk, zone in zones.items()}
 
 
