@@ -51,7 +51,8 @@ holidays = st.lists(
     max_size=20,
 )
 schedules = st.builds(ScheduleSnapshot.build, st.sampled_from(ZONES), intervals, holidays)
-moments = st.datetimes(datetime(2026, 1, 1), datetime(2026, 10, 31), timezones=st.just(UTC))
+# hypothesis takes naive bounds and attaches the zone itself.
+moments = st.datetimes(datetime(2026, 1, 1), datetime(2026, 10, 31), timezones=st.just(UTC))  # noqa: DTZ001
 targets = st.one_of(st.integers(1, 600), st.integers(600, 60 * 24 * 45))
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
