@@ -216,7 +216,9 @@ def recompute_open_tickets(plan_ids: Iterable[int]) -> int:
         if not ids:
             return changed
         with transaction.atomic():
-            locked = Ticket.objects.select_for_update().select_related("topic", "department").filter(pk__in=ids)
+            locked = (
+                Ticket.objects.select_for_update(of=("self",)).select_related("topic", "department").filter(pk__in=ids)
+            )
             for ticket in locked:
                 fields = sla_refresh(ticket, now, replan=ticket.sla_plan_id is None)
                 if fields:
