@@ -23,8 +23,13 @@ def office(desk):
     )
     SlaTarget.objects.create(plan=standard, priority=desk.sev_a, first_response_minutes=15, resolution_minutes=240)
     SlaTarget.objects.create(plan=standard, priority=desk.sev_d, first_response_minutes=480, resolution_minutes=2400)
+    # The migration's 24×7 schedule, made again when a transactional test truncated it.
+    always, made = Schedule.objects.get_or_create(name="24×7", defaults={"time_zone": "UTC"})
+    if made:
+        for weekday in range(7):
+            ScheduleInterval.objects.create(schedule=always, weekday=weekday, start=time(0), end=time(0))
     around_the_clock = SlaPlan.objects.create(
-        name="On call", schedule=Schedule.objects.get(name="24×7"), first_response_minutes=30, resolution_minutes=120
+        name="On call", schedule=always, first_response_minutes=30, resolution_minutes=120
     )
     return SimpleNamespace(hours=hours, standard=standard, on_call=around_the_clock)
 

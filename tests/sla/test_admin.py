@@ -86,10 +86,10 @@ def test_a_plan_on_a_schedule_without_hours_is_refused(admin_client_):
     assert not SlaPlan.objects.filter(name="Broken").exists()
 
 
-def test_a_plan_answering_after_resolving_is_refused(admin_client_, desk):
+def test_a_plan_answering_after_resolving_is_refused(admin_client_, desk, office):
     data = {
         "name": "Backwards",
-        "schedule": Schedule.objects.get(name="24×7").pk,
+        "schedule": office.hours.pk,
         "first_response_minutes": 600,
         "resolution_minutes": 60,
     }
