@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "tessera.accounts",
     "tessera.tickets",
+    "tessera.sla",
     "tessera.portal",
     "tessera.staff",
     "tessera.search",

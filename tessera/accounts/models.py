@@ -195,6 +195,15 @@ class Department(models.Model):
             "is assigned to. Leave unticked to allow any agent."
         ),
     )
+    sla_plan = models.ForeignKey(
+        "sla.SlaPlan",
+        verbose_name=_("SLA plan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("For tickets whose help topic names no plan. Empty: the desk default."),
+    )
 
     class Meta:
         verbose_name = _("department")

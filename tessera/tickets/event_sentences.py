@@ -72,5 +72,13 @@ def event_sentence(event: Event) -> str:
         return _("Email from %(before)s was refused: %(after)s") % names
     if kind == EventKind.DELIVERY_FAILED:
         return _("Email to %(before)s could not be sent: %(after)s") % names
+    if kind == EventKind.SLA_PLAN:
+        if data.get("chosen") == "no":
+            return _("%(actor)s let the help topic or department choose the SLA plan (now %(after)s)") % names
+        return _("%(actor)s put the ticket on the SLA plan %(after)s") % names
+    if kind == EventKind.DUE_DATE:
+        if data.get("manual") == "no":
+            return _("%(actor)s removed the due date set by hand; the SLA plan's applies") % names
+        return _("%(actor)s set the due date by hand") % names
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}

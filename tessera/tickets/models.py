@@ -79,6 +79,15 @@ class HelpTopic(models.Model):
     )
     is_public = models.BooleanField(_("public"), default=True, help_text=_("End users can choose it on the portal."))
     is_active = models.BooleanField(_("active"), default=True)
+    sla_plan = models.ForeignKey(
+        "sla.SlaPlan",
+        verbose_name=_("SLA plan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Wins over the department's plan. Empty: the department's, else the desk default."),
+    )
 
     class Meta:
         verbose_name = _("help topic")
@@ -150,7 +159,23 @@ class Ticket(models.Model):
     last_response_at = models.DateTimeField(_("last response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Service levels (tessera.sla; kept by tessera/tickets/services/sla.py). due_at is the
+    # resolution due: the plan's, or the agent's own date when due_is_manual.
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    due_is_manual = models.BooleanField(_("due date set by an agent"), default=False)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_response_breached = models.BooleanField(_("first response late"), default=False)
+    resolution_breached = models.BooleanField(_("resolution late"), default=False)
+    sla_plan = models.ForeignKey(
+        "sla.SlaPlan", verbose_name=_("SLA plan"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sla_plan_fixed = models.BooleanField(
+        _("SLA plan chosen"), default=False, help_text="Chosen on the ticket: kept when the ticket moves."
+    )
+    # The clock runs only while the ticket is open: when it stopped, and the stops that ended
+    # ([from, to] ISO pairs in UTC; wall-clock times, so a schedule change recounts them).
+    sla_paused_at = models.DateTimeField(_("SLA clock stopped"), null=True, blank=True)
+    sla_pauses = models.JSONField(default=list, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -312,6 +337,8 @@ class EventKind(models.TextChoices):
     BOUNCE = "bounce", _("email bounced")
     MAIL_REFUSED = "mail_refused", _("email refused")
     DELIVERY_FAILED = "delivery_failed", _("email not delivered")
+    SLA_PLAN = "sla_plan", _("SLA plan changed")
+    DUE_DATE = "due_date", _("due date changed")
 
 
 class Event(models.Model):

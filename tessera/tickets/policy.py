@@ -46,6 +46,8 @@ class Action(StrEnum):
     OPEN = "open"  # open a ticket (no ticket yet)
     CLAIM = "claim"  # take an unassigned ticket
     RELEASE = "release"  # hand an assigned ticket back to the pool
+    SLA_PLAN = "sla_plan"  # put the ticket on another SLA plan
+    DUE_DATE = "due_date"  # set a due date of one's own, which wins over the plan's
 
 
 # Actions an end user may take on a ticket they own or are copied on.
@@ -185,6 +187,10 @@ def can(
         return (Perm.ASSIGN in perms or (agent is not None and ticket.assignee_id == agent.pk)) and _state_allows(
             action, ticket
         )
+    if action in (Action.SLA_PLAN, Action.DUE_DATE):
+        # Deciding how urgent a ticket is: the priority permission, from someone who works it,
+        # while something is still due on it.
+        return Perm.PRIORITY in perms and not _follows_only(acc) and ticket.is_active and _state_allows(action, ticket)
     if action not in perms:
         return False
     if actor.is_superuser and ticket.state == State.ARCHIVED and ticket.merged_into_id is None:

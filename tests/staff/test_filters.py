@@ -67,6 +67,8 @@ def mixed(desk):
     same = now - timedelta(minutes=5)
     Ticket.objects.filter(pk__in=[c.pk, d.pk]).update(updated_at=same)  # a tie on updated
     Ticket.objects.filter(pk=f.pk).update(created_at=now - timedelta(days=10))
+    # d, e and f have no due date (the one their SLA plan gave is cleared), for the NULLs above.
+    Ticket.objects.filter(pk__in=[d.pk, e.pk, f.pk]).update(due_at=None)
     for t in tickets:
         t.refresh_from_db()
     return tickets

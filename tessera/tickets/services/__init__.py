@@ -17,6 +17,7 @@ from .intake import open_ticket, open_ticket_for_guest
 from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
 from .routing import assign, claim, release, transfer
+from .sla import set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 
 __all__ = [
@@ -39,7 +40,9 @@ __all__ = [
     "release",
     "remove_collaborator",
     "reply",
+    "set_due_date",
     "set_priority",
+    "set_sla_plan",
     "set_status",
     "transfer",
     "unlink",

@@ -18,6 +18,7 @@ from .. import notifications, policy
 from ..models import EntryKind, EventKind, Source, State, Status, ThreadEntry, Ticket
 from ..policy import Action
 from .common import _entry, _event, _lock, _on_commit, _require, _touch, _validate_body, default_status
+from .sla import due_change, note_first_response, sla_refresh
 from .status import _apply_status
 
 
@@ -48,10 +49,11 @@ def reply(
                 message = f"{message.rstrip()}\n\n{signature}"
                 html = None  # the signature is typed text: render the whole reply from text
             entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now, html)
+            late = note_first_response(ticket, now)
             ticket.last_response_at = now
             ticket.first_response_at = ticket.first_response_at or now
             ticket.is_answered = True
-            fields = ["last_response_at", "first_response_at", "is_answered"]
+            fields = ["last_response_at", "first_response_at", "is_answered", *late]
         else:
             entry = _entry(ticket, actor, EntryKind.MESSAGE, message, source, uploads, now, html)
             ticket.last_message_at = now
@@ -59,14 +61,26 @@ def reply(
             fields = ["last_message_at", "is_answered"]
             if ticket.state in (State.RESOLVED, State.CLOSED, State.PENDING):
                 before = ticket.status
+                was_pending = ticket.state == State.PENDING
+                due_before = ticket.due_at
                 ticket.status = default_status(State.OPEN)
-                if ticket.state != State.PENDING:
-                    _event(ticket, actor, EventKind.REOPENED, before.name, ticket.status.name, now=now)
-                _event(ticket, actor, EventKind.STATUS, before.name, ticket.status.name, now=now, state=State.OPEN)
                 ticket.state = State.OPEN
                 ticket.resolved_at = None
                 ticket.closed_at = None
-                fields += ["status", "state", "resolved_at", "closed_at"]
+                sla_fields = sla_refresh(ticket, now)  # the customer answered: the desk's clock runs again
+                if not was_pending:
+                    _event(ticket, actor, EventKind.REOPENED, before.name, ticket.status.name, now=now)
+                _event(
+                    ticket,
+                    actor,
+                    EventKind.STATUS,
+                    before.name,
+                    ticket.status.name,
+                    now=now,
+                    state=State.OPEN,
+                    **due_change(due_before, ticket),
+                )
+                fields += ["status", "state", "resolved_at", "closed_at", *sla_fields]
         if status is not None and status.pk != ticket.status_id:
             fields += _apply_status(actor, ticket, status, now)
         _touch(ticket, now, *dict.fromkeys(fields))

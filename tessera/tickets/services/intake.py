@@ -25,6 +25,7 @@ from ..content import clean_line
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
 from ..policy import Action
 from .common import _deny, _entry, _event, _next_number, _on_commit, _validate_body, default_status
+from .sla import initial_sla
 
 
 def open_ticket(
@@ -93,6 +94,7 @@ def open_ticket(
     priority = priority or (topic.default_priority if topic else None) or _default_priority()
     now = timezone.now()
     with transaction.atomic():
+        sla = initial_sla(topic=topic, department=department, priority=priority, created_at=now)
         ticket = Ticket.objects.create(
             number=_next_number(),
             subject=subject,
@@ -107,6 +109,7 @@ def open_ticket(
             created_at=now,
             updated_at=now,
             last_message_at=now,
+            **sla,
         )
         entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
         ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)

@@ -21,6 +21,7 @@ from .. import notifications, policy
 from ..models import EntryKind, EventKind, Source, Ticket
 from ..policy import Action
 from .common import _deny, _entry, _event, _keep_following, _lock, _on_commit, _require, _touch, _validate_note
+from .sla import due_change, sla_refresh
 
 
 def _check_assignable(
@@ -178,9 +179,20 @@ def transfer(
         moved = department.pk != ticket.department_id
         if moved:
             before = ticket.department.name
+            due_before = ticket.due_at
             ticket.department = department
             changed.append("department")
-            _event(ticket, actor, EventKind.TRANSFERRED, before, department.name, now=now, department_id=department.pk)
+            changed += sla_refresh(ticket, now, replan=True)  # the new department may promise otherwise
+            _event(
+                ticket,
+                actor,
+                EventKind.TRANSFERRED,
+                before,
+                department.name,
+                now=now,
+                department_id=department.pk,
+                **due_change(due_before, ticket),
+            )
             if agent is None and ticket.assignee is not None and not _reaches_department(ticket.assignee, department):
                 # The old assignee does not work in the new department: back to its pool.
                 _event(ticket, actor, EventKind.RELEASED, ticket.assignee.name, "", now=now)

@@ -19,6 +19,7 @@ from .. import notifications, policy
 from ..models import EntryKind, EventKind, Priority, Source, State, Status, Ticket
 from ..policy import Action
 from .common import _deny, _entry, _event, _lock, _on_commit, _require, _touch, _validate_note, default_status
+from .sla import due_change, sla_refresh
 
 
 def set_priority(
@@ -33,11 +34,22 @@ def set_priority(
         if priority.pk == ticket.priority_id:
             raise ValidationError({"priority": _("The priority is already %(name)s.") % {"name": priority.name}})
         before = ticket.priority.name
+        due_before = ticket.due_at
         ticket.priority = priority
-        _event(ticket, actor, EventKind.PRIORITY, before, priority.name, now=now, priority_id=priority.pk)
+        sla_fields = sla_refresh(ticket, now)
+        _event(
+            ticket,
+            actor,
+            EventKind.PRIORITY,
+            before,
+            priority.name,
+            now=now,
+            priority_id=priority.pk,
+            **due_change(due_before, ticket),
+        )
         if note.strip():
             _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
-        _touch(ticket, now, "priority")
+        _touch(ticket, now, "priority", *sla_fields)
     return ticket
 
 
@@ -47,6 +59,7 @@ def _apply_status(actor: User, ticket: Ticket, status: Status, now: datetime) ->
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     before = ticket.status
     old_state = ticket.state
+    due_before = ticket.due_at
     ticket.status = status
     ticket.state = status.state
     if status.state == State.RESOLVED:
@@ -59,10 +72,20 @@ def _apply_status(actor: User, ticket: Ticket, status: Status, now: datetime) ->
     if status.state in (State.OPEN, State.PENDING) and old_state in (State.RESOLVED, State.CLOSED):
         ticket.resolved_at = None
         _event(ticket, actor, EventKind.REOPENED, before.name, status.name, now=now)
-    _event(ticket, actor, EventKind.STATUS, before.name, status.name, now=now, state=status.state)
+    sla_fields = sla_refresh(ticket, now)
+    _event(
+        ticket,
+        actor,
+        EventKind.STATUS,
+        before.name,
+        status.name,
+        now=now,
+        state=status.state,
+        **due_change(due_before, ticket),
+    )
     ticket_id, actor_id = ticket.pk, actor.pk
     _on_commit(lambda: notifications.status_changed(ticket_id, actor_id, old_state, status.state))
-    return ["status", "state", "resolved_at", "closed_at"]
+    return ["status", "state", "resolved_at", "closed_at", *sla_fields]
 
 
 def set_status(

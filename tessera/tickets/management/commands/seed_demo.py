@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from tessera.accounts.models import Agent, Department, Membership, Organization, Role, Team, User
+from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan, SlaTarget
 from tessera.tickets import services
 from tessera.tickets.models import HelpTopic, Priority, Ticket
 
@@ -83,6 +86,8 @@ class Command(BaseCommand):
         HelpTopic.objects.create(name="Billing", department=Department.objects.get(name="Billing"))
         HelpTopic.objects.create(name="Internal: hardware request", department=sysadmin, is_public=False)
 
+        self._service_levels(support, sysadmin)
+
         self.stdout.write("Opening sample tickets…")
         samples = [
             ("Printer on floor 3 is jamming", "It jams on every second page since this morning."),
@@ -92,3 +97,45 @@ class Command(BaseCommand):
             services.open_ticket(ken, requester=ken, subject=subject, message=body, topic=general)
         if Ticket.objects.count() != len(samples):
             raise CommandError("Demo data: not every sample ticket was opened.")
+
+    def _service_levels(self, support: Department, sysadmin: Department) -> None:
+        """Support works office hours; System Administration's on-call plan runs around the clock.
+        Targets follow the priorities: Sev-A answered in 15 minutes and fixed in 4 hours, down to
+        Sev-D in one business day and five."""
+        self.stdout.write("Creating business hours and SLA plans…")
+        hours = Schedule.objects.create(name="Business hours", time_zone=settings.TIME_ZONE)
+        for weekday in range(5):
+            ScheduleInterval.objects.create(schedule=hours, weekday=weekday, start=time(9), end=time(17))
+        day = 8 * 60  # one business day of the schedule above, in minutes
+        SlaPlan.objects.filter(is_default=True).update(is_default=False)
+        standard = SlaPlan.objects.create(
+            name="Standard support",
+            schedule=hours,
+            first_response_minutes=4 * 60,
+            resolution_minutes=3 * day,
+            is_default=True,
+        )
+        by_urgency = {p.urgency: p for p in Priority.objects.all()}
+        targets = {1: (15, 4 * 60), 2: (60, day), 3: (4 * 60, 3 * day), 4: (day, 5 * day)}
+        for urgency, (first, resolution) in targets.items():
+            if urgency in by_urgency:
+                SlaTarget.objects.create(
+                    plan=standard,
+                    priority=by_urgency[urgency],
+                    first_response_minutes=first,
+                    resolution_minutes=resolution,
+                )
+        on_call = SlaPlan.objects.create(
+            name="Infrastructure on-call",
+            schedule=Schedule.objects.filter(name="24×7").first() or hours,
+            first_response_minutes=2 * 60,
+            resolution_minutes=24 * 60,
+        )
+        if 1 in by_urgency:
+            SlaTarget.objects.create(
+                plan=on_call, priority=by_urgency[1], first_response_minutes=15, resolution_minutes=4 * 60
+            )
+        sysadmin.sla_plan = on_call
+        sysadmin.save(update_fields=["sla_plan"])
+        support.sla_plan = standard
+        support.save(update_fields=["sla_plan"])
