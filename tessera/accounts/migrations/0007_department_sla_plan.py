@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_assign_members_only'),
+        ('accounts', '0006_agent_queue_density'),
         ('sla', '0001_schedules_and_plans'),
     ]
 
