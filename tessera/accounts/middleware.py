@@ -19,7 +19,12 @@ class ViewerTimezoneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         zone = zone_of(request.user)
         timezone.activate(zone) if zone is not None else timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The zone is the request's: a thread that serves (or a test that makes) the next
+            # request, or runs a task, must not inherit this viewer's zone.
+            timezone.deactivate()
 
 
 @functools.cache
