@@ -46,6 +46,7 @@ class Action(StrEnum):
     OPEN = "open"  # open a ticket (no ticket yet)
     CLAIM = "claim"  # take an unassigned ticket
     RELEASE = "release"  # hand an assigned ticket back to the pool
+    TOPIC = "topic"  # say what the ticket is about (its help topic): a ticket detail, see `can`
 
 
 # Actions an end user may take on a ticket they own or are copied on.
@@ -145,7 +146,7 @@ def can(
 ) -> bool:
     """May `actor` do `action` to `ticket` (or, with no ticket, in `department`)?
 
-    Actions are the `Action` members: the Perm values plus OPEN, CLAIM and RELEASE. Plain
+    Actions are the `Action` members: the Perm values plus OPEN, CLAIM, RELEASE and TOPIC. Plain
     strings with the same spelling are accepted while callers move to the enum.
     """
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -185,6 +186,10 @@ def can(
         return (Perm.ASSIGN in perms or (agent is not None and ticket.assignee_id == agent.pk)) and _state_allows(
             action, ticket
         )
+    if action == Action.TOPIC:
+        # The help topic is one of the ticket's details, which the manage permission covers
+        # ("Manage collaborators and ticket details"); the ticket's state applies as to managing.
+        action = Action.MANAGE
     if action not in perms:
         return False
     if actor.is_superuser and ticket.state == State.ARCHIVED and ticket.merged_into_id is None:

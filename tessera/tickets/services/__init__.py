@@ -16,12 +16,14 @@ from .conversation import add_note, reply
 from .intake import open_ticket, open_ticket_for_guest
 from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
+from .properties import TOPIC_CHANGED, set_topic
 from .routing import assign, claim, release, transfer
 from .status import close_by_user, set_priority, set_status
 
 __all__ = [
     "FIRST_TICKET_NUMBER",
     "MAIL_EVENTS",
+    "TOPIC_CHANGED",
     "StaleTicket",
     "add_collaborator",
     "add_collaborator_by_email",
@@ -41,6 +43,7 @@ __all__ = [
     "reply",
     "set_priority",
     "set_status",
+    "set_topic",
     "transfer",
     "unlink",
 ]
