@@ -151,8 +151,9 @@ class NoteForm(TicketActionForm):
 
 def _agent_groups(agents: Sequence[AgentChoice], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
     """Agents of the ticket's department first: they are the usual choice."""
-    inside = [(a.pk, a.name) for a in agents if a.in_department]
-    outside = [(a.pk, a.name) for a in agents if not a.in_department]
+    # An agent the panel shows without offering (the current assignee) may lack the annotation.
+    inside = [(a.pk, a.name) for a in agents if getattr(a, "in_department", False)]
+    outside = [(a.pk, a.name) for a in agents if not getattr(a, "in_department", False)]
     groups = []
     if inside:
         groups.append((department_name, inside))

@@ -75,10 +75,29 @@ def _snapshot(ticket: Ticket) -> dict[str, int | None]:
 def _apply(actor: User, ticket: Ticket, changes: Mapping[str, Any], note: str, version: int) -> list[str]:
     """Make `changes` (property -> new value) through the services, in one transaction: all of
     them or none. Each service checks the version the previous one left; the reason goes with
-    the first change whose service takes a note. Returns what to tell the agent."""
+    the first change whose service takes a note. Moving the ticket comes last, as it may take
+    the agent's other rights on it away. Returns what to tell the agent."""
     said: list[str] = []
     pending = dict(changes)
     with transaction.atomic():
+        if "status" in pending:
+            status: Status = pending.pop("status")
+            ticket = services.set_status(actor, ticket, status=status, note=note, expected_version=version)
+            note, version = "", ticket.version
+            said.append(_("Status changed to %(status)s.") % {"status": status.name})
+        if "priority" in pending:
+            priority: Priority = pending.pop("priority")
+            ticket = services.set_priority(actor, ticket, priority=priority, note=note, expected_version=version)
+            note, version = "", ticket.version
+            said.append(_("Priority changed to %(priority)s.") % {"priority": priority.name})
+        if "topic" in pending:
+            topic: HelpTopic | None = pending.pop("topic")
+            ticket = services.set_topic(actor, ticket, topic=topic, note=note, expected_version=version)
+            note, version = "", ticket.version
+            if topic is None:
+                said.append(_("Help topic removed."))
+            else:
+                said.append(_("Help topic changed to %(topic)s.") % {"topic": topic.name})
         if "department" in pending:
             department: Department = pending.pop("department")
             # A transfer names the assignee and team chosen with it, so the agent who sends the
@@ -111,24 +130,6 @@ def _apply(actor: User, ticket: Ticket, changes: Mapping[str, Any], note: str, v
                     said.append(_("Ticket assigned to %(agent)s.") % {"agent": agent.name})
                 if team is not None:
                     said.append(_("Ticket assigned to team %(team)s.") % {"team": team.name})
-        if "status" in pending:
-            status: Status = pending.pop("status")
-            ticket = services.set_status(actor, ticket, status=status, note=note, expected_version=version)
-            note, version = "", ticket.version
-            said.append(_("Status changed to %(status)s.") % {"status": status.name})
-        if "priority" in pending:
-            priority: Priority = pending.pop("priority")
-            ticket = services.set_priority(actor, ticket, priority=priority, note=note, expected_version=version)
-            note, version = "", ticket.version
-            said.append(_("Priority changed to %(priority)s.") % {"priority": priority.name})
-        if "topic" in pending:
-            topic: HelpTopic | None = pending.pop("topic")
-            ticket = services.set_topic(actor, ticket, topic=topic, note=note, expected_version=version)
-            note, version = "", ticket.version
-            if topic is None:
-                said.append(_("Help topic removed."))
-            else:
-                said.append(_("Help topic changed to %(topic)s.") % {"topic": topic.name})
         if note.strip():
             # Releasing takes no note of its own: the reason is kept as one.
             services.add_note(actor, ticket, note=note, expected_version=version)
