@@ -319,12 +319,16 @@ def _save(request: AuthenticatedHttpRequest, agent: Agent, number: int, names: t
 
     if len(names) == 1 and not allowed[names[0]]:
         return again(403, [str(REFUSED[names[0]])], keep=False)
+    # A select the agent may not use is not drawn, so a value for it that differs from the
+    # ticket's is forged: refused before its value is even looked at.
+    current = _snapshot(found)
+    for name in names:
+        raw = request.POST.get(form.add_prefix(name))
+        if raw is not None and not allowed[name] and raw != str(current[name] or ""):
+            return again(403, [str(REFUSED[name])], keep=False)
     if not form.is_valid():
         return again(400, [])
     changes = form.changes(names)
-    refused = [n for n in changes if not allowed[n]]
-    if refused:
-        return again(403, [str(REFUSED[refused[0]])], keep=False)
     if form.cleaned_data["version"] != found.version:
         return again(409, [_stale_message(found)], keep=False)
     if not changes:
