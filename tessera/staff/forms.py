@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tessera.accounts.models import Department, Team, User
+from tessera.accounts.models import Agent, Department, Team, User
 from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, HelpTopic, Priority, Status, Ticket
@@ -149,7 +149,7 @@ class NoteForm(TicketActionForm):
     attachments = MultipleFileField(label=_("Note attachments"))
 
 
-def _agent_groups(agents: Sequence[AgentChoice], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
+def _agent_groups(agents: Sequence[Agent], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
     """Agents of the ticket's department first: they are the usual choice."""
     # An agent the panel shows without offering (the current assignee) may lack the annotation.
     inside = [(a.pk, a.name) for a in agents if getattr(a, "in_department", False)]
@@ -195,7 +195,7 @@ class PropertiesForm(TicketActionForm):
             statuses.append(choices.current_status)
         self.fields["status"] = ObjectChoiceField(label=_("Status"), objects=statuses, required=False)
         self.fields["priority"] = ObjectChoiceField(label=_("Priority"), objects=choices.priorities, required=False)
-        agents = list(choices.assignable)
+        agents: list[Agent] = list(choices.assignable)
         current = ticket.assignee
         if current is not None and all(a.pk != current.pk for a in agents):
             agents.append(current)  # shown as it is, even when no longer offered
@@ -239,11 +239,11 @@ class PropertiesForm(TicketActionForm):
         for name, message in needed.items():
             if self.sent(name) and data.get(name) is None and not self.has_error(name):
                 self.add_error(name, message)
-        if self.sent("team") and data.get("team") is None and self.ticket_choices.ticket.team_id is not None:
-            if not self.has_error("team"):
-                self.add_error(
-                    "team", _("A team cannot be taken off a ticket here: assign it to another team or an agent.")
-                )
+        ticket = self.ticket_choices.ticket
+        if self.sent("team") and data.get("team") is None and ticket.team_id is not None and not self.has_error("team"):
+            self.add_error(
+                "team", _("A team cannot be taken off a ticket here: assign it to another team or an agent.")
+            )
         return data
 
     def changes(self, names: Sequence[str] = PROPERTY_NAMES) -> dict[str, Any]:

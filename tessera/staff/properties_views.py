@@ -22,16 +22,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django_htmx.http import HttpResponseClientRedirect
+
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team, User
@@ -178,7 +180,7 @@ def _previous_value(name: str, pk: int | None) -> tuple[bool, Any]:
     if name == "assignee":
         agent = Agent.objects.select_related("user").filter(pk=pk).first()
         return agent is not None, agent
-    model: type[Status | Priority | Team | Department | HelpTopic] = {
+    model: type[Model] = {
         "status": Status,
         "priority": Priority,
         "team": Team,
@@ -333,7 +335,9 @@ def _save(request: AuthenticatedHttpRequest, agent: Agent, number: int, names: t
         return again(409, [_stale_message(found)], keep=False)
     if not changes:
         if len(names) == 1:
-            form.add_error(names[0], _("That is already the ticket's %(what)s.") % {"what": form.fields[names[0]].label})
+            form.add_error(
+                names[0], _("That is already the ticket's %(what)s.") % {"what": form.fields[names[0]].label}
+            )
             return again(400, [])
         messages.info(request, _("Nothing was changed: every property is as it was."))
         return redirect("staff:ticket", number=number)
@@ -392,7 +396,7 @@ def undo(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpRe
     except PermissionDenied as exc:
         return refuse(403, str(exc))
     fresh = selectors.ticket_for_agent(agent, number)
-    said = [_("Undone.")] + said
+    said = [_("Undone."), *said]
     if fresh is None:
         return _lost_sight(request, number, said)
     if not _is_htmx(request):

@@ -35,11 +35,10 @@ from tessera.mail import selectors as mail_selectors
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Event, Source, ThreadEntry, Ticket
-from tessera.tickets.policy import Action
 
+from . import properties_panel
 from .access import INLINE_IMAGE_TYPES, agent_required
 from .crossing import Crossing, reply_crossing
-from . import properties_panel
 from .forms import (
     AddCollaboratorForm,
     ClaimForm,

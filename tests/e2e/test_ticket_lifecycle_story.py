@@ -56,7 +56,9 @@ def test_ken_asks_john_escalates_jane_resolves_john_closes(transactional_db, des
     john.get_by_label("Reason", exact=True).fill("Jane, over to you: the spooler needs a restart.")
     john.get_by_label("Department", exact=True).select_option(label="System Administration")
     expect(confirmation).to_contain_text("Ticket transferred to System Administration.")
-    expect(john.get_by_text(re.compile(r"You follow this ticket; System Administration handles it now"))).to_be_visible()
+    expect(
+        john.get_by_text(re.compile(r"You follow this ticket; System Administration handles it now"))
+    ).to_be_visible()
     expect(john.get_by_text("Jane, over to you: the spooler needs a restart.")).to_be_visible()
 
     # 3. Jane sees it under My tickets, reads John's note, answers Ken and resolves it.

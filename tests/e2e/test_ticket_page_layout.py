@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tessera.tickets import services
 from tessera.tickets.models import Event, EventKind, Ticket
@@ -15,7 +15,7 @@ from .conftest import sign_in_to_workspace
 
 pytestmark = pytest.mark.e2e
 
-VIEWPORT = {"width": 1366, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 900}
 
 
 def open_ticket(desk):
@@ -38,9 +38,12 @@ def johns_page(browser: Browser, site, desk, ticket) -> tuple[Page, list[str]]:
 def fully_in_view(page: Page, locator) -> bool:
     box = locator.bounding_box()
     assert box is not None, f"{locator} is not drawn"
-    size = page.viewport_size
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= size["width"] and (
-        box["y"] + box["height"] <= size["height"]
+    size = page.viewport_size or VIEWPORT
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and (box["y"] + box["height"] <= size["height"])
     )
 
 

@@ -49,7 +49,9 @@ def sam(desk):
     """A second Support agent."""
     user = User.objects.create_user("sam@example.com", desk.password, name="Sam Lee")
     agent = Agent.objects.create(user=user)
-    Membership.objects.create(agent=agent, department=desk.support, role=Role.objects.get(name="Agent"), is_primary=True)
+    Membership.objects.create(
+        agent=agent, department=desk.support, role=Role.objects.get(name="Agent"), is_primary=True
+    )
     return agent
 
 
@@ -71,7 +73,9 @@ def panel_version(html: str) -> int:
 
 
 def said(html: str) -> str:
-    match = re.search(r'<div id="properties-status" hx-swap-oob="innerHTML">(.*?)</div>\s*<p class="ticket-badges"', html, re.S)
+    match = re.search(
+        r'<div id="properties-status" hx-swap-oob="innerHTML">(.*?)</div>\s*<p class="ticket-badges"', html, re.S
+    )
     assert match, "no confirmation region in the answer"
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
@@ -249,14 +253,14 @@ def test_an_unknown_property_is_a_404_and_a_missing_version_a_400(as_agent, clie
     assert client.get(prop_url(ken_ticket, "priority")).status_code == 405
 
 
-def test_the_panel_refuses_an_outsider_in_a_department_that_assigns_only_to_members(
-    as_agent, change, desk, ken_ticket
-):
+def test_the_panel_refuses_an_outsider_in_a_department_that_assigns_only_to_members(as_agent, change, desk, ken_ticket):
     desk.support.assign_members_only = True
     desk.support.save()
     as_agent(desk.john)
     html = as_agent(desk.john).get(ticket_url(ken_ticket)).content.decode()
-    assignee = html[html.index('id="id_props-assignee"') : html.index("</select>", html.index('id="id_props-assignee"'))]
+    assignee = html[
+        html.index('id="id_props-assignee"') : html.index("</select>", html.index('id="id_props-assignee"'))
+    ]
     assert "John Doe" in assignee and "Jane Doe" not in assignee
     with unchanged(ken_ticket):
         response = change(ken_ticket, "assignee", desk.jane.pk)
@@ -329,8 +333,7 @@ def test_without_javascript_a_refused_pair_keeps_what_was_chosen(as_agent, clien
     assert response.status_code == 400
     html = response.content.decode()
     assert (
-        "Bill Payne is not a member of System Administration, which assigns its tickets only to its own agents."
-        in html
+        "Bill Payne is not a member of System Administration, which assigns its tickets only to its own agents." in html
     )
     assert re.search(rf'<option value="{desk.sysadmin.pk}" selected>System Administration</option>', html)
     assert re.search(rf'<option value="{desk.bill.pk}" selected>Bill Payne</option>', html)

@@ -41,7 +41,9 @@ def test_topic_can_be_removed_and_set_again(desk, ken_ticket):
 
 
 def test_topic_change_can_carry_an_internal_note(desk, ken_ticket):
-    ticket = services.set_topic(desk.john.user, ken_ticket, topic=desk.outage, note="It is the server, not the printer.")
+    ticket = services.set_topic(
+        desk.john.user, ken_ticket, topic=desk.outage, note="It is the server, not the printer."
+    )
 
     [note] = entries(ticket, EntryKind.NOTE)
     assert note.body_text == "It is the server, not the printer."
