@@ -20,10 +20,10 @@ from django.db.models import Model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from tessera.accounts.models import Density, Department, Team, User
+from tessera.accounts.models import Agent, Density, Department, Team, User
 from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
-from tessera.tickets.models import Collaborator, Priority, Status
+from tessera.tickets.models import Collaborator, HelpTopic, Priority, Status, Ticket
 from tessera.upload_fields import MultipleFileField
 
 if TYPE_CHECKING:
@@ -69,6 +69,9 @@ class TicketChoices:
     teams: Sequence[Team]
     collaborators: Sequence[Collaborator]
     department: Department  # the ticket's
+    ticket: Ticket
+    topics: Sequence[HelpTopic]
+    assignable: Sequence[AgentChoice]  # who may be the assignee where the ticket is (policy.assignable_agents)
 
 
 class ObjectChoiceField(forms.TypedChoiceField):
@@ -146,51 +149,17 @@ class NoteForm(TicketActionForm):
     attachments = MultipleFileField(label=_("Note attachments"))
 
 
-def _agent_groups(agents: Sequence[AgentChoice], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
+def _agent_groups(agents: Sequence[Agent], department_name: str) -> list[tuple[str, list[tuple[int, str]]]]:
     """Agents of the ticket's department first: they are the usual choice."""
-    inside = [(a.pk, a.name) for a in agents if a.in_department]
-    outside = [(a.pk, a.name) for a in agents if not a.in_department]
+    # An agent the panel shows without offering (the current assignee) may lack the annotation.
+    inside = [(a.pk, a.name) for a in agents if getattr(a, "in_department", False)]
+    outside = [(a.pk, a.name) for a in agents if not getattr(a, "in_department", False)]
     groups = []
     if inside:
         groups.append((department_name, inside))
     if outside:
         groups.append((str(_("Other departments")), outside))
     return groups
-
-
-class AssignForm(TicketActionForm):
-    note = forms.CharField(
-        label=_("Assignment note"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        help_text=_("Optional. Saved as an internal note."),
-    )
-    field_order = ["agent", "team", "note"]
-
-    def setup(self, choices: TicketChoices) -> None:
-        agents = choices.agents
-        if choices.department.assign_members_only:
-            # Only the department's own agents may take its tickets (policy.may_be_assigned);
-            # a member of the ticket's team is accepted by the service but not listed here.
-            agents = [a for a in agents if a.in_department]
-        self.fields["agent"] = ObjectChoiceField(
-            label=_("Assign to agent"),
-            objects=agents,
-            choices=_agent_groups(agents, choices.department.name),
-            empty_label=_("No change"),
-            required=False,
-        )
-        self.fields["team"] = ObjectChoiceField(
-            label=_("Assign to team"), objects=choices.teams, empty_label=_("No change"), required=False
-        )
-        self.order_fields(self.field_order)
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data  # what Form.clean returns
-        if not data.get("agent") and not data.get("team") and not self.has_error("agent"):
-            self.add_error("agent", _("Choose an agent or a team."))
-        return data
 
 
 class ClaimForm(TicketActionForm):
@@ -201,72 +170,102 @@ class ReleaseForm(TicketActionForm):
     pass
 
 
-def _agent_with_department(agent: AgentChoice) -> str:
-    if agent.primary_department:
-        return _("%(name)s (%(department)s)") % {"name": agent.name, "department": agent.primary_department}
-    return agent.name
+# The properties panel's selects, in the order the panel shows them.
+PROPERTY_NAMES = ("status", "priority", "assignee", "team", "department", "topic")
 
 
-def transfer_agent_groups(
-    agents: Sequence[AgentChoice], department: Department
-) -> list[tuple[str, list[tuple[int, str]]]]:
-    """The transfer form's agent options once a department is chosen: its members first, then
-    anyone else `agents` still holds (nobody else when the department restricts assignment, see
-    policy.assignable_agents). Agents come annotated by selectors.agent_choices(department.pk)."""
-    # Labelled as on the page before a department is chosen, so a choice made meanwhile survives.
-    inside = [(a.pk, _agent_with_department(a)) for a in agents if a.in_department]
-    outside = [(a.pk, _agent_with_department(a)) for a in agents if not a.in_department]
-    groups = [(department.name, inside)] if inside else []
-    if outside:
-        groups.append((str(_("Other departments")), outside))
-    return groups
+class PropertiesForm(TicketActionForm):
+    """The ticket page's properties panel: status, priority, assignee, team, department and help
+    topic, with an optional reason. The page saves one select at a time as it changes (htmx);
+    without JavaScript the whole form is sent with its Save button. Either way only the fields
+    that were sent and differ from the ticket count as changes (`changes`): a select the agent
+    may not use is drawn as text, so it is not sent."""
 
-
-class TransferForm(TicketActionForm):
     note = forms.CharField(
-        label=_("Transfer note"),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason"),
         required=False,
-        help_text=_("Optional. Saved as an internal note."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("Optional. Saved as an internal note with the next change."),
     )
-    field_order = ["department", "agent", "note"]
 
     def setup(self, choices: TicketChoices) -> None:
-        departments = [d for d in choices.departments if d.pk != choices.department.pk]
-        self.fields["department"] = ObjectChoiceField(
-            label=_("Transfer to department"),
-            objects=departments,
-            empty_label=_("Choose a department"),
-            error_messages={"required": _("Choose the department to transfer to.")},
-        )
-        self.fields["agent"] = ObjectChoiceField(
-            label=_("Transfer to agent"),
-            objects=choices.agents,
-            choices=[(a.pk, _agent_with_department(a)) for a in choices.agents],
-            empty_label=_("Anyone in the department"),
+        ticket = choices.ticket
+        statuses = list(choices.statuses)
+        if all(s.pk != ticket.status_id for s in statuses):
+            statuses.append(choices.current_status)
+        self.fields["status"] = ObjectChoiceField(label=_("Status"), objects=statuses, required=False)
+        self.fields["priority"] = ObjectChoiceField(label=_("Priority"), objects=choices.priorities, required=False)
+        agents: list[Agent] = list(choices.assignable)
+        current = ticket.assignee
+        if current is not None and all(a.pk != current.pk for a in agents):
+            agents.append(current)  # shown as it is, even when no longer offered
+        self.fields["assignee"] = ObjectChoiceField(
+            label=_("Assignee"),
+            objects=agents,
+            choices=_agent_groups(agents, choices.department.name),
+            empty_label=_("Unassigned"),
             required=False,
-            help_text=_("Optional."),
         )
-        self.order_fields(self.field_order)
+        teams = list(choices.teams)
+        if ticket.team is not None and all(t.pk != ticket.team_id for t in teams):
+            teams.append(ticket.team)
+        # A team is handed on, never taken away: "No team" is offered only while there is none.
+        self.fields["team"] = ObjectChoiceField(
+            label=_("Team"),
+            objects=teams,
+            empty_label=_("No team") if ticket.team_id is None else None,
+            required=False,
+        )
+        self.fields["department"] = ObjectChoiceField(
+            label=_("Department"), objects=choices.departments, required=False
+        )
+        topics = [t for t in choices.topics if t.is_active or t.pk == ticket.topic_id]
+        self.fields["topic"] = ObjectChoiceField(
+            label=_("Help topic"), objects=topics, empty_label=_("No help topic"), required=False
+        )
+        self.order_fields([*PROPERTY_NAMES, "note"])
 
+    def sent(self, name: str) -> bool:
+        return self.add_prefix(name) in self.data
 
-class PriorityForm(TicketActionForm):
-    def setup(self, choices: TicketChoices) -> None:
-        self.fields["priority"] = ObjectChoiceField(label=_("Priority"), objects=choices.priorities)
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        needed = {
+            "status": _("Choose a status."),
+            "priority": _("Choose a priority."),
+            "department": _("Choose a department."),
+        }
+        for name, message in needed.items():
+            if self.sent(name) and data.get(name) is None and not self.has_error(name):
+                self.add_error(name, message)
+        ticket = self.ticket_choices.ticket
+        if self.sent("team") and data.get("team") is None and ticket.team_id is not None and not self.has_error("team"):
+            self.add_error(
+                "team", _("A team cannot be taken off a ticket here: assign it to another team or an agent.")
+            )
+        return data
 
-
-class StatusForm(TicketActionForm):
-    note = forms.CharField(
-        label=_("Status note"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        help_text=_("Optional. Saved as an internal note."),
-    )
-    field_order = ["status", "note"]
-
-    def setup(self, choices: TicketChoices) -> None:
-        self.fields["status"] = ObjectChoiceField(label=_("Status"), objects=choices.statuses)
-        self.order_fields(self.field_order)
+    def changes(self, names: Sequence[str] = PROPERTY_NAMES) -> dict[str, Any]:
+        """The properties among `names` that were sent with a value other than the ticket's, each
+        with its new value (an object, or None: unassigned, no help topic)."""
+        ticket = self.ticket_choices.ticket
+        current = {
+            "status": ticket.status_id,
+            "priority": ticket.priority_id,
+            "assignee": ticket.assignee_id,
+            "team": ticket.team_id,
+            "department": ticket.department_id,
+            "topic": ticket.topic_id,
+        }
+        out = {}
+        for name in names:
+            if not self.sent(name):
+                continue
+            value = self.cleaned_data.get(name)
+            if (value.pk if value is not None else None) != current[name]:
+                out[name] = value
+        return out
 
 
 class AddCollaboratorForm(TicketActionForm):

@@ -14,6 +14,7 @@ from . import (
     lock_views,
     priority_css,
     profile_views,
+    properties_views,
     queue_views,
     relation_views,
     search_views,
@@ -28,7 +29,8 @@ TICKET_PAGES = {
     "merge": (relation_views.merge, "ticket_merge"),
     "link": (relation_views.link, "ticket_link"),
     "unlink": (relation_views.unlink, "ticket_unlink"),
-    "transfer-agents": (views.transfer_agents, "ticket_transfer_agents"),
+    "properties": (properties_views.save_properties, "ticket_properties"),
+    "undo": (properties_views.undo, "ticket_property_undo"),
 }
 # /staff/queues/<name>/ pages that are not system queues.
 QUEUE_PAGES = ("counts", "saved")
@@ -69,10 +71,13 @@ urlpatterns = [
     # search, the bulk bar
     path("search/", search_views.search, name="search"),
     path("bulk/", bulk_views.bulk, name="bulk"),
-    # the ticket page (views), its action forms, reply locks (lock_views), merge and link (relation_views)
+    # the ticket page (views), its action forms, reply locks (lock_views), merge and link (relation_views),
+    # the properties panel and its undo (properties_views)
     path("tickets/<int:number>/", views.ticket, name="ticket"),
     path(f"tickets/<int:number>/<{ACTION}:action>/", views.ticket_action, name="ticket_action"),
     *(path(f"tickets/<int:number>/{page}/", view, name=name) for page, (view, name) in TICKET_PAGES.items()),
+    # the properties panel (properties_views): one select saved where it stands
+    path("tickets/<int:number>/properties/<slug:name>/", properties_views.save_property, name="ticket_property"),
     # files, the agent's profile
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
     path("profile/", profile_views.profile, name="profile"),

@@ -35,25 +35,19 @@ from tessera.mail import selectors as mail_selectors
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Event, Source, ThreadEntry, Ticket
-from tessera.tickets.policy import Action
 
+from . import properties_panel
 from .access import INLINE_IMAGE_TYPES, agent_required
 from .crossing import Crossing, reply_crossing
 from .forms import (
     AddCollaboratorForm,
-    AssignForm,
     ClaimForm,
     NoteForm,
-    PriorityForm,
     ReleaseForm,
     RemoveCollaboratorForm,
     ReplyForm,
     StaffAuthenticationForm,
-    StatusForm,
     TicketActionForm,
-    TicketChoices,
-    TransferForm,
-    transfer_agent_groups,
 )
 from .mail_problems import mail_problems
 from .queue_nav import queue_nav
@@ -146,16 +140,6 @@ def _note(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
     return _("Internal note added.")
 
 
-def _assign(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
-    agent, team = data["agent"], data["team"]
-    services.assign(actor, ticket, agent=agent, team=team, note=data["note"], expected_version=data["version"])
-    if agent and team:
-        return _("Ticket assigned to %(agent)s in team %(team)s.") % {"agent": agent.name, "team": team.name}
-    if agent:
-        return _("Ticket assigned to %(agent)s.") % {"agent": agent.name}
-    return _("Ticket assigned to team %(team)s.") % {"team": team.name}
-
-
 def _claim(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
     services.claim(actor, ticket, expected_version=data["version"])
     return _("Ticket claimed: it is now assigned to you.")
@@ -164,29 +148,6 @@ def _claim(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
 def _release(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
     services.release(actor, ticket, expected_version=data["version"])
     return _("Ticket released: nobody is assigned to it now.")
-
-
-def _transfer(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
-    department, agent = data["department"], data["agent"]
-    services.transfer(
-        actor, ticket, department=department, agent=agent, note=data["note"], expected_version=data["version"]
-    )
-    if agent:
-        return _("Ticket transferred to %(department)s and assigned to %(agent)s.") % {
-            "department": department.name,
-            "agent": agent.name,
-        }
-    return _("Ticket transferred to %(department)s.") % {"department": department.name}
-
-
-def _priority(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
-    services.set_priority(actor, ticket, priority=data["priority"], expected_version=data["version"])
-    return _("Priority changed to %(priority)s.") % {"priority": data["priority"].name}
-
-
-def _status(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
-    services.set_status(actor, ticket, status=data["status"], note=data["note"], expected_version=data["version"])
-    return _("Status changed to %(status)s.") % {"status": data["status"].name}
 
 
 def _add_collaborator(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
@@ -211,12 +172,8 @@ class TicketAction:
 ACTIONS: dict[str, TicketAction] = {
     "reply": TicketAction(ReplyForm, _reply, gettext_lazy("You cannot reply to this ticket.")),
     "note": TicketAction(NoteForm, _note, gettext_lazy("You cannot add notes to this ticket.")),
-    "assign": TicketAction(AssignForm, _assign, gettext_lazy("You cannot assign this ticket.")),
     "claim": TicketAction(ClaimForm, _claim, gettext_lazy("You cannot claim this ticket.")),
     "release": TicketAction(ReleaseForm, _release, gettext_lazy("You cannot release this ticket.")),
-    "transfer": TicketAction(TransferForm, _transfer, gettext_lazy("You cannot transfer this ticket.")),
-    "priority": TicketAction(PriorityForm, _priority, gettext_lazy("You cannot change this ticket's priority.")),
-    "status": TicketAction(StatusForm, _status, gettext_lazy("You cannot change this ticket's status.")),
     "add-collaborator": TicketAction(
         AddCollaboratorForm, _add_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
     ),
@@ -224,46 +181,6 @@ ACTIONS: dict[str, TicketAction] = {
         RemoveCollaboratorForm, _remove_collaborator, gettext_lazy("You cannot change who is copied on this ticket.")
     ),
 }
-
-
-def _abilities(user: User, ticket: Ticket) -> dict[str, Any]:
-    """Which action forms policy lets this agent use on this ticket, asked once per page.
-
-    "settable_states" says which statuses the status selects may offer (policy.settable_states:
-    closing and archiving need the close permission, every other status the status one)."""
-
-    def can(action: Action) -> bool:
-        return policy.can(user, action, ticket)
-
-    manage = can(Action.MANAGE)
-    settable = policy.settable_states(user, ticket)
-    return {
-        "reply": can(Action.REPLY),
-        "note": can(Action.NOTE),
-        "assign": can(Action.ASSIGN),
-        "claim": can(Action.CLAIM),
-        "release": ticket.assignee_id is not None and can(Action.RELEASE),
-        "transfer": can(Action.TRANSFER),
-        "priority": can(Action.PRIORITY),
-        "status": bool(settable),
-        "add-collaborator": manage,
-        "remove-collaborator": manage,
-        "settable_states": settable,
-    }
-
-
-def _choices(ticket: Ticket, abilities: dict[str, Any]) -> TicketChoices:
-    settable = abilities["settable_states"]
-    return TicketChoices(
-        statuses=[s for s in selectors.status_choices() if s.state in settable or s.pk == ticket.status_id],
-        current_status=ticket.status,
-        priorities=selectors.priority_choices(),
-        departments=selectors.department_choices(),
-        agents=selectors.agent_choices(ticket.department_id),
-        teams=selectors.team_choices(),
-        collaborators=selectors.collaborators(ticket),
-        department=ticket.department,
-    )
 
 
 @dataclass
@@ -308,11 +225,13 @@ def _render_ticket(
     ticket: Ticket,
     *,
     submitted: Submitted | None = None,
+    panel: properties_panel.Panel | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    abilities = _abilities(request.user, ticket)
-    choices = _choices(ticket, abilities)
-    initial = {"priority": {"priority": ticket.priority_id}, "status": {"status": ticket.status_id}}
+    """The ticket page. `submitted` is a form that came back (an action form, or the properties
+    panel: then `panel` holds it as chosen), shown with its problems."""
+    abilities = properties_panel.abilities(request.user, ticket)
+    choices = properties_panel.choices(ticket, abilities)
     forms: dict[str, TicketActionForm] = {}
     for slug, spec in ACTIONS.items():
         if submitted is not None and slug == submitted.action:
@@ -324,13 +243,19 @@ def _render_ticket(
             # rebuilt form shows what was refused without validating again.
             form._errors = submitted.errors if submitted.errors is not None else ErrorDict()  # type: ignore[attr-defined]
         else:
-            form = spec.form_class(prefix=slug, choices=choices, initial=initial.get(slug))
+            form = spec.form_class(prefix=slug, choices=choices)
         forms[slug] = form
+    if panel is None:
+        panel = properties_panel.build(request.user, ticket, able=abilities, lists=choices)
     show = {slug: abilities[slug] for slug in ACTIONS}
-    # A status form whose only choice is the current status offers nothing.
-    show["status"] = show["status"] and any(s.pk != ticket.status_id for s in choices.statuses)
     timeline = selectors.timeline(ticket, include_internal=True)
-    shown = {slug for slug in policy.DAILY_CONTROLS if show[slug]}
+    if submitted is None:
+        bound: TicketActionForm | None = None
+        bound_shown = False
+    elif submitted.action == "properties":
+        bound, bound_shown = panel.form, True
+    else:
+        bound, bound_shown = forms[submitted.action], show[submitted.action]
     context = {
         **_page_extras(request, agent, ticket, timeline),
         "ticket": ticket,
@@ -340,12 +265,12 @@ def _render_ticket(
         # Templates cannot look up "add-collaborator"; they get "add_collaborator".
         "forms": {slug.replace("-", "_"): form for slug, form in forms.items()},
         "show": {slug.replace("-", "_"): shown for slug, shown in show.items()},
-        "show_assignment": show["assign"] or show["claim"] or show["release"],
-        "show_priority_status": show["priority"] or show["status"],
-        "controls_notice": policy.controls_notice(request.user, ticket, shown),
+        "panel": panel,
+        "composer_tab": "note" if submitted is not None and submitted.action == "note" else "reply",
+        "controls_notice": properties_panel.notice(request.user, ticket, abilities, panel),
         "submitted": submitted,
-        "bound": forms[submitted.action] if submitted else None,
-        "bound_shown": show[submitted.action] if submitted else False,
+        "bound": bound,
+        "bound_shown": bound_shown,
         "status_code": status,
     }
     return render(request, "staff/ticket.html", context, status=status)
@@ -389,8 +314,10 @@ def ticket_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, 
         return _ticket_missing(request, number)
 
     user = request.user
-    abilities = _abilities(user, found)
-    form = spec.form_class(request.POST, request.FILES, prefix=action, choices=_choices(found, abilities))
+    abilities = properties_panel.abilities(user, found)
+    form = spec.form_class(
+        request.POST, request.FILES, prefix=action, choices=properties_panel.choices(found, abilities)
+    )
 
     def again(
         status: int, problems: list[str], *, keep_errors: bool = True, crossing: Crossing | None = None
@@ -436,30 +363,6 @@ def ticket_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, 
         messages.info(request, _("Ticket #%(number)s is no longer in your departments or queues.") % {"number": number})
         return redirect("staff:dashboard")
     return redirect("staff:ticket", number=number)
-
-
-@require_GET
-@agent_required
-def transfer_agents(request: AuthenticatedHttpRequest, agent: Agent, number: int) -> HttpResponse:
-    """The transfer form's agent `<option>`s for the department chosen (?department=<id>), which
-    static/js/transfer.js swaps in: that department's members first, and only them when it
-    restricts assignment (policy.assignable_agents). Without a known department, every agent, as
-    the page first shows them. The transfer service still checks the pair it is sent."""
-    found = selectors.ticket_for_agent(agent, number)
-    if found is None:
-        return _ticket_missing(request, number)
-    if not (policy.can(request.user, Action.TRANSFER, found) and policy.can(request.user, Action.ASSIGN, found)):
-        return HttpResponse(_("You cannot transfer this ticket to an agent."), status=403, content_type="text/plain")
-    wanted = request.GET.get("department", "")
-    department = next((d for d in selectors.department_choices() if str(d.pk) == wanted), None)
-    if department is None:
-        agents = selectors.agent_choices(found.department_id)
-        groups = [("", [(a.pk, str(a)) for a in agents])]
-    else:
-        groups = transfer_agent_groups(
-            policy.assignable_agents(selectors.agent_choices(department.pk), found, department), department
-        )
-    return render(request, "staff/_transfer_agent_options.html", {"groups": groups})
 
 
 # ---------------------------------------------------------------------------- attachments

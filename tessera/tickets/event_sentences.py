@@ -42,6 +42,12 @@ def event_sentence(event: Event) -> str:
         return _("%(actor)s changed priority from %(before)s to %(after)s") % names
     if kind == EventKind.STATUS:
         return _("%(actor)s changed status from %(before)s to %(after)s") % names
+    if kind == EventKind.TOPIC:
+        if not event.after:
+            return _("%(actor)s removed the help topic %(before)s") % names
+        if event.before:
+            return _("%(actor)s changed the help topic from %(before)s to %(after)s") % names
+        return _("%(actor)s set the help topic to %(after)s") % names
     if kind == EventKind.REOPENED:
         return _("%(actor)s reopened the ticket") % names
     if kind == EventKind.NOTE:

@@ -339,6 +339,7 @@ class EventKind(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", _("email not delivered")
     SLA_PLAN = "sla_plan", _("SLA plan changed")
     DUE_DATE = "due_date", _("due date changed")
+    TOPIC = "topic", _("help topic changed")
 
 
 class Event(models.Model):

@@ -48,6 +48,7 @@ class Action(StrEnum):
     RELEASE = "release"  # hand an assigned ticket back to the pool
     SLA_PLAN = "sla_plan"  # put the ticket on another SLA plan
     DUE_DATE = "due_date"  # set a due date of one's own, which wins over the plan's
+    TOPIC = "topic"  # say what the ticket is about (its help topic): a ticket detail, see `can`
 
 
 # Actions an end user may take on a ticket they own or are copied on.
@@ -147,7 +148,7 @@ def can(
 ) -> bool:
     """May `actor` do `action` to `ticket` (or, with no ticket, in `department`)?
 
-    Actions are the `Action` members: the Perm values plus OPEN, CLAIM and RELEASE. Plain
+    Actions are the `Action` members: the Perm values plus OPEN, CLAIM, RELEASE and TOPIC. Plain
     strings with the same spelling are accepted while callers move to the enum.
     """
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -191,6 +192,10 @@ def can(
         # Deciding how urgent a ticket is: the priority permission, from someone who works it,
         # while something is still due on it.
         return Perm.PRIORITY in perms and not _follows_only(acc) and ticket.is_active and _state_allows(action, ticket)
+    if action == Action.TOPIC:
+        # The help topic is one of the ticket's details, which the manage permission covers
+        # ("Manage collaborators and ticket details"); the ticket's state applies as to managing.
+        action = Action.MANAGE
     if action not in perms:
         return False
     if actor.is_superuser and ticket.state == State.ARCHIVED and ticket.merged_into_id is None:

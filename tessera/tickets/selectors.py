@@ -265,6 +265,11 @@ def team_choices() -> list[Team]:
     return [team for team in reference.rows(Team) if team.is_active]
 
 
+def topic_choices() -> list[HelpTopic]:
+    """Every help topic, retired ones included (a ticket may still carry one); forms offer the active."""
+    return reference.rows(HelpTopic)
+
+
 class AgentChoiceFacts(TypedDict):
     in_department: bool
     primary_department: str | None  # the name of their primary department

@@ -63,6 +63,7 @@ def test_hostile_markup_never_runs_anywhere(transactional_db, desk, site, browse
     expect(john.get_by_role("link", name="Help", exact=True)).to_be_visible()
     assert_nothing_ran(john, john_dialogs)
     john.goto(base + "/staff/tickets/100001/")
+    john.get_by_role("tab", name="Internal note").click()
     john.get_by_label("Internal note", exact=True).fill("Note " + SCRIPT + IMG)
     john.get_by_role("button", name="Add note").click()
     expect(john.get_by_text("Note added")).to_be_visible()

@@ -1,6 +1,6 @@
 """Keyboard shortcuts in Chromium: "?" lists them in a dialog that Esc closes, "/" goes to the
 search box, and on a ticket "r", "n" and "a" go to the reply, the note and the assignee —
-but never while the agent is typing."""
+but never while the agent is typing. (Every other ticket key: tests/e2e/test_ticket_page_layout.py.)"""
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -58,8 +58,8 @@ def test_shortcuts_list_and_keys_on_the_ticket_page(transactional_db, desk, site
     expect(page.get_by_label("Internal note", exact=True)).to_have_value("")  # the key was not typed in
     page.get_by_label("Internal note", exact=True).blur()
     page.keyboard.press("a")
-    expect(page.get_by_label("Assign to agent")).to_be_focused()
-    page.get_by_label("Assign to agent").blur()
+    expect(page.get_by_label("Assignee", exact=True)).to_be_focused()
+    page.get_by_label("Assignee", exact=True).blur()
 
     # A key with Ctrl/Alt held is the browser's, not ours.
     page.keyboard.press("Alt+r")

@@ -129,6 +129,7 @@ Filler = Callable[[SimpleNamespace, Subject], Any]
 BY_NAME: dict[tuple[str, str], Filler] = {
     ("mail:original", "pk"): lambda s, sub: sub.received,
     ("staff:ticket_action", "action"): lambda s, sub: "note",
+    ("staff:ticket_property", "name"): lambda s, sub: "priority",
     ("admin:view_on_site", "content_type_id"): lambda s, sub: s.department_type,
     ("admin:view_on_site", "object_id"): lambda s, sub: s.desk.support.pk,
     ("admin:app_list", "app_label"): lambda s, sub: "accounts",
@@ -167,6 +168,9 @@ def fill(name: str, parameters: list[str], scene: SimpleNamespace, subject: Subj
 # not that the form was empty. URLs not listed get an empty POST.
 POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:ticket_action": lambda s, sub: {"note-note": "Matrix note", "note-version": sub.ticket.version},
+    "staff:ticket_property": lambda s, sub: {"props-priority": s.desk.sev_a.pk, "props-version": sub.ticket.version},
+    "staff:ticket_properties": lambda s, sub: {"props-priority": s.desk.sev_a.pk, "props-version": sub.ticket.version},
+    "staff:ticket_property_undo": lambda s, sub: {"token": "forged"},
     "staff:bulk": lambda s, sub: {
         "tickets": [sub.ticket.number],
         "bulk-action": "status",

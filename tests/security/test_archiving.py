@@ -15,7 +15,7 @@ from tessera.tickets import services
 from tessera.tickets.bulk import bulk_apply
 from tessera.tickets.models import State, Status, Ticket
 
-from ..staff.conftest import action_url, flashes
+from ..staff.conftest import flashes
 
 
 @pytest.fixture
@@ -110,7 +110,8 @@ def test_the_administrators_ticket_page_offers_the_way_back(client, desk, ken_ti
     client.force_login(desk.admin)
     ken_ticket.refresh_from_db()
     response = client.post(
-        action_url(ken_ticket, "status"), {"status-status": desk.open.pk, "status-version": ken_ticket.version}
+        reverse("staff:ticket_property", args=[ken_ticket.number, "status"]),
+        {"props-status": desk.open.pk, "props-version": ken_ticket.version},
     )
     assert response.status_code == 302
     assert _state(ken_ticket) == State.OPEN

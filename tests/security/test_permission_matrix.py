@@ -141,7 +141,11 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # also to an agent who requested it (he follows it on the portal).
     "staff:ticket": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
     "staff:ticket_presence": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
-    "staff:ticket_transfer_agents": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    # The properties panel: POST only; its department's agents change the priority (a redirect
+    # without htmx, PRG); an undo without a valid token is refused (400) and changes nothing.
+    "staff:ticket_property": row((M, REDIRECT), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
+    "staff:ticket_properties": row((M, REDIRECT), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
+    "staff:ticket_property_undo": row((M, INVALID), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     "staff:ticket_action": row(
         REDIRECT,  # GET sends back to the ticket page; POST adds the note and redirects (PRG)
         anonymous=REDIRECT_LOGIN,

@@ -62,6 +62,23 @@ def test_a_ticket_opened_at_the_weekend_is_due_from_monday_morning(desk, office,
 # ---------------------------------------------------------------------------- the services move it
 
 
+def test_changing_the_help_topic_puts_the_ticket_on_that_topics_plan(desk, office, at):
+    at("2026-03-02 08:00")  # Monday 09:00 in Berlin
+    desk.outage.sla_plan = office.on_call  # outages: answered around the clock, resolved in 2 h
+    desk.outage.save()
+    ticket = open_for_ken(desk, topic=desk.general)
+    assert ticket.sla_plan_id == office.standard.pk
+
+    at("2026-03-02 08:10")
+    services.set_topic(desk.john.user, ticket, topic=desk.outage)
+
+    ticket = fresh(ticket)
+    assert ticket.sla_plan_id == office.on_call.pk
+    assert ticket.due_at == utc("2026-03-02 10:00")  # the clock still runs from when Ken wrote
+    [event] = events(ticket, EventKind.TOPIC)
+    assert event.data["due_at"] is not None  # the timeline says the due time moved with the topic
+
+
 def test_raising_the_priority_brings_the_due_times_forward_and_says_so(desk, office, at):
     at("2026-03-02 08:00")
     ticket = open_for_ken(desk, topic=desk.general)

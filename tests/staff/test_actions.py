@@ -6,11 +6,25 @@ import re
 
 import pytest
 
+from django.urls import reverse
+
 from tessera.accounts.models import User
 from tessera.tickets import services
 from tessera.tickets.models import Collaborator, EntryKind, Event, Referral, State, ThreadEntry, Ticket
 
 from .conftest import field_error, flashes, page_version, textarea_value, ticket_url
+
+
+@pytest.fixture
+def panel(client):
+    """POST the properties panel the way it goes without JavaScript (its Save button)."""
+
+    def post(ticket, version=None, **fields):
+        data = {f"props-{name}": value for name, value in fields.items()}
+        data["props-version"] = reload(ticket).version if version is None else version
+        return client.post(reverse("staff:ticket_properties", args=[ticket.number]), data)
+
+    return post
 
 
 def reload(ticket: Ticket) -> Ticket:
@@ -114,56 +128,54 @@ def test_stale_claim_says_the_ticket_changed_rather_than_refusing(as_agent, act,
     assert reload(ken_ticket).assignee == desk.jane
 
 
-def test_stale_check_in_the_service_is_honoured_too(as_agent, act, desk, ken_ticket, monkeypatch):
-    """A change landing between the page's check and the service's lock still comes back as 409."""
-    from tessera.staff import views
-
-    real = views.services.set_priority
+def test_stale_check_in_the_service_is_honoured_too(as_agent, panel, desk, ken_ticket, monkeypatch):
+    """A change landing between the panel's check and the service's lock still comes back as 409."""
+    real = services.set_priority
 
     def racing(actor, ticket, **kwargs):
         services.add_note(desk.olga.user, ticket, note="Racing note")
         return real(actor, ticket, **kwargs)
 
-    monkeypatch.setattr(views.services, "set_priority", racing)
+    monkeypatch.setattr(services, "set_priority", racing)
     as_agent(desk.john)
-    response = act(ken_ticket, "priority", priority=desk.sev_a.pk)
+    response = panel(ken_ticket, priority=desk.sev_a.pk)
     assert response.status_code == 409
-    assert "Racing note" in response.content.decode()
+    assert "changed while you were working on it" in response.content.decode()
+    # The panel's changes are all or nothing: nothing of this request stayed.
     assert reload(ken_ticket).priority == desk.sev_c
 
 
-# ---------------------------------------------------------------------------- routing
+# ---------------------------------------------------------------------------- routing (the properties panel)
 
 
-def test_assigning_to_an_agent_says_who_has_it_now(as_agent, act, desk, ken_ticket):
+def test_assigning_to_an_agent_says_who_has_it_now(as_agent, panel, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "assign", agent=desk.jane.pk, team="", note="Printer expert.")
+    response = panel(ken_ticket, assignee=desk.jane.pk, note="Printer expert.")
     assert_done(response, ken_ticket, "Ticket assigned to Jane Doe.")
     assert reload(ken_ticket).assignee == desk.jane
     assert ThreadEntry.objects.filter(kind=EntryKind.NOTE, body_text="Printer expert.").exists()
 
 
-def test_assigning_to_a_team(as_agent, act, desk, ken_ticket):
+def test_assigning_to_a_team(as_agent, panel, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "assign", agent="", team=desk.ops.pk)
+    response = panel(ken_ticket, assignee="", team=desk.ops.pk)
     assert_done(response, ken_ticket, "Ticket assigned to team Infrastructure on-call.")
     assert reload(ken_ticket).team == desk.ops
 
 
-def test_assigning_with_neither_agent_nor_team_asks_for_one(as_agent, act, desk, ken_ticket):
+def test_a_service_refusal_is_shown_at_the_assignee_select(as_agent, panel, desk, ken_ticket):
+    desk.jane.is_available = False  # offered when the page was drawn, unavailable since
+    desk.jane.save()
+    services.assign(desk.john.user, ken_ticket, team=desk.ops)
     as_agent(desk.john)
-    response = act(ken_ticket, "assign", agent="", team="")
-    assert response.status_code == 400
-    assert "Choose an agent or a team." in response.content.decode()
-
-
-def test_assigning_the_same_way_twice_shows_the_services_reason_at_the_agent_field(as_agent, act, desk, ken_ticket):
-    services.assign(desk.john.user, ken_ticket, agent=desk.jane)
-    as_agent(desk.john)
-    response = act(ken_ticket, "assign", agent=desk.jane.pk)
+    response = panel(ken_ticket, assignee=desk.john.pk)
+    assert response.status_code == 302  # the team stays, John takes it: allowed
+    desk.sysadmin.assign_members_only = True
+    desk.sysadmin.save()
+    response = panel(ken_ticket, department=desk.sysadmin.pk, assignee=desk.olga.pk)
     assert response.status_code == 400
     html = response.content.decode()
-    assert field_error(html, "id_assign-agent") == "The ticket is already assigned that way."
+    assert field_error(html, "id_props-assignee").startswith("Olga Observer is not a member of System Administration")
 
 
 def test_unavailable_agent_is_not_offered(as_agent, desk, ken_ticket):
@@ -173,10 +185,10 @@ def test_unavailable_agent_is_not_offered(as_agent, desk, ken_ticket):
     assert not re.search(rf'<option value="{desk.jane.pk}">Jane Doe', html)
 
 
-def test_forged_choice_outside_the_list_is_a_400_not_a_crash(as_agent, act, desk, ken_ticket):
+def test_forged_choice_outside_the_list_is_a_400_not_a_crash(as_agent, panel, desk, ken_ticket):
     as_agent(desk.john)
     for value in ("999999", "abc"):
-        response = act(ken_ticket, "assign", agent=value)
+        response = panel(ken_ticket, assignee=value)
         assert response.status_code == 400
         assert "Select a valid choice." in response.content.decode()
 
@@ -192,9 +204,9 @@ def test_claim_then_release(as_agent, act, desk, ken_ticket):
     assert reload(ken_ticket).assignee is None
 
 
-def test_transfer_with_an_agent_and_john_keeps_following_it(as_agent, act, client, desk, ken_ticket):
+def test_transfer_with_an_agent_and_john_keeps_following_it(as_agent, panel, client, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "transfer", department=desk.sysadmin.pk, agent=desk.jane.pk, note="Server side.")
+    response = panel(ken_ticket, department=desk.sysadmin.pk, assignee=desk.jane.pk, note="Server side.")
     assert_done(response, ken_ticket, "Ticket transferred to System Administration and assigned to Jane Doe.")
     ticket = reload(ken_ticket)
     assert (ticket.department, ticket.assignee) == (desk.sysadmin, desk.jane)
@@ -203,23 +215,23 @@ def test_transfer_with_an_agent_and_john_keeps_following_it(as_agent, act, clien
     assert page.status_code == 200
     html = page.content.decode()
     assert "John Doe transferred the ticket from Support to System Administration" in html
-    assert ">Transfer</button>" not in html  # following a referral does not include moving it again
+    assert 'id="id_props-department"' not in html  # following a referral does not include moving it again
 
 
-def test_transfer_out_of_johns_departments_is_still_viewable_as_a_referral(as_agent, act, client, desk, ken_ticket):
+def test_transfer_out_of_johns_departments_is_still_viewable_as_a_referral(as_agent, panel, client, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "transfer", department=desk.billing.pk, agent="")
+    response = panel(ken_ticket, department=desk.billing.pk)
     assert_done(response, ken_ticket, "Ticket transferred to Billing.")
     assert client.get(ticket_url(ken_ticket)).status_code == 200
     assert "Printer jams" not in client.get("/staff/queues/open/").content.decode()
     assert as_agent(desk.bill).get(ticket_url(ken_ticket)).status_code == 200
 
 
-def test_transfer_needs_a_department(as_agent, act, desk, ken_ticket):
+def test_transfer_needs_a_department(as_agent, panel, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "transfer", department="")
+    response = panel(ken_ticket, department="")
     assert response.status_code == 400
-    assert "Choose the department to transfer to." in response.content.decode()
+    assert field_error(response.content.decode(), "id_props-department") == "Choose a department."
 
 
 def test_losing_sight_of_the_ticket_after_an_action_lands_on_the_dashboard(as_agent, act, desk, ken_ticket):
@@ -233,12 +245,20 @@ def test_losing_sight_of_the_ticket_after_an_action_lands_on_the_dashboard(as_ag
     assert f"Ticket #{ken_ticket.number} is no longer in your departments or queues." in messages
 
 
+def test_losing_sight_of_the_ticket_after_a_panel_change_lands_on_the_dashboard(as_agent, panel, desk, ken_ticket):
+    services.assign(desk.john.user, ken_ticket, agent=desk.jane)
+    as_agent(desk.jane)
+    response = panel(ken_ticket, assignee="")
+    assert response["Location"] == "/staff/"
+    assert f"Ticket #{ken_ticket.number} is no longer in your departments or queues." in flashes(response)
+
+
 # ---------------------------------------------------------------------------- priority and status
 
 
-def test_priority_change_is_recorded_and_announced(as_agent, act, client, desk, ken_ticket):
+def test_priority_change_is_recorded_and_announced(as_agent, panel, client, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "priority", priority=desk.sev_a.pk)
+    response = panel(ken_ticket, priority=desk.sev_a.pk)
     assert_done(response, ken_ticket, "Priority changed to Sev-A (Emergency).")
     assert reload(ken_ticket).priority == desk.sev_a
     html = client.get(ticket_url(ken_ticket)).content.decode()
@@ -246,25 +266,26 @@ def test_priority_change_is_recorded_and_announced(as_agent, act, client, desk, 
     assert f'<option value="{desk.sev_a.pk}" selected>Sev-A (Emergency)</option>' in html
 
 
-def test_choosing_the_current_priority_explains_nothing_changed(as_agent, act, desk, ken_ticket):
+def test_choosing_the_current_priority_explains_nothing_changed(as_agent, client, desk, ken_ticket):
     as_agent(desk.john)
-    response = act(ken_ticket, "priority", priority=desk.sev_c.pk)
+    url = reverse("staff:ticket_property", args=[ken_ticket.number, "priority"])
+    response = client.post(url, {"props-priority": desk.sev_c.pk, "props-version": ken_ticket.version})
     assert response.status_code == 400
-    assert "The priority is already Sev-C (Normal)." in response.content.decode()
+    assert "That is already the ticket&#x27;s Priority." in response.content.decode()
 
 
-def test_resolve_close_and_reopen(as_agent, act, desk, ken_ticket):
+def test_resolve_close_and_reopen(as_agent, panel, desk, ken_ticket):
     as_agent(desk.john)
-    assert_done(act(ken_ticket, "status", status=desk.resolved.pk), ken_ticket, "Status changed to Resolved.")
+    assert_done(panel(ken_ticket, status=desk.resolved.pk), ken_ticket, "Status changed to Resolved.")
     assert reload(ken_ticket).state == State.RESOLVED
     assert_done(
-        act(ken_ticket, "status", status=desk.closed.pk, note="Confirmed by phone."),
+        panel(ken_ticket, status=desk.closed.pk, note="Confirmed by phone."),
         ken_ticket,
         "Status changed to Closed.",
     )
     assert reload(ken_ticket).state == State.CLOSED
     assert ThreadEntry.objects.filter(kind=EntryKind.NOTE, body_text="Confirmed by phone.").exists()
-    assert_done(act(ken_ticket, "status", status=desk.open.pk), ken_ticket, "Status changed to Open.")
+    assert_done(panel(ken_ticket, status=desk.open.pk), ken_ticket, "Status changed to Open.")
     assert reload(ken_ticket).state == State.OPEN
     assert Event.objects.filter(ticket=ken_ticket, kind="reopened").exists()
 
@@ -308,22 +329,31 @@ def test_removing_someone_not_copied_is_a_400(as_agent, act, desk, ken_ticket):
     [
         ("reply", {"message": "Forged."}),
         ("reply", {}),  # even an invalid form is refused first
-        ("assign", {"agent": "JANE"}),
+        ("properties", {"assignee": "JANE"}),
         ("claim", {}),
-        ("transfer", {"department": "SYSADMIN"}),
-        ("priority", {"priority": "SEV_A"}),
-        ("status", {"status": "CLOSED"}),
+        ("properties", {"department": "SYSADMIN"}),
+        ("properties", {"priority": "SEV_A"}),
+        ("properties", {"status": "CLOSED"}),
+        ("properties", {"topic": "OUTAGE"}),
         ("add-collaborator", {"email": "eve@example.com"}),
     ],
 )
-def test_observer_forged_post_gets_a_403_page_and_nothing_changes(as_agent, act, desk, ken_ticket, action, fields):
-    ids = {"JANE": desk.jane.pk, "SYSADMIN": desk.sysadmin.pk, "SEV_A": desk.sev_a.pk, "CLOSED": desk.closed.pk}
+def test_observer_forged_post_gets_a_403_page_and_nothing_changes(
+    as_agent, act, panel, desk, ken_ticket, action, fields
+):
+    ids = {
+        "JANE": desk.jane.pk,
+        "SYSADMIN": desk.sysadmin.pk,
+        "SEV_A": desk.sev_a.pk,
+        "CLOSED": desk.closed.pk,
+        "OUTAGE": desk.outage.pk,
+    }
     fields = {k: ids.get(v, v) for k, v in fields.items()}
     before = reload(ken_ticket)
     counts = (ThreadEntry.objects.count(), Event.objects.count(), User.objects.count(), Collaborator.objects.count())
 
     as_agent(desk.olga)
-    response = act(ken_ticket, action, **fields)
+    response = panel(ken_ticket, **fields) if action == "properties" else act(ken_ticket, action, **fields)
 
     assert response.status_code == 403
     html = response.content.decode()

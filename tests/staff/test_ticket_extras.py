@@ -285,7 +285,7 @@ def test_notes_are_never_held_back_by_a_reply_lock(as_agent, act, desk, ken_tick
 
 
 def other_tickets_panel(html: str) -> str:
-    match = re.search(r'<section class="card panel" aria-labelledby="other-tickets-heading">.*?</section>', html, re.S)
+    match = re.search(r'<details class="card panel tool" id="tool-other-tickets">.*?</details>', html, re.S)
     assert match, "no other-tickets panel"
     return match.group(0)
 
@@ -429,7 +429,7 @@ def test_image_attachments_show_a_thumbnail_and_other_files_a_link_with_size(as_
     assert f'<a href="/staff/files/{txt}/">log.txt</a> <span class="muted">(300\xa0bytes)</span>' in html
     assert f'src="/staff/files/{txt}/"' not in html
     assert f'src="/staff/files/{svg}/"' not in html  # never shown inline: it could run script
-    files_panel = re.search(r'aria-labelledby="files-heading">.*?</section>', html, re.S).group(0)
+    files_panel = re.search(r'id="tool-files">.*?</details>', html, re.S).group(0)
     assert "3 files" in files_panel and "jam.png" in files_panel and "from John Doe" in files_panel
 
 

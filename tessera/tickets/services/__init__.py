@@ -16,6 +16,7 @@ from .conversation import add_note, reply
 from .intake import open_ticket, open_ticket_for_guest
 from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
+from .properties import TOPIC_CHANGED, set_topic
 from .routing import assign, claim, release, transfer
 from .sla import set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
@@ -23,6 +24,7 @@ from .status import close_by_user, set_priority, set_status
 __all__ = [
     "FIRST_TICKET_NUMBER",
     "MAIL_EVENTS",
+    "TOPIC_CHANGED",
     "StaleTicket",
     "add_collaborator",
     "add_collaborator_by_email",
@@ -44,6 +46,7 @@ __all__ = [
     "set_priority",
     "set_sla_plan",
     "set_status",
+    "set_topic",
     "transfer",
     "unlink",
 ]
