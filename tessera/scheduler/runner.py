@@ -47,8 +47,8 @@ def _setting(key: str, default: int) -> int:
 
 def backoff(attempts: int) -> timedelta:
     """The wait before retry number `attempts` (1, 2, …): JOB_RETRY_SECONDS, doubling, capped."""
-    base = timedelta(seconds=_setting("JOB_RETRY_SECONDS", 30))
-    return min(base * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+    wait: timedelta = timedelta(seconds=_setting("JOB_RETRY_SECONDS", 30)) * 2 ** max(attempts - 1, 0)
+    return min(wait, BACKOFF_CAP)
 
 
 def next_slot(due: datetime, every: timedelta, now: datetime) -> datetime:
@@ -103,12 +103,15 @@ def run_due(
         claimed = claim(job, now)
         if claimed is not None:
             schedule, due = claimed
-            runs.append(execute(job, schedule, due, worker or worker_name()))
+            runs.append(execute(job, schedule, due, worker or worker_name(), now))
     return runs
 
 
-def execute(job: registry.Job, schedule: JobSchedule, due: datetime, worker: str) -> JobRun:
-    """Run a claimed job once and record how it went."""
+def execute(
+    job: registry.Job, schedule: JobSchedule, due: datetime, worker: str, now: datetime | None = None
+) -> JobRun:
+    """Run a claimed job once and record how it went. Records carry the clock's times; the next
+    due time after a failure counts from `now` (the scheduler's time, which tests set)."""
     started = timezone.now()
     run = JobRun.objects.create(
         job=schedule, scheduled_for=due, started_at=started, attempt=schedule.attempts + 1, worker=worker
@@ -117,7 +120,7 @@ def execute(job: registry.Job, schedule: JobSchedule, due: datetime, worker: str
         acted_on = job(now=started)
     except BaseException as exc:
         error = traceback.format_exc()
-        _failed(job, run, error)
+        _failed(job, run, error, (now or started) + (timezone.now() - started))
         if not isinstance(exc, Exception):
             raise  # Ctrl-C, SystemExit: recorded, then the process stops as asked
         log.warning("Job %s failed (attempt %s): %s", job.name, run.attempt, exc)
@@ -132,7 +135,7 @@ def execute(job: registry.Job, schedule: JobSchedule, due: datetime, worker: str
     return run
 
 
-def _failed(job: registry.Job, run: JobRun, error: str) -> None:
+def _failed(job: registry.Job, run: JobRun, error: str, ended: datetime) -> None:
     finished = timezone.now()
     run.finished_at, run.duration = finished, finished - run.started_at
     run.outcome, run.error = RunOutcome.FAILED, error
@@ -146,8 +149,8 @@ def _failed(job: registry.Job, run: JobRun, error: str) -> None:
         schedule.last_error = error
         schedule.last_finished_at = finished
         # An administrator's "run again now" during the run wins over the planned retry.
-        if schedule.next_run_at > finished:
-            schedule.next_run_at = finished + wait
+        if schedule.next_run_at > ended:
+            schedule.next_run_at = ended + wait
         schedule.save(update_fields=["attempts", "state", "last_error", "last_finished_at", "next_run_at"])
 
 

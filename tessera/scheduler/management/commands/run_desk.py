@@ -44,9 +44,9 @@ class Command(BaseCommand):
         python = sys.executable
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         gunicorn = str(Path(python).parent / "gunicorn")
+        logs = ["--access-logfile", "-", "--error-logfile", "-"]
         commands: dict[str, list[str]] = {
-            "web": [gunicorn, "tessera.wsgi", "--bind", bind, "--workers", str(workers)]
-            + ["--access-logfile", "-", "--error-logfile", "-"],
+            "web": [gunicorn, "tessera.wsgi", "--bind", bind, "--workers", str(workers), *logs],
             "scheduler": [python, manage, "run_scheduler"],
         }
         worker = worker_command(settings.TASKS["default"]["BACKEND"], python, manage)
