@@ -62,7 +62,7 @@ class ProcessDesk:
 
     def python(self, code: str, **extra: str) -> str:
         """Run Python code in a desk process (manage.py shell) and return what it printed."""
-        return self.manage("shell", "-c", code, **extra).stdout.strip()
+        return self.manage("shell", "--no-imports", "-v", "0", "-c", code, **extra).stdout.strip()
 
 
 @pytest.fixture(scope="session")

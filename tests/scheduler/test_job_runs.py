@@ -190,5 +190,5 @@ def test_run_scheduler_once_runs_what_is_due_and_refuses_an_unknown_job(db, coun
 
     call_command("run_scheduler", "--once", "--job", "test.count")
     assert len(counted) == 1
-    with pytest.raises(CommandError, match="test.nobody"):
+    with pytest.raises(CommandError, match=r"test\.nobody"):
         call_command("run_scheduler", "--once", "--job", "test.nobody")

@@ -46,5 +46,5 @@ def test_a_job_needs_a_positive_interval(every):
 
 
 def test_an_unknown_job_is_a_clear_error():
-    with pytest.raises(LookupError, match="test.nobody"):
+    with pytest.raises(LookupError, match=r"test\.nobody"):
         registry.get("test.nobody")
