@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import time
@@ -47,8 +48,6 @@ def test_two_scheduler_processes_run_each_interval_of_a_job_exactly_once(process
     assert len(set(due_times)) == len(due_times) == len(lines), (slots, lines)
     assert all(line.split()[1] == "succeeded" for line in slots)
     # Back to back, one interval apart (a slot may be skipped on a very busy machine, never doubled).
-    gaps = [timedelta(seconds=b - a) for a, b in zip(due_times, due_times[1:], strict=False)]
+    gaps = [timedelta(seconds=b - a) for a, b in itertools.pairwise(due_times)]
     assert all(gap >= timedelta(seconds=INTERVAL) for gap in gaps), gaps
-    assert all(
-        abs(gap.total_seconds() / INTERVAL - round(gap.total_seconds() / INTERVAL)) < 0.01 for gap in gaps
-    ), gaps
+    assert all(abs(gap.total_seconds() / INTERVAL - round(gap.total_seconds() / INTERVAL)) < 0.01 for gap in gaps), gaps
