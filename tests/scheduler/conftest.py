@@ -47,9 +47,9 @@ class ProcessDesk:
     def env(self, **extra: str) -> dict[str, str]:
         return {**_base_env(self.database_url, self.data_dir), **self.extra_env, **extra}
 
-    def manage(self, *args: str, timeout: float = 180, **extra: str) -> subprocess.CompletedProcess[str]:
+    def manage(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [PYTHON, MANAGE, *args], cwd=REPO, env=self.env(**extra), capture_output=True, text=True, timeout=timeout
+            [PYTHON, MANAGE, *args], cwd=REPO, env=self.env(**extra), capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done
