@@ -30,12 +30,15 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
+# The desk's background work goes through the database (django-tasks-db): run_desk starts the web
+# server, the task worker and the scheduler (SLA alerts, mail polling, retries) side by side.
+run: export TASKS_BACKEND ?= database
 run: setup
 	@$(PY) manage.py migrate --no-input
 	@$(PY) manage.py seed_demo --if-empty
 	@$(PY) manage.py collectstatic --no-input -v0
-	@echo "Tessera is serving on http://127.0.0.1:$(PORT)/ (portal) and http://127.0.0.1:$(PORT)/staff/ (agents). Ctrl-C stops it."
-	@exec $(VENV)/bin/gunicorn tessera.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --error-logfile -
+	@echo "Tessera is serving on http://127.0.0.1:$(PORT)/ (portal) and http://127.0.0.1:$(PORT)/staff/ (agents), with its task worker and scheduler. Ctrl-C stops them."
+	@exec $(PY) manage.py run_desk --bind 127.0.0.1:$(PORT) --workers 2
 
 # One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process, e.g. to debug).
 TEST_WORKERS ?= auto

@@ -27,7 +27,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tessera.system_apps.DeskAdminConfig",  # django.contrib.admin, with one "System" section
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tessera.search",
     "tessera.mail",
     "tessera.audit",
+    "tessera.scheduler",
 ]
 
 MIDDLEWARE = [
@@ -214,11 +215,21 @@ MAILERS = conf.mailers(env.str("EMAIL_URL", default=""), DATA_DIR)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tessera Help Desk <support@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend"),
-    }
+# Background work (docs/architecture.md, "Background work"). Unset, tasks run in the process that
+# queues them, after its commit (what the test suite and one-off commands want); `make run` and the
+# production services set "database" (django-tasks-db: rows in this database, run by
+# `manage.py db_worker`), and "rq" scales out on Redis (`manage.py rqworker`). A dotted path works too.
+TASKS_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
+_tasks_backend = env.str("TASKS_BACKEND", default="immediate")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS.get(_tasks_backend, _tasks_backend)}}
+# The Redis database RQ keeps its queue in (used only with TASKS_BACKEND=rq).
+RQ_QUEUES = {"default": {"URL": env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 600}}
+if TASKS["default"]["BACKEND"] == TASKS_BACKENDS["rq"]:
+    INSTALLED_APPS.append("django_rq")  # its rqworker command
 
 LOGGING = {
     "version": 1,
@@ -276,6 +287,11 @@ TESSERA = {
     # How often a notification is tried before agents see it as failed, and the first wait.
     "MAIL_DELIVERY_ATTEMPTS": env.int("TESSERA_MAIL_DELIVERY_ATTEMPTS", default=5),
     "MAIL_RETRY_SECONDS": env.int("TESSERA_MAIL_RETRY_SECONDS", default=60),
+    # Periodic jobs (tessera/scheduler): failures in a row before a job is shown as failed, the
+    # first wait before a retry (doubling each time), and how long run records are kept.
+    "JOB_ATTEMPTS": env.int("TESSERA_JOB_ATTEMPTS", default=5),
+    "JOB_RETRY_SECONDS": env.int("TESSERA_JOB_RETRY_SECONDS", default=30),
+    "JOB_RUNS_KEEP_DAYS": env.int("TESSERA_JOB_RUNS_KEEP_DAYS", default=30),
     # Minutes without activity after which a signed-in session is signed out (0: never).
     "SESSION_IDLE_MINUTES": env.int("TESSERA_SESSION_IDLE_MINUTES", default=120),
 }

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -69,7 +70,7 @@ def desk_on_another_port(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_served(base + "/", proc)
-        yield base, tmp_path / "data" / "mail"
+        yield base, tmp_path / "data" / "mail", tmp_path / "desk.sqlite3"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -92,8 +93,18 @@ def _bodies_to(log: bytes, address: str) -> str:
     return "\n".join(texts)
 
 
+def _mail_to(mail_dir: Path, address: str, seconds: float = 60) -> str:
+    """The mail to `address`, waited for: the desk's task worker sends it after the request."""
+    deadline = time.monotonic() + seconds
+    while True:
+        mails = "\n".join(_bodies_to(p.read_bytes(), address) for p in sorted(mail_dir.glob("*"))).strip()
+        if "/t/" in mails or time.monotonic() > deadline:
+            return mails
+        time.sleep(0.5)
+
+
 def test_links_in_mail_lead_back_to_the_port_make_run_serves_on(desk_on_another_port):
-    base, mail_dir = desk_on_another_port
+    base, mail_dir, database = desk_on_another_port
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(base + "/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
@@ -109,13 +120,33 @@ def test_links_in_mail_lead_back_to_the_port_make_run_serves_on(desk_on_another_
     request = urllib.request.Request(base + "/", data=urllib.parse.urlencode(form).encode(), headers={"Referer": base})
     assert opener.open(request).status == 200
 
-    mails = "\n".join(_bodies_to(p.read_bytes(), "kim@example.org") for p in sorted(mail_dir.glob("*")))
+    mails = _mail_to(mail_dir, "kim@example.org")
     links = set(re.findall(r"http://127\.0\.0\.1:\d+/t/[\w.:-]+/", mails))
     assert links, f"the confirmation mail carries an access link: {mails[:2000]}"
     assert all(link.startswith(base + "/") for link in links)
     with urllib.request.urlopen(html.unescape(links.pop())) as response:
         assert response.status == 200
         assert "Printer on the third floor is jammed" in response.read().decode()
+
+    # The confirmation went through the desk's task worker (the database backend), not the request.
+    with sqlite3.connect(database) as db:
+        tasks = db.execute("SELECT task_path, status FROM django_tasks_database_dbtaskresult").fetchall()
+    assert ("tessera.tickets.notifications.deliver_change", "SUCCESSFUL") in tasks, tasks
+
+
+def test_make_run_starts_the_scheduler_beside_the_web_server(desk_on_another_port):
+    _base, _mail_dir, database = desk_on_another_port
+    deadline = time.monotonic() + 60
+    runs: list[tuple[str, str]] = []
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            runs = db.execute(
+                "SELECT s.name, r.outcome FROM scheduler_jobrun r JOIN scheduler_jobschedule s ON s.id = r.job_id"
+            ).fetchall()
+        if ("mail.retry_outbound", "succeeded") in runs:
+            break
+        time.sleep(0.5)
+    assert ("mail.retry_outbound", "succeeded") in runs, runs
 
 
 def test_check_warns_when_the_base_url_host_is_not_an_allowed_host(settings):

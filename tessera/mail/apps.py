@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from tessera.scheduler.registry import register
 
 
 class MailConfig(AppConfig):
@@ -16,3 +20,8 @@ class MailConfig(AppConfig):
 
         # Ticket changes reach people by mail: the core asks its carrier, never this app.
         notifications.register_carrier(MailCarrier())
+
+        # Periodic jobs (docs/architecture.md, "Background work"): the scheduler runs each once per interval.
+        register("mail.poll_mailboxes", every=timedelta(minutes=1), func="tessera.mail.jobs.poll_mailboxes")
+        register("mail.retry_outbound", every=timedelta(minutes=1), func="tessera.mail.jobs.retry_mail")
+        register("mail.retry_inbound", every=timedelta(minutes=5), func="tessera.mail.jobs.retry_inbound")

@@ -1,6 +1,8 @@
 """`manage.py poll_mailboxes`: take new mail from every active IMAP mailbox into the desk.
 
-Run it from cron or a systemd timer, or let it repeat itself with `--loop --every SECONDS`.
+The scheduler polls every minute already (`make run`, `manage.py run_scheduler`: the job
+"mail.poll_mailboxes"); run this by hand, from cron, or with `--loop --every SECONDS` for a
+different pace.
 It prints one line per mailbox and exits non-zero only when every mailbox polled failed, so a
 scheduler notices a desk that receives nothing while one broken mailbox among several does not
 page anybody (its error is on the mailbox in the admin).
@@ -15,9 +17,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
-from tessera.mail import imap
+from tessera.mail import imap, polling
 from tessera.mail.ingest import DATABASE_UNAVAILABLE
-from tessera.mail.models import Mailbox
 
 
 class Command(BaseCommand):
@@ -54,22 +55,18 @@ class Command(BaseCommand):
 
     def poll_all(self, name: str | None, limit: int) -> bool:
         """Poll each mailbox once; True when at least one poll worked (or there was none)."""
-        mailboxes = Mailbox.objects.filter(is_active=True).select_related("department", "topic")
-        if name:
-            mailboxes = mailboxes.filter(name=name)
-            if not mailboxes.exists():
-                raise CommandError(_("There is no active mailbox named “%(name)s”.") % {"name": name})
-        results = [self.poll_one(mailbox, limit) for mailbox in mailboxes]
-        if not results:
+        try:
+            polled = polling.poll_all(name, limit, report=self.report)
+        except polling.NoSuchMailbox as exc:
+            raise CommandError(str(exc)) from None
+        if not polled.results:
             self.stdout.write(_("No active mailboxes to poll."))
-        return not results or any(result.ok for result in results)
+        return polled.ok
 
-    def poll_one(self, mailbox: Mailbox, limit: int) -> imap.PollResult:
-        result = imap.poll(mailbox, limit=limit)
+    def report(self, result: imap.PollResult) -> None:
         self.stdout.write(
             _("%(address)s: %(new)d new, %(errors)d errors")
-            % {"address": mailbox.address, "new": result.taken, "errors": 0 if result.ok else 1}
+            % {"address": result.mailbox.address, "new": result.taken, "errors": 0 if result.ok else 1}
         )
         if not result.ok:
-            self.stderr.write(f"{mailbox.address}: {result.error}")
-        return result
+            self.stderr.write(f"{result.mailbox.address}: {result.error}")
