@@ -227,7 +227,7 @@ def _compile_action(action: Action) -> CompiledAction:
     return CompiledAction(action.kind, targets.get(ActionKind(action.kind)), action.text)
 
 
-_TARGETS = ("department", "priority", "sla_plan", "team", "agent__user", "status", "topic__department")
+TARGET_RELATIONS = ("department", "priority", "sla_plan", "team", "agent__user", "status", "topic__department")
 
 
 def load(rules: Sequence[Rule] | None = None) -> Compiled:
@@ -235,7 +235,7 @@ def load(rules: Sequence[Rule] | None = None) -> Compiled:
     if rules is None:
         rules = list(
             Rule.objects.filter(is_active=True).prefetch_related(
-                "conditions", Prefetch("actions", queryset=Action.objects.select_related(*_TARGETS))
+                "conditions", Prefetch("actions", queryset=Action.objects.select_related(*TARGET_RELATIONS))
             )
         )
     compiled = tuple(compile_rule(r, r.conditions.all(), r.actions.all()) for r in rules)
