@@ -75,7 +75,16 @@ class Sample:
     organization: str = ""
     priority: str = ""
 
+    folded: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
     def values(self, name: str) -> tuple[str, ...]:
+        """The field's text as conditions compare it, folded once per ticket."""
+        found = self.folded.get(name)
+        if found is None:
+            found = self.folded[name] = self._fold(name)
+        return found
+
+    def _fold(self, name: str) -> tuple[str, ...]:
         if name == Field.RECIPIENT:
             return tuple(r.strip().casefold() for r in self.recipients if r.strip())
         if name == Field.SENDER_DOMAIN:
@@ -148,13 +157,21 @@ class Compiled:
 
 @dataclass
 class Applied:
-    """A rule that matched: which of its conditions held, and what it did."""
+    """A rule that matched (its words are made only when a ticket or the preview needs them)."""
 
-    rule_id: int
-    name: str
-    matched: list[str]
-    actions: list[str]
-    stopped: bool
+    rule: CompiledRule
+
+    @property
+    def rule_id(self) -> int:
+        return self.rule.id
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    @property
+    def actions(self) -> list[str]:
+        return [a.describe() for a in self.rule.actions]
 
 
 @dataclass
@@ -304,8 +321,13 @@ def _test(op: str, condition: CompiledCondition, value: str, clock: _Clock) -> b
 @dataclass
 class RuleResult:
     matched: bool
-    conditions: list[tuple[str, bool]]
+    answers: list[tuple[CompiledCondition, bool]]
     problem: str = ""
+
+    @property
+    def conditions(self) -> list[tuple[str, bool]]:
+        """Each condition answered, in words (the preview)."""
+        return [(condition.describe(), held) for condition, held in self.answers]
 
 
 def check(rule: CompiledRule, sample: Sample, clock: _Clock | None = None, *, every: bool = False) -> RuleResult:
@@ -313,7 +335,7 @@ def check(rule: CompiledRule, sample: Sample, clock: _Clock | None = None, *, ev
     stopping once the answer is known. A pattern that runs out of time counts as not matching
     and is reported in `problem`."""
     clock = clock or _Clock()
-    results: list[tuple[str, bool]] = []
+    results: list[tuple[CompiledCondition, bool]] = []
     problem = ""
     if not rule.conditions:
         return RuleResult(False, results)
@@ -326,7 +348,7 @@ def check(rule: CompiledRule, sample: Sample, clock: _Clock | None = None, *, ev
                 "pattern": condition.raw[:100]
             }
             log.warning("Routing rule %s (%s): pattern %r timed out", rule.id, rule.name, condition.raw)
-        results.append((condition.describe(), held))
+        results.append((condition, held))
         if not every and held != rule.match_all:
             break
     answers = [held for _text, held in results]
@@ -346,15 +368,7 @@ def evaluate(sample: Sample, compiled: Compiled | None = None) -> Plan:
             plan.problems[rule.id] = result.problem
         if not result.matched:
             continue
-        plan.applied.append(
-            Applied(
-                rule.id,
-                rule.name,
-                [text for text, held in result.conditions if held],
-                [a.describe() for a in rule.actions],
-                rule.stop,
-            )
-        )
+        plan.applied.append(Applied(rule))
         for action in rule.actions:
             _apply(plan, rule, action)
             if plan.reject is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+
 from django.urls import reverse
 
 from tessera.rules.models import Rule
 from tessera.tickets import services
-from tessera.tickets.models import Event, Ticket
 from tessera.tickets.event_sentences import event_sentence
+from tessera.tickets.models import Event, Ticket
 
 ADD = reverse("admin:rules_rule_add")
 
@@ -69,7 +70,8 @@ def test_an_action_without_its_target_is_refused(admin_client):
 
 def test_an_unknown_channel_is_refused(admin_client):
     response = admin_client.post(
-        ADD, rule_form(**{"conditions-0-field": "channel", "conditions-0-operator": "equals", "conditions-0-value": "fax"})
+        ADD,
+        rule_form(**{"conditions-0-field": "channel", "conditions-0-operator": "equals", "conditions-0-value": "fax"}),
     )
     assert "Unknown channel fax" in response.content.decode()
 
@@ -83,7 +85,10 @@ def test_the_list_shows_how_often_and_when_each_rule_matched(admin_client, make_
 
 def test_the_preview_shows_what_a_rule_would_do_to_a_typed_sample_and_changes_nothing(admin_client, make_rule, desk):
     rule = make_rule(
-        "printer", [("subject", "contains", "printer"), ("sender_domain", "equals", "example.com")], [("priority", desk.sev_a)], active=False
+        "printer",
+        [("subject", "contains", "printer"), ("sender_domain", "equals", "example.com")],
+        [("priority", desk.sev_a)],
+        active=False,
     )
     url = reverse("admin:rules_rule_test", args=[rule.pk])
     response = admin_client.get(url, {"subject": "My PRINTER", "sender": "ken@example.com", "channel": "web"})
@@ -97,7 +102,9 @@ def test_the_preview_shows_what_a_rule_would_do_to_a_typed_sample_and_changes_no
 def test_the_preview_on_an_existing_ticket_says_which_conditions_fail(admin_client, make_rule, desk, ken_ticket):
     rule = make_rule("mouse", [("subject", "contains", "mouse")], [("priority", desk.sev_a)])
     before = (ken_ticket.priority_id, Event.objects.count())
-    html = admin_client.get(reverse("admin:rules_rule_test", args=[rule.pk]), {"number": ken_ticket.number}).content.decode()
+    html = admin_client.get(
+        reverse("admin:rules_rule_test", args=[rule.pk]), {"number": ken_ticket.number}
+    ).content.decode()
     assert "The rule does not match." in html and "does not hold" in html
     ken_ticket.refresh_from_db()
     assert (ken_ticket.priority_id, Event.objects.count()) == before

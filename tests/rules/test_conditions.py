@@ -105,7 +105,11 @@ def test_inactive_rules_do_not_run(make_rule, desk):
 def test_rules_run_on_a_ticket_opened_by_the_service_with_its_real_facts(make_rule, desk):
     make_rule(
         "ken's printer",
-        [("channel", "equals", "portal"), ("sender", "equals", "ken@example.com"), ("topic", "equals", "general question")],
+        [
+            ("channel", "equals", "portal"),
+            ("sender", "equals", "ken@example.com"),
+            ("topic", "equals", "general question"),
+        ],
         [("priority", desk.sev_a)],
     )
     ticket = services.open_ticket(

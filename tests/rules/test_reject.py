@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
