@@ -67,10 +67,8 @@ class ActionForm(forms.ModelForm):
             return data
         target = TARGET_FIELDS.get(ActionKind(kind))
         if target is not None and data.get(target) is None:
-            self.add_error(
-                target,
-                _("Choose the %(what)s this action sets.") % {"what": Action._meta.get_field(target).verbose_name},
-            )
+            what = str(self.fields[target].label or target).lower()
+            self.add_error(target, _("Choose the %(what)s this action sets.") % {"what": what})
         if kind == ActionKind.COLLABORATORS:
             found = engine.addresses(data.get("text") or "")
             if not found:
@@ -94,7 +92,6 @@ class ActionInline(admin.StackedInline):
     model = Action
     form = ActionForm
     extra = 1
-    autocomplete_fields: list[str] = []
 
 
 @admin.register(Rule)
