@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tessera.accounts",
     "tessera.tickets",
     "tessera.sla",
+    "tessera.rules",
     "tessera.portal",
     "tessera.staff",
     "tessera.search",

@@ -211,6 +211,14 @@ def process(
                     outcome = route(row, parsed)
             except DATABASE_UNAVAILABLE:
                 raise
+            except services.TicketRefused as refused:
+                # Kept like any refused mail (this row, with its bytes); the rule's count with it.
+                services.count_refusal(refused)
+                outcome = Outcome(
+                    InboundStatus.REJECTED,
+                    _("Refused by the routing rule “%(rule)s”. %(reason)s")
+                    % {"rule": refused.rejection.rule_name, "reason": refused.rejection.reason},
+                )
             except (PermissionDenied, ValidationError) as exc:
                 outcome = Outcome(InboundStatus.REJECTED, _("Not posted: %(error)s") % {"error": _error_text(exc)})
             except Exception as exc:
@@ -400,9 +408,19 @@ def _new_ticket(row: InboundMessage, parsed: ParsedMessage, address: str) -> Out
         source=Source.EMAIL,
         uploads=body.uploads,
         routed=True,
+        recipients=_recipients(row, parsed),
+        keep_refusal=False,
     )
     opening = ticket.opening_entry  # type: ignore[attr-defined]  # set by services.open_ticket on the ticket it returns
     return Outcome(InboundStatus.TICKET, _("Opened ticket %(ref)s.") % {"ref": ticket.reference}, ticket, opening)
+
+
+def _recipients(row: InboundMessage, parsed: ParsedMessage) -> list[str]:
+    """The address the message came to, for routing rules: the mailbox that took it (envelope
+    recipient or `--mailbox`), else the To and Cc addresses."""
+    if row.mailbox is not None:
+        return [row.mailbox.address]
+    return [a.email for a in [*parsed.to, *parsed.cc] if a.email]
 
 
 def _on_ticket(parsed: ParsedMessage, address: str, ticket: Ticket) -> Outcome:

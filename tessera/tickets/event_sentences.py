@@ -48,6 +48,8 @@ def event_sentence(event: Event) -> str:
         if event.before:
             return _("%(actor)s changed the help topic from %(before)s to %(after)s") % names
         return _("%(actor)s set the help topic to %(after)s") % names
+    if kind == EventKind.RULE_APPLIED:
+        return _("Routing rule %(after)s applied: %(actions)s") % {**names, "actions": data.get("actions") or "-"}
     if kind == EventKind.REOPENED:
         return _("%(actor)s reopened the ticket") % names
     if kind == EventKind.NOTE:

@@ -340,6 +340,7 @@ class EventKind(models.TextChoices):
     SLA_PLAN = "sla_plan", _("SLA plan changed")
     DUE_DATE = "due_date", _("due date changed")
     TOPIC = "topic", _("help topic changed")
+    RULE_APPLIED = "rule_applied", _("routing rule applied")
 
 
 class Event(models.Model):

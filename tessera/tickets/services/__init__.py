@@ -18,6 +18,7 @@ from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
 from .properties import TOPIC_CHANGED, set_topic
 from .routing import assign, claim, release, transfer
+from .rules_applied import TicketRefused, count_refusal, record_refusal
 from .sla import set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 
@@ -26,6 +27,7 @@ __all__ = [
     "MAIL_EVENTS",
     "TOPIC_CHANGED",
     "StaleTicket",
+    "TicketRefused",
     "add_collaborator",
     "add_collaborator_by_email",
     "add_note",
@@ -33,12 +35,14 @@ __all__ = [
     "claim",
     "close_by_user",
     "copy_mail_sender",
+    "count_refusal",
     "default_status",
     "link",
     "merge",
     "open_ticket",
     "open_ticket_for_guest",
     "record_mail_event",
+    "record_refusal",
     "release",
     "remove_collaborator",
     "reply",

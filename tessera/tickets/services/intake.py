@@ -7,7 +7,8 @@ Numbering, the default status and priority, and the checks on what an end user m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from datetime import datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from .. import notifications, policy
 from ..content import clean_line
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
 from ..policy import Action
+from . import rules_applied
 from .common import _deny, _entry, _event, _next_number, _on_commit, _validate_body, default_status
 from .sla import initial_sla
 
@@ -41,12 +43,20 @@ def open_ticket(
     uploads: Sequence[attachment_store.Upload] = (),
     html: str | None = None,
     routed: bool = False,
+    recipients: Sequence[str] = (),
+    keep_refusal: bool = True,
 ) -> Ticket:
     """Open a ticket for `requester`. The actor is the requester on the portal, or an agent.
 
     `html` is an already-made HTML body whose plain-text twin is `message` (mail). `routed`
     says the desk's own routing chose the department (the mailbox a message arrived in), so
-    the end user may land in a department that is not offered on the portal."""
+    the end user may land in a department that is not offered on the portal. `recipients`: the
+    addresses a message came to (the mailbox), for the routing rules.
+
+    The routing rules run first, inside the creating transaction, and may change where the
+    ticket goes, its priority, plan, status and assignee, or refuse it (`TicketRefused`). A
+    refusal is kept (`rules.Refusal`) after this transaction rolled back, unless the caller
+    keeps it itself (`keep_refusal=False`: an enclosing transaction, or mail's own record)."""
     if not policy.can(actor, Action.OPEN):
         raise _deny(_("Sign in or give your email address to open a ticket."))
     is_agent = actor.is_agent
@@ -93,28 +103,99 @@ def open_ticket(
     department = department or cast(HelpTopic, topic).department  # no topic and no department was refused above
     priority = priority or (topic.default_priority if topic else None) or _default_priority()
     now = timezone.now()
-    with transaction.atomic():
+    try:
+        with transaction.atomic():
+            return _create(
+                actor,
+                requester=requester,
+                subject=subject,
+                message=message,
+                topic=topic,
+                department=department,
+                priority=priority,
+                source=source,
+                uploads=uploads,
+                html=html,
+                recipients=recipients,
+                now=now,
+            )
+    except rules_applied.TicketRefused as refused:
+        if keep_refusal:
+            rules_applied.record_refusal(refused)
+        raise
+
+
+def _create(
+    actor: User,
+    *,
+    requester: User,
+    subject: str,
+    message: str,
+    topic: HelpTopic | None,
+    department: Department,
+    priority: Priority,
+    source: str,
+    uploads: Sequence[attachment_store.Upload],
+    html: str | None,
+    recipients: Sequence[str],
+    now: datetime,
+) -> Ticket:
+    """The creating transaction: routing rules, then the ticket with its SLA columns."""
+    plan = rules_applied.routing_plan(
+        requester=requester,
+        subject=subject,
+        message=message,
+        source=source,
+        topic=topic,
+        priority=priority,
+        recipients=recipients,
+    )
+    status = default_status(State.OPEN)
+    extra: dict[str, Any] = {}
+    if plan.acted:
+        if plan.reject is not None:
+            raise rules_applied.refuse(
+                plan.reject, plan, rules_applied.Submission(source, requester.email, subject, message)
+            )
+        if plan.topic is not None:
+            topic = plan.topic
+            department = topic.department  # the topic's own department, unless a rule names one
+        department = plan.department or department
+        priority = plan.priority or priority
+        status = plan.status or status
+        plan = rules_applied.assignable(plan, department)
+        extra = {"team": plan.team, "assignee": plan.agent}
+    sla = rules_applied.sla_columns(plan, topic=topic, department=department, priority=priority, now=now)
+    if sla is None:
         sla = initial_sla(topic=topic, department=department, priority=priority, created_at=now)
-        ticket = Ticket.objects.create(
-            number=_next_number(),
-            subject=subject,
-            user=requester,
-            organization=requester.organization,
-            department=department,
-            topic=topic,
-            priority=priority,
-            status=default_status(State.OPEN),
-            state=State.OPEN,
-            source=source,
-            created_at=now,
-            updated_at=now,
-            last_message_at=now,
-            **sla,
-        )
-        entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
-        ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)
-        _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
-        _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
+    if status.state != State.OPEN:
+        sla.update(rules_applied.state_columns(status, now))
+    ticket = Ticket.objects.create(
+        number=_next_number(),
+        subject=subject,
+        user=requester,
+        organization=requester.organization,
+        department=department,
+        topic=topic,
+        priority=priority,
+        status=status,
+        state=status.state,
+        source=source,
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+        **sla,
+        **extra,
+    )
+    entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
+    ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)
+    _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
+    rules_applied.apply_after_create(ticket, plan, now)
+    acknowledge = not plan.no_auto_reply
+    _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk, acknowledge=acknowledge))
+    if plan.agent is not None or plan.team is not None:
+        agent_id, team_id = plan.agent.pk if plan.agent else None, plan.team.pk if plan.team else None
+        _on_commit(lambda: notifications.assigned(ticket.pk, actor.pk, agent_id, team_id))
     return ticket
 
 
@@ -133,21 +214,27 @@ def open_ticket_for_guest(
 ) -> Ticket:
     """Intake from someone who is not signed in: find or create the end user behind the address
     and open the ticket in one transaction, so a refused ticket leaves no half-made account.
-    Mail passes `department`, `html` and `routed` (see open_ticket)."""
-    with transaction.atomic():
-        requester = end_user_for_email(email=email, name=name)
-        return open_ticket(
-            requester,
-            requester=requester,
-            subject=subject,
-            message=message,
-            topic=topic,
-            department=department,
-            source=source,
-            uploads=uploads,
-            html=html,
-            routed=routed,
-        )
+    Mail passes `department`, `html` and `routed` (see open_ticket). A submission a routing
+    rule refused is kept once that transaction has rolled back."""
+    try:
+        with transaction.atomic():
+            requester = end_user_for_email(email=email, name=name)
+            return open_ticket(
+                requester,
+                requester=requester,
+                subject=subject,
+                message=message,
+                topic=topic,
+                department=department,
+                source=source,
+                uploads=uploads,
+                html=html,
+                routed=routed,
+                keep_refusal=False,
+            )
+    except rules_applied.TicketRefused as refused:
+        rules_applied.record_refusal(refused)
+        raise
 
 
 @process_memo.memo("tickets.Priority")

@@ -1,0 +1,241 @@
+"""Routing rules in the admin: ordered, edited with their conditions and actions inline, counted,
+and tried on a sample ticket before they are put to work (`test_view`, which changes nothing).
+
+A pattern that does not compile is refused when the rule is saved; so is an action without its
+target. A new rule can be saved inactive, tested, then switched on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tessera.tickets.models import EntryKind, Source, Ticket
+
+from . import engine
+from .models import TARGET_FIELDS, Action, ActionKind, Condition, Field, Operator, Refusal, Rule
+
+
+class ConditionForm(forms.ModelForm):
+    class Meta:
+        model = Condition
+        fields = ["field", "operator", "value"]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        value = data.get("value") or ""
+        if data.get("operator") == Operator.REGEX and value:
+            try:
+                engine.compile_pattern(value)
+            except regex.error as exc:
+                self.add_error("value", _("This regular expression is not valid: %(error)s") % {"error": exc})
+        if data.get("field") == Field.CHANNEL and value:
+            known = engine.channel_values()
+            wrong = [v for v in engine.split_values(value) if engine.channel_value(v) not in known]
+            if data.get("operator") in (Operator.EQUALS, Operator.NOT_EQUALS, Operator.ONE_OF) and wrong:
+                self.add_error(
+                    "value",
+                    _("Unknown channel %(wrong)s; use one of: %(known)s (or portal, agent).")
+                    % {"wrong": ", ".join(wrong), "known": ", ".join(known)},
+                )
+        return data
+
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = Action
+        fields = ["kind", "department", "priority", "sla_plan", "team", "agent", "status", "topic", "text"]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        kind = data.get("kind")
+        if not kind:
+            return data
+        target = TARGET_FIELDS.get(ActionKind(kind))
+        if target is not None and data.get(target) is None:
+            what = str(self.fields[target].label or target).lower()
+            self.add_error(target, _("Choose the %(what)s this action sets.") % {"what": what})
+        if kind == ActionKind.COLLABORATORS:
+            found = engine.addresses(data.get("text") or "")
+            if not found:
+                self.add_error("text", _("Give at least one address to copy."))
+            for address in found:
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    self.add_error("text", _("%(address)s is not an email address.") % {"address": address})
+        return data
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    form = ConditionForm
+    extra = 1
+    min_num = 1
+
+
+class ActionInline(admin.StackedInline):
+    model = Action
+    form = ActionForm
+    extra = 1
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "order",
+        "is_active",
+        "match",
+        "stop_processing",
+        "match_count",
+        "last_matched_at",
+        "problem",
+    ]
+    list_editable = ["order", "is_active"]
+    list_display_links = ["name"]
+    search_fields = ["name"]
+    readonly_fields = ["match_count", "last_matched_at", "last_error", "last_error_at", "test_link"]
+    fields = [
+        "name",
+        "order",
+        "is_active",
+        "match",
+        "stop_processing",
+        "test_link",
+        "match_count",
+        "last_matched_at",
+        "last_error",
+        "last_error_at",
+    ]
+    inlines = [ConditionInline, ActionInline]
+
+    @admin.display(description=gettext_lazy("last problem"))
+    def problem(self, rule: Rule) -> str:
+        return rule.last_error[:80]
+
+    @admin.display(description=gettext_lazy("try it"))
+    def test_link(self, rule: Rule) -> str:
+        if rule.pk is None:
+            return _("Save the rule (inactive, if you like) to test it on a sample ticket.")
+        url = reverse("admin:rules_rule_test", args=[rule.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Test this rule on a sample ticket"))
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:rule_id>/test/",
+                self.admin_site.admin_view(self.test_view),
+                name="rules_rule_test",
+            )
+        ]
+        return own + super().get_urls()
+
+    def test_view(self, request: HttpRequest, rule_id: int) -> HttpResponse:
+        """What the rule would do to a ticket: an existing one, or a sample typed here. Reads only."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rule = get_object_or_404(
+            Rule.objects.prefetch_related(
+                "conditions", Prefetch("actions", queryset=Action.objects.select_related(*engine.TARGET_RELATIONS))
+            ),
+            pk=rule_id,
+        )
+        form = SampleForm(request.GET or None)
+        result = None
+        sample = None
+        actions: list[str] = []
+        if form.is_bound and form.is_valid():
+            sample = form.sample()
+            if sample is not None:
+                compiled = engine.compile_rule(rule, rule.conditions.all(), rule.actions.all())
+                result = engine.check(compiled, sample, every=True)
+                actions = [a.describe() for a in compiled.actions] if result.matched else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Test the routing rule “%(name)s”") % {"name": rule.name},
+            "opts": self.model._meta,
+            "original": rule,
+            "form": form,
+            "sample": sample,
+            "result": result,
+            "actions": actions,
+        }
+        return TemplateResponse(request, "admin/rules/rule/test.html", context)
+
+
+class SampleForm(forms.Form):
+    number = forms.IntegerField(label=gettext_lazy("Existing ticket number"), required=False, min_value=1)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=Source.choices, required=False)
+    sender = forms.CharField(label=gettext_lazy("Sender address"), max_length=254, required=False)
+    recipient = forms.CharField(label=gettext_lazy("Recipient address"), max_length=254, required=False)
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=255, required=False)
+    body = forms.CharField(label=gettext_lazy("Message"), widget=forms.Textarea, max_length=20_000, required=False)
+    topic = forms.CharField(label=gettext_lazy("Help topic"), max_length=120, required=False)
+    organization = forms.CharField(label=gettext_lazy("Organisation"), max_length=120, required=False)
+    priority = forms.CharField(label=gettext_lazy("Priority"), max_length=60, required=False)
+
+    def clean_number(self) -> int | None:
+        number: int | None = self.cleaned_data.get("number")
+        if number is not None and not Ticket.objects.filter(number=number).exists():
+            raise ValidationError(_("There is no ticket #%(number)d.") % {"number": number})
+        return number
+
+    def sample(self) -> engine.Sample | None:
+        data = self.cleaned_data
+        recipients = (data["recipient"],) if data.get("recipient") else ()
+        if data.get("number"):
+            ticket = Ticket.objects.select_related("user", "organization", "topic", "priority").get(
+                number=data["number"]
+            )
+            opening = ticket.entries.filter(kind=EntryKind.MESSAGE).order_by("created_at", "pk").first()
+            return engine.Sample(
+                channel=ticket.source,
+                sender=ticket.user.email,
+                recipients=recipients,
+                subject=ticket.subject,
+                body=opening.body_text if opening else "",
+                topic=ticket.topic.name if ticket.topic else "",
+                organization=ticket.organization.name if ticket.organization else "",
+                priority=ticket.priority.name,
+            )
+        if not any(data.get(k) for k in ("sender", "subject", "body", "recipient")):
+            return None
+        return engine.Sample(
+            channel=data.get("channel") or Source.WEB,
+            sender=data.get("sender") or "",
+            recipients=recipients,
+            subject=data.get("subject") or "",
+            body=data.get("body") or "",
+            topic=data.get("topic") or "",
+            organization=data.get("organization") or "",
+            priority=data.get("priority") or "",
+        )
+
+
+@admin.register(Refusal)
+class RefusalAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "rule_name", "channel", "sender", "subject", "reason"]
+    list_filter = ["channel"]
+    search_fields = ["sender", "subject", "rule_name"]
+    readonly_fields = ["created_at", "rule", "rule_name", "channel", "sender", "subject", "message", "reason"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

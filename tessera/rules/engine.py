@@ -1,0 +1,404 @@
+"""Decide what the routing rules do to a new ticket, without touching the database.
+
+Every new ticket runs through every active rule, so the rules are compiled once per process
+(patterns compiled, values lower-cased, targets loaded) through `tessera.process_memo`: three
+queries when a rule changed (forgotten at once in the process that saved it, within 30 s in the
+others), none per ticket. `evaluate` returns a `Plan`; the ticket services apply it and write
+the Events (tessera/tickets/services/rules_applied.py).
+
+Patterns run on the `regex` package with a time limit: a pattern that backtracks for ever
+counts as not matching, is logged, and marks its rule, and intake goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import regex
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from tessera import process_memo
+from tessera.accounts.models import Agent, Department, Team
+from tessera.sla.models import SlaPlan
+from tessera.tickets.models import HelpTopic, Priority, Source, Status
+
+from .models import Action, ActionKind, Condition, Field, Match, Operator, Rule
+
+log = logging.getLogger(__name__)
+
+# The most of a message's text that conditions look at, and the time one pattern (and all the
+# patterns of one ticket) may take before it counts as not matching.
+TEXT_LIMIT = 20_000
+REGEX_SECONDS = 0.05
+REGEX_BUDGET_SECONDS = 0.25
+FLAGS = regex.IGNORECASE | regex.UNICODE
+
+# What a channel condition may name: the ticket sources, and the words people use for them.
+CHANNEL_ALIASES = {"portal": Source.WEB.value, "agent": Source.STAFF.value, "staff": Source.STAFF.value}
+NEGATIVE = (Operator.NOT_EQUALS, Operator.NOT_CONTAINS)
+
+
+def channel_value(text: str) -> str:
+    """A channel as the rules compare it: the ticket source's code ("web", "email", …)."""
+    word = text.strip().lower()
+    return CHANNEL_ALIASES.get(word, word)
+
+
+def channel_values() -> list[str]:
+    return [choice.value for choice in Source]
+
+
+def split_values(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().casefold() for part in text.replace("\n", ",").split(",") if part.strip())
+
+
+def compile_pattern(text: str) -> regex.Pattern[str]:
+    """Raises regex.error for a pattern that does not compile (the admin says so at save time)."""
+    return regex.compile(text, FLAGS)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What the conditions look at, as text (names, not ids: rules are written in words)."""
+
+    channel: str
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    subject: str = ""
+    body: str = ""
+    topic: str = ""
+    organization: str = ""
+    priority: str = ""
+
+    folded: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def values(self, name: str) -> tuple[str, ...]:
+        """The field's text as conditions compare it, folded once per ticket."""
+        found = self.folded.get(name)
+        if found is None:
+            found = self.folded[name] = self._fold(name)
+        return found
+
+    def _fold(self, name: str) -> tuple[str, ...]:
+        if name == Field.RECIPIENT:
+            return tuple(r.strip().casefold() for r in self.recipients if r.strip())
+        if name == Field.SENDER_DOMAIN:
+            return (self.sender.rpartition("@")[2].strip().casefold(),)
+        if name == Field.CHANNEL:
+            return (channel_value(self.channel),)
+        text: str = getattr(self, name)
+        return (text[:TEXT_LIMIT].casefold(),)
+
+
+@dataclass(frozen=True)
+class CompiledCondition:
+    id: int
+    field: str
+    operator: str
+    value: str
+    raw: str
+    choices: tuple[str, ...] = ()
+    pattern: regex.Pattern[str] | None = None
+
+    def describe(self) -> str:
+        return f"{Field(self.field).label} {Operator(self.operator).label} “{self.raw}”"
+
+
+@dataclass(frozen=True)
+class CompiledAction:
+    kind: str
+    target: Department | Priority | SlaPlan | Team | Agent | Status | HelpTopic | None = None
+    text: str = ""
+
+    def describe(self) -> str:
+        kind = ActionKind(self.kind)
+        if kind in (ActionKind.NO_AUTO_REPLY,):
+            return str(kind.label)
+        if kind == ActionKind.COLLABORATORS:
+            return _("copy %(addresses)s") % {"addresses": ", ".join(addresses(self.text))}
+        if kind == ActionKind.REJECT:
+            return _("reject: %(reason)s") % {"reason": self.text} if self.text else str(kind.label)
+        name = _target_name(self.target)
+        return f"{kind.label}: {name}"
+
+
+def _target_name(target: object) -> str:
+    if target is None:
+        return _("(deleted)")
+    if isinstance(target, Agent):
+        return target.name
+    return str(target)
+
+
+def addresses(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.replace("\n", ",").replace(";", ",").split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: int
+    name: str
+    match_all: bool
+    stop: bool
+    conditions: tuple[CompiledCondition, ...]
+    actions: tuple[CompiledAction, ...]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    rules: tuple[CompiledRule, ...]
+    fields: frozenset[str]  # the fields some active rule looks at, so intake fetches only those
+
+
+@dataclass
+class Applied:
+    """A rule that matched (its words are made only when a ticket or the preview needs them)."""
+
+    rule: CompiledRule
+
+    @property
+    def rule_id(self) -> int:
+        return self.rule.id
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    @property
+    def actions(self) -> list[str]:
+        return [a.describe() for a in self.rule.actions]
+
+
+@dataclass
+class Rejection:
+    rule_id: int
+    rule_name: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    department: Department | None = None
+    priority: Priority | None = None
+    sla_plan: SlaPlan | None = None
+    team: Team | None = None
+    agent: Agent | None = None
+    status: Status | None = None
+    topic: HelpTopic | None = None
+    collaborators: list[str] = field(default_factory=list)
+    no_auto_reply: bool = False
+    reject: Rejection | None = None
+    applied: list[Applied] = field(default_factory=list)
+    problems: dict[int, str] = field(default_factory=dict)  # rule id -> what went wrong
+    set_by: dict[str, int] = field(default_factory=dict)  # action kind -> the rule that decided it
+
+    @property
+    def acted(self) -> bool:
+        return bool(self.applied)
+
+
+def compile_condition(condition: Condition) -> CompiledCondition:
+    value = condition.value
+    if condition.field == Field.CHANNEL:
+        folded = channel_value(value)
+        choices = tuple(channel_value(v) for v in split_values(value))
+    else:
+        folded = value.casefold()
+        choices = split_values(value)
+    pattern = None
+    if condition.operator == Operator.REGEX:
+        try:
+            pattern = compile_pattern(value)
+        except regex.error:
+            # The admin refuses such a pattern; one stored by other means never matches.
+            log.warning("Routing rule %s: pattern %r does not compile", condition.rule_id, value)
+    return CompiledCondition(condition.pk, condition.field, condition.operator, folded, value, choices, pattern)
+
+
+def compile_rule(rule: Rule, conditions: Iterable[Condition], actions: Iterable[Action]) -> CompiledRule:
+    return CompiledRule(
+        id=rule.pk,
+        name=rule.name,
+        match_all=rule.match == Match.ALL,
+        stop=rule.stop_processing,
+        conditions=tuple(compile_condition(c) for c in conditions),
+        actions=tuple(_compile_action(a) for a in actions),
+    )
+
+
+def _compile_action(action: Action) -> CompiledAction:
+    targets = {
+        ActionKind.DEPARTMENT: action.department,
+        ActionKind.PRIORITY: action.priority,
+        ActionKind.SLA_PLAN: action.sla_plan,
+        ActionKind.TEAM: action.team,
+        ActionKind.AGENT: action.agent,
+        ActionKind.STATUS: action.status,
+        ActionKind.TOPIC: action.topic,
+    }
+    return CompiledAction(action.kind, targets.get(ActionKind(action.kind)), action.text)
+
+
+TARGET_RELATIONS = ("department", "priority", "sla_plan", "team", "agent__user", "status", "topic__department")
+
+
+def load(rules: Sequence[Rule] | None = None) -> Compiled:
+    """Compile the active rules (three queries), or the rules given (the preview's)."""
+    if rules is None:
+        rules = list(
+            Rule.objects.filter(is_active=True).prefetch_related(
+                "conditions", Prefetch("actions", queryset=Action.objects.select_related(*TARGET_RELATIONS))
+            )
+        )
+    compiled = tuple(compile_rule(r, r.conditions.all(), r.actions.all()) for r in rules)
+    used = frozenset(c.field for r in compiled for c in r.conditions)
+    return Compiled(compiled, used)
+
+
+@process_memo.memo(
+    "rules.Rule",
+    "rules.Condition",
+    "rules.Action",
+    "accounts.Department",
+    "accounts.Team",
+    "accounts.Agent",
+    "tickets.Priority",
+    "tickets.Status",
+    "tickets.HelpTopic",
+    "sla.SlaPlan",
+)
+def active_rules() -> Compiled:
+    """The active rules, compiled, read at most every 30 s per process and forgotten at once
+    when this process saves a rule or one of the rows its actions name."""
+    return load()
+
+
+class _Clock:
+    """The time patterns may still take for this ticket."""
+
+    def __init__(self) -> None:
+        self.left = REGEX_BUDGET_SECONDS
+
+
+def _holds(condition: CompiledCondition, sample: Sample, clock: _Clock) -> bool:
+    values = sample.values(condition.field)
+    op = condition.operator
+    if op in NEGATIVE:
+        positive = Operator.EQUALS if op == Operator.NOT_EQUALS else Operator.CONTAINS
+        return not any(_test(positive, condition, v, clock) for v in values)
+    return any(_test(op, condition, v, clock) for v in values)
+
+
+def _test(op: str, condition: CompiledCondition, value: str, clock: _Clock) -> bool:
+    if op == Operator.EQUALS:
+        return value == condition.value
+    if op == Operator.CONTAINS:
+        return condition.value in value
+    if op == Operator.STARTS_WITH:
+        return value.startswith(condition.value)
+    if op == Operator.ENDS_WITH:
+        return value.endswith(condition.value)
+    if op == Operator.ONE_OF:
+        return value in condition.choices
+    if op == Operator.REGEX:
+        if condition.pattern is None:
+            return False
+        if clock.left <= 0:
+            raise TimeoutError
+        started = time.perf_counter()
+        try:
+            return condition.pattern.search(value, timeout=min(REGEX_SECONDS, clock.left)) is not None
+        finally:
+            clock.left -= time.perf_counter() - started
+    return False
+
+
+@dataclass
+class RuleResult:
+    matched: bool
+    answers: list[tuple[CompiledCondition, bool]]
+    problem: str = ""
+
+    @property
+    def conditions(self) -> list[tuple[str, bool]]:
+        """Each condition answered, in words (the preview)."""
+        return [(condition.describe(), held) for condition, held in self.answers]
+
+
+def check(rule: CompiledRule, sample: Sample, clock: _Clock | None = None, *, every: bool = False) -> RuleResult:
+    """Does `rule` match `sample`? `every`: answer every condition (the preview), rather than
+    stopping once the answer is known. A pattern that runs out of time counts as not matching
+    and is reported in `problem`."""
+    clock = clock or _Clock()
+    results: list[tuple[CompiledCondition, bool]] = []
+    problem = ""
+    if not rule.conditions:
+        return RuleResult(False, results)
+    for condition in rule.conditions:
+        try:
+            held = _holds(condition, sample, clock)
+        except TimeoutError:
+            held = False
+            problem = _("The pattern “%(pattern)s” took too long and was stopped; it counted as not matching.") % {
+                "pattern": condition.raw[:100]
+            }
+            log.warning("Routing rule %s (%s): pattern %r timed out", rule.id, rule.name, condition.raw)
+        results.append((condition, held))
+        if not every and held != rule.match_all:
+            break
+    answers = [held for _text, held in results]
+    matched = (all(answers) and len(answers) == len(rule.conditions)) if rule.match_all else any(answers)
+    return RuleResult(matched, results, problem)
+
+
+def evaluate(sample: Sample, compiled: Compiled | None = None) -> Plan:
+    """What the rules, in order, do to a ticket like `sample`. Later rules override earlier ones
+    for the same setting; a rule that stops processing or rejects ends the run."""
+    compiled = compiled if compiled is not None else active_rules()
+    plan = Plan()
+    clock = _Clock()
+    for rule in compiled.rules:
+        result = check(rule, sample, clock)
+        if result.problem:
+            plan.problems[rule.id] = result.problem
+        if not result.matched:
+            continue
+        plan.applied.append(Applied(rule))
+        for action in rule.actions:
+            _apply(plan, rule, action)
+            if plan.reject is not None:
+                return plan
+        if rule.stop:
+            break
+    return plan
+
+
+def _apply(plan: Plan, rule: CompiledRule, action: CompiledAction) -> None:
+    kind = action.kind
+    target = action.target
+    plan.set_by[kind] = rule.id
+    if kind == ActionKind.COLLABORATORS:
+        plan.collaborators.extend(a for a in addresses(action.text) if a not in plan.collaborators)
+    elif kind == ActionKind.NO_AUTO_REPLY:
+        plan.no_auto_reply = True
+    elif kind == ActionKind.REJECT:
+        plan.reject = Rejection(rule.id, rule.name, action.text)
+    elif isinstance(target, Department) and kind == ActionKind.DEPARTMENT:
+        plan.department = target
+    elif isinstance(target, Priority) and kind == ActionKind.PRIORITY:
+        plan.priority = target
+    elif isinstance(target, SlaPlan) and kind == ActionKind.SLA_PLAN:
+        plan.sla_plan = target if target.is_active else plan.sla_plan
+    elif isinstance(target, Team) and kind == ActionKind.TEAM:
+        plan.team = target if target.is_active else plan.team
+    elif isinstance(target, Agent) and kind == ActionKind.AGENT:
+        plan.agent = target if target.is_active else plan.agent
+    elif isinstance(target, Status) and kind == ActionKind.STATUS:
+        plan.status = target
+    elif isinstance(target, HelpTopic) and kind == ActionKind.TOPIC:
+        plan.topic = target if target.is_active else plan.topic
