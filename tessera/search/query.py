@@ -17,9 +17,10 @@ halves of one statement, and only they are ranked (ts_rank_cd, cover density, no
 log length; subject and number weigh 1.0, people 0.4, thread 0.1):
 
     WITH recent AS (        -- the newest RECENT_TICKETS (5,000) tickets in `within` the agent
-        SELECT d.ticket_id, d.document                  -- may see, whose document matches
-        FROM (<visible ∩ within> ORDER BY id DESC LIMIT 5000) AS v (id)
-        JOIN search_ticketdocument d ON d.ticket_id = v.id
+        SELECT v.id, d.document                         -- may see, each one's document read by
+        FROM (<visible ∩ within> ORDER BY id DESC LIMIT 5000) AS v (id)      -- its primary key
+        CROSS JOIN LATERAL (SELECT p.document FROM search_ticketdocument p
+                            WHERE p.ticket_id = v.id OFFSET 0) AS d
         WHERE d.document @@ to_tsquery('simple', <q>) LIMIT 1000
     ), older AS (           -- only when recent found fewer than 1,000: the GIN index's first
         SELECT m.ticket_id, m.document                  -- OLDER_MATCHES (10,000) matches,
@@ -32,20 +33,35 @@ log length; subject and number weigh 1.0, people 0.4, thread 0.1):
     SELECT ticket_id, ts_rank_cd(document, <q>, 1) AS rank FROM recent UNION ALL older
     ORDER BY rank DESC, ticket_id DESC LIMIT 50
 
-(OFFSET 0 keeps the EXISTS a per-row primary-key probe; as a semi-join the planner would
-again pick a plan from estimates it cannot make.) EXPLAIN ANALYZE on 1,000,000 tickets
-(bench/generate.py: 4 entries a ticket, 10 departments), warm cache:
+Why recent is written as a LATERAL probe (issue 11). Written as a plain join of the 5,000 ids
+to search_ticketdocument, the join method was the planner's to choose, and it chose by the
+desk's size: at 1,000,000 tickets a nested loop over the primary key (19 ms), at 100,000 a
+hash join over a sequential scan of every document (99,000 rows, ~90 ms of the page's 197)
+because the whole table looked cheap enough to read once. The LATERAL subquery refers to
+v.id and its OFFSET 0 keeps the planner from flattening it into an ordinary join, so the only
+way to run it is once per candidate id, as a nested loop: the one index that can answer
+`ticket_id = v.id` is the primary key. And because the @@ filter sits outside that subquery
+(PostgreSQL does not push conditions into a subquery with OFFSET), the GIN index is no option
+inside it either. The plan no longer depends on any estimate: at most 5,000 primary-key probes
+in id order, stopped by LIMIT after the 1,000th match; EXPLAIN shows the same plan at 10,000,
+100,000 and 1,000,000 tickets (bench/RESULTS.md). tests/search/test_search_plan.py makes the
+planner prefer every other join and checks that the probe stays. (OFFSET 0 keeps older's
+EXISTS a per-row probe for the same reason.) The price is paid by a rare word: its 5,000
+probes cost ~20 ms where the hash join over its few GIN matches cost a few; that is bounded
+and the same at every size, which a plan that can flip is not. EXPLAIN ANALYZE at 10,000,
+100,000 and 1,000,000 tickets (bench/generate.py; the bench agent sees 3 departments, 57% of
+tickets), warm cache:
 
-- "printer" (in 22% of tickets), agent in 3 departments (57% of tickets): 19 ms.
-  recent: Index Scan Backward on tickets_ticket_pkey (permission filter, 4,570 rows) →
-  Nested Loop → Index Scan on search_ticketdocument_pkey, Filter document @@ q: 1,000
-  candidates; older: never executed (its LIMIT is 0).
-- "kerberos" (500 tickets), same agent: 7.6 ms. recent: Hash Join of Bitmap Index Scan on
-  search_document_gin (500 rows) with the 5,000 newest visible ids; older: Bitmap Heap
-  Scan / Bitmap Index Scan on search_document_gin (500 rows), SubPlan probe by
-  tickets_ticket_pkey (499 loops): 273 candidates.
-- "vpn" (42%), agent of 2 small departments: 42 ms. recent as for "printer" (14,800 tickets
-  read to find 2,484 visible ones); older never executed.
+- "printer" (in 22% of tickets): 23–31 ms. recent: ~4,400 probes give 1,000 candidates;
+  older: never executed (its LIMIT is 0).
+- "kerberos" (1 ticket in 2,000): 22–30 ms. recent: 5,000 probes find 4; older: Bitmap
+  Index Scan on search_document_gin (5 / 50 / 500 rows), one tickets_ticket_pkey probe each.
+
+older, which runs only when recent found fewer than 1,000, still leaves one choice to the
+planner: how to read at most 10,000 matches (a GIN bitmap scan, or a sequential scan that stops
+at the 10,000th, so reads about 10,000 ÷ the word's frequency rows). Both are bounded by that
+LIMIT and neither joins; for the benchmark's words it never runs ("printer") or reads a
+handful of GIN entries ("kerberos").
 
 What it means: a specific search (fewer than 1,000 visible matches) is exact, wherever the
 matches are; a common word is ranked among its newest 1,000 visible matches, which is what
@@ -152,8 +168,11 @@ def _search_postgres(parsed: ParsedQuery, visible: QuerySet[Ticket], limit: int)
         cursor.execute(
             f"""
             WITH recent AS (
-                SELECT d.ticket_id, d.document
-                FROM ({newest_sql}) AS v (id) JOIN search_ticketdocument d ON d.ticket_id = v.id
+                SELECT v.id AS ticket_id, d.document
+                FROM ({newest_sql}) AS v (id)
+                CROSS JOIN LATERAL (
+                    SELECT p.document FROM search_ticketdocument p WHERE p.ticket_id = v.id OFFSET 0
+                ) AS d
                 WHERE d.document @@ to_tsquery('simple', %s)
                 LIMIT %s
             ), older AS (
