@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tessera.search",
     "tessera.mail",
     "tessera.audit",
+    "tessera.automation",
 ]
 
 MIDDLEWARE = [

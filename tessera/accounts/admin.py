@@ -96,14 +96,14 @@ class AgentAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent", "manager", "email", "is_public"]
+    list_display = ["name", "parent", "manager", "email", "is_public", "assignment_mode", "auto_close_days"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "lead", "is_active"]
+    list_display = ["name", "lead", "is_active", "assignment_mode"]
     filter_horizontal = ["members"]
 
 

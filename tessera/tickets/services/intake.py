@@ -24,6 +24,7 @@ from .. import notifications, policy
 from ..content import clean_line
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
 from ..policy import Action
+from .auto_assign import assign_new_ticket
 from .common import _deny, _entry, _event, _next_number, _on_commit, _validate_body, default_status
 from .sla import initial_sla
 
@@ -114,6 +115,8 @@ def open_ticket(
         entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
         ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)
         _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
+        # Automatic assignment (the department's or team's mode), for a ticket nobody has yet.
+        assign_new_ticket(ticket, now=now)
         _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk))
     return ticket
 
