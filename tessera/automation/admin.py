@@ -16,7 +16,18 @@ from .models import EscalationRule, EscalationRun
 class EscalationRuleForm(forms.ModelForm):
     class Meta:
         model = EscalationRule
-        fields = "__all__"
+        fields = [
+            "name",
+            "is_active",
+            "department",
+            "trigger",
+            "minutes",
+            "priority_change",
+            "priority",
+            "assign_team",
+            "assign_agent",
+            "notify",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

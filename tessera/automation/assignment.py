@@ -61,11 +61,12 @@ def choose(ticket: Ticket) -> Choice | None:
     agents = _eligible(candidates, ticket)
     if not agents:
         return None
-    if mode == AssignmentMode.ROUND_ROBIN:
-        last = cursor.last_agent_pk or 0
-        chosen = next((a for a in agents if a.pk > last), agents[0])
-    else:
-        chosen = min(agents, key=lambda a: (a.open_tickets, a.pk))
+    if mode == AssignmentMode.FEWEST_OPEN:
+        # The least busy; among equals, the next in turn, so ties do not always favour one agent.
+        fewest = min(a.open_tickets for a in agents)
+        agents = [a for a in agents if a.open_tickets == fewest]
+    last = cursor.last_agent_pk or 0
+    chosen = next((a for a in agents if a.pk > last), agents[0])
     cursor.last_agent_pk = chosen.pk
     cursor.updated_at = timezone.now()
     cursor.save(update_fields=["last_agent_pk", "updated_at"])

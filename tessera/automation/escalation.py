@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
@@ -28,6 +29,14 @@ from tessera.tickets import services
 from tessera.tickets.models import Priority, State, Ticket
 
 from .models import EscalationRule, EscalationRun, PriorityChange, Trigger
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class BreachFacts(TypedDict):
+    breach_key: datetime
+
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +65,7 @@ def _quiet_since() -> Coalesce:
     return Coalesce(F("last_response_at"), F("created_at"))
 
 
-def _breaching(rule: EscalationRule, now: datetime) -> QuerySet[Ticket]:
+def _breaching(rule: EscalationRule, now: datetime) -> QuerySet[WithAnnotations[Ticket, BreachFacts]]:
     """Open tickets past the rule's line by the wall clock, annotated with their `breach_key`.
     Wall-clock minutes are never fewer than business minutes, so this is a superset that the
     business-hours check narrows."""

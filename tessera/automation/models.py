@@ -7,6 +7,8 @@ services (tessera/tickets/services/escalation.py, auto_close.py, auto_assign.py)
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -114,7 +116,7 @@ class EscalationRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.trigger == Trigger.NO_RESPONSE and not self.minutes:
             errors["minutes"] = _("Say after how many business minutes without a response the rule acts.")
         if self.priority_change == PriorityChange.TO and self.priority_id is None:
