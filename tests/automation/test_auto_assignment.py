@@ -163,3 +163,16 @@ def test_the_assigned_agent_is_told_by_mail(desk, crew, round_robin, open_in, sm
     mine = smtp.wait_for(lambda m: agent.user.email in m["To"])
     assert len(mine) == 1
     assert "Assigned to you" in mine[0]["Subject"]
+
+
+def test_the_profiles_vacation_switch_takes_an_agent_out_of_the_turn(client, desk, crew, round_robin, open_in):
+    client.force_login(desk.john.user)
+    page = client.get("/staff/profile/").content.decode()
+    assert "on vacation" in page
+
+    response = client.post(
+        "/staff/profile/", {"name": "John Doe", "time_zone": "", "signature": "", "density": "comfortable"}
+    )  # "Available for assignment" left unticked
+
+    assert response.status_code == 302
+    assert desk.john.pk not in {open_in().assignee_id for _ in range(6)}
