@@ -16,6 +16,9 @@ from tessera.tickets import services
 from tessera.tickets.event_sentences import event_sentence
 from tessera.tickets.models import EventKind, Ticket
 from tests.tickets.helpers import entries, events, fresh
+from tests.tickets.test_ticket_numbers import (
+    file_backed_sqlite,  # noqa: F401  (a fixture: SQLite writers queue as in production)
+)
 
 
 @pytest.fixture
@@ -214,7 +217,7 @@ def test_a_resolved_or_waiting_ticket_is_not_escalated(desk, on_call, at, open_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runners_at_once_escalate_a_ticket_once(desk, on_call, open_in):
+def test_two_runners_at_once_escalate_a_ticket_once(file_backed_sqlite, desk, on_call, open_in):  # noqa: F811
     from datetime import UTC, datetime, timedelta
 
     ticket = open_in()
