@@ -131,7 +131,11 @@ def _act(rule: EscalationRule, ticket_id: int, key: datetime, now: datetime) -> 
                 EscalationRun.objects.create(rule=rule, ticket_id=ticket_id, breach_key=key, created_at=now)
         except IntegrityError:
             return False  # another run acted on this breach
-        ticket = Ticket.objects.select_for_update().select_related("priority", "team", "assignee").get(pk=ticket_id)
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("priority", "team", "assignee")
+            .get(pk=ticket_id)
+        )
         if not _still_breached(rule, ticket, key, now):
             transaction.set_rollback(True)  # answered, moved or closed meanwhile: no run to remember
             return False
