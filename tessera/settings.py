@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tessera.mail",
     "tessera.audit",
     "tessera.scheduler",
+    "tessera.automation",
 ]
 
 MIDDLEWARE = [

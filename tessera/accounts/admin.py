@@ -94,16 +94,44 @@ class AgentAdmin(admin.ModelAdmin):
     exclude = ["density"]
 
 
+class DepartmentForm(forms.ModelForm):
+    class Meta:
+        model = Department
+        fields = [
+            "name",
+            "parent",
+            "manager",
+            "email",
+            "is_public",
+            "unknown_senders",
+            "assign_members_only",
+            "sla_plan",
+            "assignment_mode",
+            "open_ticket_limit",
+            "auto_close_days",
+        ]
+        # The form's own check on negative numbers says what to enter instead, as the model's does.
+        error_messages = {
+            "open_ticket_limit": {
+                "min_value": _("Give a limit of 1 or more open tickets, or leave it empty for no limit.")
+            },
+            "auto_close_days": {
+                "min_value": _("Give 1 day or more, or leave it empty to never close tickets by themselves.")
+            },
+        }
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent", "manager", "email", "is_public"]
+    form = DepartmentForm
+    list_display = ["name", "parent", "manager", "email", "is_public", "assignment_mode", "auto_close_days"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "lead", "is_active"]
+    list_display = ["name", "lead", "is_active", "assignment_mode"]
     filter_horizontal = ["members"]
 
 

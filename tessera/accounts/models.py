@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -163,6 +164,14 @@ class Role(models.Model):
         return perm in self.permissions
 
 
+class AssignmentMode(models.TextChoices):
+    """How a department or team hands out tickets that nobody has (tessera.automation.assignment)."""
+
+    MANUAL = "manual", _("Manually (agents claim or assign them)")
+    ROUND_ROBIN = "round_robin", _("Automatically, in turn (round robin)")
+    FEWEST_OPEN = "fewest_open", _("Automatically, to the agent with the fewest open tickets")
+
+
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     parent = models.ForeignKey(
@@ -204,6 +213,42 @@ class Department(models.Model):
         related_name="+",
         help_text=_("For tickets whose help topic names no plan. Empty: the desk default."),
     )
+    assignment_mode = models.CharField(
+        _("assign new tickets"),
+        max_length=12,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.MANUAL,
+        help_text=_(
+            "Automatic assignment gives each new or transferred ticket nobody has to one of the department's "
+            "agents who can answer it, skipping agents who are away, inactive or at their limit."
+        ),
+    )
+    open_ticket_limit = models.PositiveIntegerField(
+        _("most open tickets per agent"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, message=_("Give a limit of 1 or more open tickets, or leave it empty for no limit."))
+        ],
+        help_text=_(
+            "Automatic assignment passes over agents who already have this many open tickets. Empty: no limit."
+        ),
+    )
+    auto_close_days = models.PositiveSmallIntegerField(
+        _("close resolved tickets after (days)"),
+        null=True,
+        blank=True,
+        default=3,
+        validators=[
+            MinValueValidator(
+                1, message=_("Give 1 day or more, or leave it empty to never close tickets by themselves.")
+            )
+        ],
+        help_text=_(
+            "A resolved ticket closes by itself after this many days without a reply from the customer (a reply "
+            "reopens it). Empty: never."
+        ),
+    )
 
     class Meta:
         verbose_name = _("department")
@@ -223,6 +268,16 @@ class Team(models.Model):
         "Agent", verbose_name=_("members"), related_name="teams", blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
+    assignment_mode = models.CharField(
+        _("assign the team's tickets"),
+        max_length=12,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.MANUAL,
+        help_text=_(
+            "Automatic assignment gives each ticket handed to the team without an agent to one of its members, "
+            "skipping members who are away, inactive or at their department's limit."
+        ),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -249,6 +304,8 @@ class Agent(models.Model):
         Department, through="Membership", related_name="agents", verbose_name=_("departments")
     )
     signature = models.TextField(_("signature"), blank=True)
+    # The vacation switch (osTicket's "vacation mode"): unticked, nobody can assign the agent tickets
+    # and automatic assignment passes them over.
     is_available = models.BooleanField(_("available for assignment"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     density = models.CharField(_("queue density"), max_length=12, choices=Density.choices, default=Density.COMFORTABLE)

@@ -402,7 +402,14 @@ class ProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Added under your replies when you tick “Add my signature”."),
     )
-    is_available = forms.BooleanField(label=_("Available for assignment"), required=False)
+    is_available = forms.BooleanField(
+        label=_("Available for assignment"),
+        required=False,
+        help_text=_(
+            "Untick while you are away (on vacation): nobody can assign you tickets, and automatic "
+            "assignment passes you over until you tick it again."
+        ),
+    )
     density = forms.ChoiceField(
         label=_("Queue rows"),
         choices=Density.choices,

@@ -4,6 +4,7 @@ shows a ticket's history."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Event, EventKind
 
@@ -18,6 +19,10 @@ def event_sentence(event: Event) -> str:
     names = {"actor": event.actor_name or _("System"), "before": event.before, "after": event.after}
     data = event.data or {}
     kind = event.kind
+    if data.get("auto"):
+        automatic = _automatic_sentence(event, names, data)
+        if automatic:
+            return automatic
     if kind == EventKind.CREATED:
         if event.after:
             return _("%(actor)s opened the ticket in %(after)s") % names
@@ -90,3 +95,34 @@ def event_sentence(event: Event) -> str:
         return _("%(actor)s set the due date by hand") % names
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
+
+
+def _automatic_sentence(event: Event, names: dict[str, str], data: dict[str, object]) -> str:
+    """What the desk did by itself (automatic assignment, escalation rules, auto-close), or ""
+    for a kind these never write."""
+    kind, auto = event.kind, data.get("auto")
+    if auto in ("round_robin", "fewest_open") and kind == EventKind.ASSIGNED:
+        if auto == "round_robin":
+            return _("Assigned to %(after)s automatically (round robin)") % names
+        return _("Assigned to %(after)s automatically (fewest open tickets)") % names
+    if auto == "quiet" and kind == EventKind.STATUS:
+        days = int(str(data.get("days") or 0))
+        return ngettext(
+            "Closed automatically after %(days)d day without reply",
+            "Closed automatically after %(days)d days without reply",
+            days,
+        ) % {"days": days}
+    if auto != "escalation":
+        return ""
+    rule = {**names, "rule": str(data.get("rule") or "")}
+    if kind == EventKind.PRIORITY:
+        return _("Escalation rule “%(rule)s” raised the priority from %(before)s to %(after)s") % rule
+    if kind == EventKind.ASSIGNED and "team_id" in data:
+        return _("Escalation rule “%(rule)s” handed the ticket to team %(after)s") % rule
+    if kind == EventKind.ASSIGNED:
+        if event.before:
+            return _("Escalation rule “%(rule)s” reassigned the ticket from %(before)s to %(after)s") % rule
+        return _("Escalation rule “%(rule)s” assigned the ticket to %(after)s") % rule
+    if kind == EventKind.RELEASED:
+        return _("Escalation rule “%(rule)s” released the ticket from %(before)s") % rule
+    return ""

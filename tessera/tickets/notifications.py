@@ -442,7 +442,7 @@ def entry_posted(ticket_id: int, entry_id: int, actor_id: int, kind: str) -> Non
         _enqueue("activity_alert", ticket_id, actor_id, entry_id)
 
 
-def assigned(ticket_id: int, actor_id: int, agent_id: int | None, team_id: int | None) -> None:
+def assigned(ticket_id: int, actor_id: int | None, agent_id: int | None, team_id: int | None) -> None:
     _enqueue("assigned_alert", ticket_id, actor_id, None, agent_id=agent_id, team_id=team_id)
 
 
@@ -450,7 +450,7 @@ def transferred(ticket_id: int, actor_id: int) -> None:
     _enqueue("transfer_alert", ticket_id, actor_id)
 
 
-def status_changed(ticket_id: int, actor_id: int, old_state: str, new_state: str) -> None:
+def status_changed(ticket_id: int, actor_id: int | None, old_state: str, new_state: str) -> None:
     if new_state == State.RESOLVED:
         _enqueue("resolved", ticket_id, actor_id, None, old_state=old_state, new_state=new_state)
     elif new_state == State.CLOSED:

@@ -10,9 +10,12 @@ Callers use the package (`services.reply(...)`), which re-exports every service 
 feature (SLA, tasks) adds its own module here and lists its services in `__all__`.
 """
 
+from .auto_assign import assign_automatically, assign_new_ticket
+from .auto_close import close_if_quiet
 from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
 from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
 from .conversation import add_note, reply
+from .escalation import ESCALATION_NOTICE, escalate
 from .intake import open_ticket, open_ticket_for_guest
 from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
@@ -23,6 +26,7 @@ from .sla import set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 
 __all__ = [
+    "ESCALATION_NOTICE",
     "FIRST_TICKET_NUMBER",
     "MAIL_EVENTS",
     "TOPIC_CHANGED",
@@ -32,11 +36,15 @@ __all__ = [
     "add_collaborator_by_email",
     "add_note",
     "assign",
+    "assign_automatically",
+    "assign_new_ticket",
     "claim",
     "close_by_user",
+    "close_if_quiet",
     "copy_mail_sender",
     "count_refusal",
     "default_status",
+    "escalate",
     "link",
     "merge",
     "open_ticket",

@@ -26,6 +26,7 @@ from ..content import clean_line
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
 from ..policy import Action
 from . import rules_applied
+from .auto_assign import assign_new_ticket
 from .common import _deny, _entry, _event, _next_number, _on_commit, _validate_body, default_status
 from .sla import initial_sla
 
@@ -191,6 +192,8 @@ def _create(
     ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)
     _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
     rules_applied.apply_after_create(ticket, plan, now)
+    # Automatic assignment (the department's or team's mode), when no rule named an agent.
+    assign_new_ticket(ticket, now=now)
     acknowledge = not plan.no_auto_reply
     _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk, acknowledge=acknowledge))
     if plan.agent is not None or plan.team is not None:

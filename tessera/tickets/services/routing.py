@@ -20,6 +20,7 @@ from tessera.accounts.models import Agent, Department, Team, User
 from .. import notifications, policy
 from ..models import EntryKind, EventKind, Source, Ticket
 from ..policy import Action
+from .auto_assign import assign_automatically
 from .common import _deny, _entry, _event, _keep_following, _lock, _on_commit, _require, _touch, _validate_note
 from .sla import due_change, sla_refresh
 
@@ -200,6 +201,9 @@ def transfer(
                 changed.append("assignee")
         assigned = _apply_assignment(actor, ticket, agent, team, now)
         changed += assigned
+        if ticket.assignee is None and (moved or "team" in assigned):
+            # Arrived without an agent: the new department's (or team's) automatic assignment.
+            changed += assign_automatically(ticket, now=now)
         if not changed:
             raise ValidationError({"department": _("The ticket is already there, assigned that way.")})
         note_entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now) if note.strip() else None
