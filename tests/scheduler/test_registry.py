@@ -16,6 +16,8 @@ def test_the_desks_existing_jobs_are_registered_by_their_apps():
     assert every["mail.retry_inbound"] == timedelta(minutes=5)
     assert every["accounts.prune_lockouts"] == timedelta(hours=1)
     assert every["scheduler.prune_runs"] == timedelta(hours=6)
+    assert every["automation.escalation"] == timedelta(minutes=1)
+    assert every["automation.auto_close"] == timedelta(minutes=15)
     for job in registry.jobs().values():
         assert callable(job.resolve()), job.name
 
