@@ -53,6 +53,7 @@ def build(desk) -> SimpleNamespace:
     from tessera.audit.models import UserSession
     from tessera.mail import ingest as inbox
     from tessera.mail.models import EmailTemplate
+    from tessera.rules.models import Rule
     from tessera.staff import services as queue_services
     from tessera.tickets import access_links, services
     from tessera.tickets.attachments import Upload
@@ -67,6 +68,7 @@ def build(desk) -> SimpleNamespace:
     Agent.objects.create(user=desk.admin)  # the administrator also works tickets, as in seed_demo
     # Rows for the admin's change/history/delete pages of each app's first registered model.
     EmailTemplate.objects.create(notice="resolved", subject="Your ticket is resolved", body="We resolved it.")
+    rule = Rule.objects.create(name="Printers to Support", order=1, is_active=False)
 
     def subject_for(sender: str, title: str) -> Subject:
         row = inbox.ingest(_mail(sender, title), channel="pipe")
@@ -117,6 +119,7 @@ def build(desk) -> SimpleNamespace:
         archived=Status.objects.get(state="archived"),
         reset_uid=urlsafe_base64_encode(force_bytes(desk.ken.pk)),
         department_type=ContentType.objects.get_for_model(desk.support).pk,
+        rule=rule,
     )
 
 
@@ -139,6 +142,7 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ),
     ("admin:auth_user_password_change", "id"): lambda s, sub: s.desk.ken.pk,
     ("account_sessions:end", "pk"): lambda s, sub: s.john_session.pk,
+    ("admin:rules_rule_test", "rule_id"): lambda s, sub: s.rule.pk,
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,

@@ -239,6 +239,10 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:otp_totp_totpdevice_qrcode": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # Task results are written by the worker, not by hand.
     "admin:django_tasks_database_dbtaskresult_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    # Periodic jobs are registered by the apps' code: the admin lists and re-runs them, never adds one.
+    "admin:scheduler_jobschedule_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    # What a routing rule would do to a sample ticket: reads only, for administrators.
+    "admin:rules_rule_test": row(**ADMIN_ONLY, admin=OK),
 }
 
 # ---------------------------------------------------------------------------- running one URL
