@@ -18,7 +18,7 @@ from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
 from .properties import TOPIC_CHANGED, set_topic
 from .routing import assign, claim, release, transfer
-from .sla import set_due_date, set_sla_plan
+from .sla import pending_alerts, record_sla_alert, set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 
 __all__ = [
@@ -38,7 +38,9 @@ __all__ = [
     "merge",
     "open_ticket",
     "open_ticket_for_guest",
+    "pending_alerts",
     "record_mail_event",
+    "record_sla_alert",
     "release",
     "remove_collaborator",
     "reply",
