@@ -172,7 +172,8 @@ def set_sla_plan(actor: User, ticket: Ticket, *, plan: SlaPlan | None, expected_
             chosen="yes" if plan is not None else "no",
             **due_change(due_before, ticket),
         )
-        _touch(ticket, now, "sla_plan_fixed", *fields)
+        # sla_plan was set before sla_refresh looked, so it is saved whether or not it says so.
+        _touch(ticket, now, *dict.fromkeys(("sla_plan_fixed", "sla_plan", *fields)))
     return ticket
 
 
