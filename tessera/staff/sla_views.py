@@ -52,7 +52,8 @@ def _due(raw: str) -> datetime | None:
     datetime; None for "". ValueError for anything else."""
     if raw == "":
         return None
-    return timezone.make_aware(datetime.strptime(raw[:16], DUE_FORMAT), timezone.get_current_timezone())
+    local = datetime.strptime(raw[:16], DUE_FORMAT)  # noqa: DTZ007  wall-clock time, made aware in the next line
+    return timezone.make_aware(local, timezone.get_current_timezone())
 
 
 @require_POST
