@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 
-def fill(connection) -> int:  # type: ignore[no-untyped-def]
+def fill(connection: Any) -> int:
     """Due and warning times for the open tickets, spread over four days around now; one in
     three unanswered (first response owed)."""
     with connection.cursor() as cursor:

@@ -136,7 +136,7 @@ COLUMNS: dict[str, Promise] = {
     "updated": gettext_lazy("Updated"),
     "due": gettext_lazy("Due"),
 }
-DEFAULT_COLUMNS = ("user", "priority", "status", "assignee", "department", "updated", "due")
+DEFAULT_COLUMNS = ("user", "priority", "status", "assignee", "department", "updated")
 # Number and subject are always shown: they are how a row is recognised and opened.
 FIXED_COLUMNS = ("number", "subject")
 COLUMN_SORT = {"user": "user", "priority": "priority", "status": "status", "assignee": "assignee"}
