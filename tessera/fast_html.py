@@ -86,6 +86,7 @@ def time_element(value: datetime | None) -> SafeString | str:
 
 class _TimeParts(NamedTuple):
     opening: str  # <time datetime=… title=…>
+    exact: str  # Tuesday 3 March 2026, 16:05 CET (escaped)
     local: datetime
     clock: str  # 16:05
     day_and_clock: str  # 3 Dec 16:05
@@ -105,6 +106,7 @@ def _time_parts(value: datetime, zone: tzinfo, language: str | None) -> _TimePar
     clock = date_format(local, pgettext("time of day", "H:i"))
     return _TimeParts(
         opening=f'<time datetime="{local.isoformat()}" title="{title}">',
+        exact=title,
         local=local,
         clock=clock,
         day_and_clock=date_format(local, pgettext("day in this year with time of day", "j M H:i")),
@@ -131,6 +133,55 @@ def _relative_label(parts: _TimeParts, now: datetime) -> str:
     if parts.local.year == now.year:
         return parts.day_and_clock
     return parts.day_and_year
+
+
+# ---------------------------------------------------------------------------- due times
+
+
+def owed_due(ticket: Ticket) -> tuple[datetime | None, str]:
+    """(the next due time the desk owes, which target): the first response while unanswered,
+    else the resolution."""
+    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+        return ticket.first_response_due_at, "first_response"
+    return ticket.due_at, "resolution"
+
+
+def duration_words(seconds: float) -> str:
+    """ "3 d 4 h", "2 h 10 min", "35 min": the two largest units, at least a minute."""
+    minutes = max(1, int(abs(seconds) // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours} if hours else _("%(d)d d") % {"d": days}
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": mins} if mins else _("%(h)d h") % {"h": hours}
+    return _("%(m)d min") % {"m": mins}
+
+
+SOON_SECONDS = 3600  # "Breaching in the next hour" (tickets.selectors.BREACHING_WINDOW)
+
+
+def due_element(ticket: Ticket, now: datetime | None = None) -> SafeString | str:
+    """The time left or overdue on an active ticket, in words ("due in 2 h 10 min", "overdue
+    by 35 min"), its exact due time in the viewer's zone on hover; "Paused" while it waits on
+    the customer; a closed ticket's due time as any other time. "" when nothing is due."""
+    if ticket.state == "pending":
+        return f'<span class="due due-paused">{esc(_("Paused: waiting on the customer"))}</span>'
+    when, target = owed_due(ticket)
+    if when is None:
+        return ""
+    if ticket.state != "open":
+        return time_element(when)
+    now = now or timezone.now()
+    parts = _time_parts(when, timezone.get_current_timezone(), get_language())
+    left = (when - now).total_seconds()
+    if left < 0:
+        label, state = _("overdue by %(time)s") % {"time": duration_words(left)}, "due-overdue"
+    else:
+        label, state = _("due in %(time)s") % {"time": duration_words(left)}, "due-soon" if left < SOON_SECONDS else ""
+    what = esc(_("First response due:") if target == "first_response" else _("Resolution due:"))
+    opening = f'<time class="due {state}" datetime="{parts.local.isoformat()}" title="{what} {parts.exact}">'
+    return mark_safe(f"{opening}{esc(label)}</time>")  # built from escaped parts
 
 
 # ---------------------------------------------------------------------------- the ticket page's timeline
@@ -218,14 +269,16 @@ def _cut(text: str) -> str:
     return f'<span class="cut" title="{esc(text)}">{esc(text)}</span>'
 
 
-def _due(t: Ticket, overdue: str, none: str) -> str:
-    if not t.due_at:
+def _due(t: Ticket, none: str, now: datetime) -> str:
+    shown = due_element(t, now)
+    if not shown:
         return none
-    badge = f" {overdue}" if t.is_overdue else ""  # type: ignore[attr-defined]  # set on the row by queue_views._rows
-    return f"{time_element(t.due_at)}{badge}"
+    if t.is_overdue:  # type: ignore[attr-defined]  # set on the row by queue_views._rows
+        return f'<span class="badge badge-overdue">{shown}</span>'
+    return shown
 
 
-def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Ticket], str]]:
+def _cells(unassigned: str, none: str, now: datetime) -> dict[str, Callable[[Ticket], str]]:
     """Column name → the <td> for one ticket."""
     return {
         "user": lambda t: f'<td class="col-user">{_cut(t.user.display_name)}</td>',
@@ -242,7 +295,7 @@ def _cells(unassigned: str, overdue: str, none: str) -> dict[str, Callable[[Tick
         "source": lambda t: f'<td class="col-source">{esc(t.get_source_display())}</td>',
         "created": lambda t: f'<td class="when col-created">{time_element(t.created_at)}</td>',
         "updated": lambda t: f'<td class="when col-updated">{time_element(t.updated_at)}</td>',
-        "due": lambda t: f'<td class="when col-due">{_due(t, overdue, none)}</td>',
+        "due": lambda t: f'<td class="when col-due">{_due(t, none, now)}</td>',
     }
 
 
@@ -254,8 +307,8 @@ def render_rows(
     carries `cursor` and `is_overdue` (set by the queue view)."""
     cells = _cells(
         unassigned=f'<span class="muted">{esc(_("Unassigned"))}</span>',
-        overdue=f'<span class="badge badge-overdue">{esc(_("Overdue"))}</span>',
         none=f'<span class="muted">{esc(_("None"))}</span>',
+        now=timezone.now(),
     )
     chosen = [cells[name] for name, _label in columns if name in cells]
     new_badge = f' <span class="badge badge-new">{esc(_("New"))}</span>' if arrived else ""

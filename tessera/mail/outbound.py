@@ -68,6 +68,8 @@ NOTICE_LABELS = {
     "activity_alert": gettext_lazy("Activity alert"),
     "assigned_alert": gettext_lazy("Assignment alert"),
     "transfer_alert": gettext_lazy("Transfer alert"),
+    "sla_warning_alert": gettext_lazy("SLA warning"),
+    "sla_breach_alert": gettext_lazy("Overdue alert"),
     "resolved": gettext_lazy("Resolved notice"),
     "closed": gettext_lazy("Closed notice"),
 }

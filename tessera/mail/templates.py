@@ -162,6 +162,19 @@ ALERT = [
     ),
 ]
 
+SLA = [
+    Variable(
+        "target",
+        _('Which target: “first_response” or “resolution” (e.g. {% if target == "resolution" %}).'),
+        example="first_response",
+    ),
+    Variable(
+        "ticket.first_response_due_at",
+        _("When the first response is due (use the date filter)."),
+        example=_EXAMPLE_TIME,
+    ),
+]
+
 STATE_LINE = [
     Variable(
         "state_line",
@@ -241,6 +254,18 @@ NOTICES: dict[str, Notice] = {
             _("Transfer alert"),
             _("Sent to the agents of the department a ticket is transferred to."),
             ALERT,
+        ),
+        Notice(
+            "sla_warning_alert",
+            _("SLA warning"),
+            _("Sent once to whoever handles the ticket when the plan's warning share of a target has passed."),
+            SLA + ALERT,
+        ),
+        Notice(
+            "sla_breach_alert",
+            _("Overdue alert"),
+            _("Sent once to whoever handles the ticket, and the department manager, when a target is missed."),
+            SLA + ALERT,
         ),
     ]
 }

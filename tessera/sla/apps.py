@@ -1,5 +1,9 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from tessera.scheduler.registry import register
 
 
 class SlaConfig(AppConfig):
@@ -12,3 +16,6 @@ class SlaConfig(AppConfig):
         from . import plans
 
         plans.forget_on_calendar_links()
+        # The warning and breach scan (docs/architecture.md, "Background work"): every minute, so an
+        # alert is at most a minute late; each alert is claimed once however many schedulers run.
+        register("sla.breaches", every=timedelta(minutes=1), func="tessera.sla.breaches.run")

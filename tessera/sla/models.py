@@ -160,6 +160,14 @@ class SlaPlan(models.Model):
     schedule = models.ForeignKey(Schedule, verbose_name=_("schedule"), on_delete=models.PROTECT, related_name="plans")
     first_response_minutes = _target_field(_("first response within (minutes)"))
     resolution_minutes = _target_field(_("resolution within (minutes)"))
+    warn_percent = models.PositiveSmallIntegerField(
+        _("warn at (% of the target)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_(
+            "The assignee is warned once this share of a target's working time has passed (75: three quarters)."
+        ),
+    )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive plans are given to no new ticket.")
     )

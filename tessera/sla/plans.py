@@ -22,6 +22,9 @@ from .models import Holiday, Schedule, ScheduleInterval, SlaPlan, SlaTarget
 
 logger = logging.getLogger(__name__)
 
+# The share of a target after which the assignee is warned, for a due date without a plan.
+DEFAULT_WARN_PERCENT = 75
+
 
 @dataclass(frozen=True)
 class PlanSnapshot:
@@ -32,6 +35,7 @@ class PlanSnapshot:
     first_response_minutes: int
     resolution_minutes: int
     by_priority: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    warn_percent: int = DEFAULT_WARN_PERCENT
 
     def targets(self, priority_id: int | None) -> tuple[int, int]:
         """(first response, resolution) working minutes for a priority: its own, else the plan's."""
@@ -83,6 +87,7 @@ def catalogue() -> Catalogue:
             first_response_minutes=plan.first_response_minutes,
             resolution_minutes=plan.resolution_minutes,
             by_priority=targets.get(plan.pk, {}),
+            warn_percent=plan.warn_percent,
         )
         for plan in SlaPlan.objects.all()
     }
@@ -114,6 +119,15 @@ def resolve_plan(*candidates: int | None) -> int | None:
 class DueTimes:
     first_response: datetime | None
     resolution: datetime | None
+    # When the warning before each falls due: the plan's warning share of the target, counted
+    # in the same business hours.
+    first_response_warn: datetime | None = None
+    resolution_warn: datetime | None = None
+
+
+def warn_percent(plan_id: int | None) -> int:
+    plan = catalogue().plans.get(plan_id) if plan_id is not None else None
+    return plan.warn_percent if plan is not None else DEFAULT_WARN_PERCENT
 
 
 def due_times(
@@ -130,10 +144,13 @@ def due_times(
         return DueTimes(None, None)
     schedule = found.schedules[plan.schedule_id]
     first, resolution = plan.targets(priority_id)
+    share = plan.warn_percent
     try:
         return DueTimes(
             clock.add_with_pauses(started, first, schedule, pauses),
             clock.add_with_pauses(started, resolution, schedule, pauses),
+            clock.add_with_pauses(started, first * share // 100, schedule, pauses),
+            clock.add_with_pauses(started, resolution * share // 100, schedule, pauses),
         )
     except clock.NoWorkingTime:
         # The admin refuses such a schedule for a plan; one emptied since must not stop intake.

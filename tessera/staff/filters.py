@@ -14,7 +14,9 @@ Query parameters (the contract between the queue, search and bulk pages):
     source                                a channel (web, email, api, phone, staff)
     user                                  a user id or an email address
     answered                              "yes" or "no"
-    overdue                               "yes"
+    overdue                               "yes": a due time still owed has passed
+    due                                   "hour" (falls due within the next hour), "today"
+                                          (by the end of today, viewer's zone), "none" (nothing due)
     created_after … due_before            ISO dates (YYYY-MM-DD), inclusive, in the viewer's zone
     sort                                  number, subject, user, priority, status, assignee,
                                           created, updated, due; "-" first for descending
@@ -38,6 +40,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tessera.tickets import selectors
 from tessera.tickets.models import ACTIVE_STATES, Source, State, Ticket
 
 DEFAULT_SORT = "-updated"
@@ -142,7 +145,7 @@ COLUMN_SORT |= {"created": "created", "updated": "updated", "due": "due", "numbe
 # ---------------------------------------------------------------------------- parameters
 
 REPEATABLE = ("status", "state", "priority", "department")
-SINGLE = ("team", "assignee", "topic", "source", "org", "user", "answered", "overdue")
+SINGLE = ("team", "assignee", "topic", "source", "org", "user", "answered", "overdue", "due")
 DATE_PARAMS = ("created_after", "created_before", "updated_after", "updated_before", "due_after", "due_before")
 FILTER_PARAMS = (*REPEATABLE, *SINGLE, *DATE_PARAMS)
 # Everything that describes a queue view (a saved queue stores these; their presence in a
@@ -163,6 +166,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "user": gettext_lazy("Requester"),
     "answered": gettext_lazy("Answered"),
     "overdue": gettext_lazy("Overdue"),
+    "due": gettext_lazy("Due"),
     "created_after": gettext_lazy("Created from"),
     "created_before": gettext_lazy("Created until"),
     "updated_after": gettext_lazy("Updated from"),
@@ -202,6 +206,12 @@ CHOICE_LISTS = {
     "org": "orgs",
 }
 STATES = {s.value: s.label for s in State}
+# The "due" filter: when the next due time still owed (first response, else resolution) falls.
+DUE_CHOICES: dict[str, Promise] = {
+    "hour": gettext_lazy("within the next hour"),
+    "today": gettext_lazy("by the end of today"),
+    "none": gettext_lazy("nothing due"),
+}
 SOURCES = {s.value: s.label for s in Source}
 
 
@@ -262,6 +272,7 @@ class QueueFilter:
     user: str | None = None  # an id (digits) or an email address
     answered: bool | None = None
     overdue: bool = False
+    due: str | None = None  # a DUE_CHOICES key
     dates: dict[str, date] = field(default_factory=dict)  # "created_after" → date
     sort: str = DEFAULT_SORT
     cols: tuple[str, ...] | None = None  # None: not given (the caller falls back to a remembered choice)
@@ -368,6 +379,12 @@ class QueueFilter:
                 self.overdue = True
             elif raw != "no":
                 self._problem("overdue", raw, _("use “yes”"))
+        raw = _one(params, "due")
+        if raw:
+            if raw in DUE_CHOICES:
+                self.due = raw
+            else:
+                self._problem("due", raw, _("there is no such choice"))
 
     def _read_sort(self, params: Mapping[str, Any]) -> None:
         raw = _one(params, "sort")
@@ -470,6 +487,8 @@ class QueueFilter:
             out.append(("answered", "yes" if self.answered else "no"))
         if self.overdue:
             out.append(("overdue", "yes"))
+        if self.due is not None:
+            out.append(("due", self.due))
         out += [(key, self.dates[key].isoformat()) for key in DATE_PARAMS if key in self.dates]
         return out
 
@@ -515,6 +534,8 @@ class QueueFilter:
             return _("yes") if value == "yes" else _("no")
         if key == "overdue":
             return _("yes")
+        if key == "due":
+            return str(DUE_CHOICES[value])
         if key in DATE_PARAMS:
             return date_format(self.dates[key], "SHORT_DATE_FORMAT")
         if key in CHOICE_LISTS and self.choices is not None:
@@ -552,7 +573,9 @@ class QueueFilter:
         if self.answered is not None:
             qs = qs.filter(is_answered=self.answered)
         if self.overdue:
-            qs = qs.filter(state__in=ACTIVE_STATES, due_at__lt=timezone.now())
+            qs = qs.filter(selectors.overdue_q(timezone.now()), state__in=ACTIVE_STATES)
+        if self.due is not None:
+            qs = self._due(qs)
         for key, day in self.dates.items():
             column = DATE_FIELDS[key.split("_")[0]]
             if key.endswith("_after"):
@@ -560,6 +583,16 @@ class QueueFilter:
             else:  # until the end of that day
                 qs = qs.filter(**{f"{column}__lt": _start_of(day + timedelta(days=1))})
         return qs
+
+    def _due(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        now = timezone.now()
+        if self.due == "none":
+            owed = Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
+            return qs.filter(due_at__isnull=True).exclude(owed)
+        if self.due == "hour":
+            return qs.filter(selectors.breaching_q(now), state=State.OPEN)
+        end = _start_of(timezone.localdate(now) + timedelta(days=1))
+        return qs.filter(selectors.breaching_q(now, end - now) | selectors.overdue_q(now), state__in=ACTIVE_STATES)
 
     def ordered(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
         """Order by the sort value then id, in one direction, NULLs last either way."""

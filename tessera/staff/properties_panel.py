@@ -14,10 +14,13 @@ from django.forms import BoundField
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tessera.accounts.models import User
+from tessera.fast_html import due_element
+from tessera.sla import plans
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Ticket
 from tessera.tickets.policy import Action
@@ -107,6 +110,39 @@ class Control:
     value: str
 
 
+@dataclass(frozen=True)
+class SlaControls:
+    """The panel's service-level line (time left or overdue) and, for an agent with the right,
+    the plan and due-date controls (sla_views)."""
+
+    due: str  # fast_html.due_element: "due in 2 h 10 min", exact time on hover
+    plan_name: str
+    manual: bool  # the due date was set by an agent
+    can_plan: bool
+    can_due: bool
+    plans: list[tuple[int, str]]
+    plan_value: str  # "" while the topic or department chooses the plan
+    due_value: str  # the agent's own due date for <input type=datetime-local>, viewer's zone
+
+
+def sla_controls(user: User, ticket: Ticket) -> SlaControls:
+    found = plans.catalogue()
+    plan = found.plans.get(ticket.sla_plan_id) if ticket.sla_plan_id is not None else None
+    due_value = ""
+    if ticket.due_is_manual and ticket.due_at is not None:
+        due_value = timezone.localtime(ticket.due_at).strftime("%Y-%m-%dT%H:%M")
+    return SlaControls(
+        due=due_element(ticket),
+        plan_name=plan.name if plan is not None else _("No SLA plan"),
+        manual=ticket.due_is_manual,
+        can_plan=policy.can(user, Action.SLA_PLAN, ticket),
+        can_due=policy.can(user, Action.DUE_DATE, ticket),
+        plans=sorted(((p.id, p.name) for p in found.plans.values() if p.is_active), key=lambda pair: pair[1]),
+        plan_value=str(ticket.sla_plan_id) if ticket.sla_plan_fixed and ticket.sla_plan_id else "",
+        due_value=due_value,
+    )
+
+
 @dataclass
 class Panel:
     ticket: Ticket
@@ -115,6 +151,7 @@ class Panel:
     claim: ClaimForm | None
     release: ReleaseForm | None
     problems: list[str] = field(default_factory=list)
+    sla: SlaControls | None = None
 
     @property
     def any_editable(self) -> bool:
@@ -179,7 +216,7 @@ def build(
         controls.append(Control(name, str(form.fields[name].label), SHORTCUTS[name], bound, shown[name]))
     claim = ClaimForm(prefix="claim", choices=lists) if able["claim"] else None
     release = ReleaseForm(prefix="release", choices=lists) if able["release"] else None
-    return Panel(ticket, form, controls, claim, release, list(problems or []))
+    return Panel(ticket, form, controls, claim, release, list(problems or []), sla_controls(user, ticket))
 
 
 def notice(user: User, ticket: Ticket, able: dict[str, Any], panel: Panel) -> str:

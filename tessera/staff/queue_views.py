@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team
+from tessera.fast_html import owed_due
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Ticket
 
@@ -36,6 +37,7 @@ from .filters import (
     COLUMNS,
     DATE_PARAMS,
     DEFAULT_SORT,
+    DUE_CHOICES,
     FIELD_LABELS,
     SORT_OPTION_LABELS,
     SORTS,
@@ -161,7 +163,8 @@ def _rows(tickets: list[Ticket], qf: QueueFilter) -> list[Ticket]:
     for t in tickets:
         # Read by the row renderer (fast_html.render_rows), beside the page's own annotation.
         t.cursor = cursor_value(getattr(t, "sort_value", None), qf.sort_key)  # type: ignore[attr-defined]
-        t.is_overdue = t.is_active and t.due_at is not None and t.due_at < now  # type: ignore[attr-defined]
+        owed = owed_due(t)[0]
+        t.is_overdue = t.is_active and owed is not None and owed < now  # type: ignore[attr-defined]
     return tickets
 
 
@@ -234,6 +237,7 @@ def render_queue(
         "date_fields": [(key, FIELD_LABELS[key], qf.dates.get(key)) for key in DATE_PARAMS],
         "states": list(STATES.items()),
         "sources": list(SOURCES.items()),
+        "due_choices": list(DUE_CHOICES.items()),
         # With filters or a sort applied, "Save as queue" sits in view; otherwise in the panel.
         "save_outside": saved is None and (qf.is_filtered or qf.sort != DEFAULT_SORT),
         "saved": saved,

@@ -18,6 +18,7 @@ from . import (
     queue_views,
     relation_views,
     search_views,
+    sla_views,
     views,
 )
 
@@ -78,6 +79,8 @@ urlpatterns = [
     *(path(f"tickets/<int:number>/{page}/", view, name=name) for page, (view, name) in TICKET_PAGES.items()),
     # the properties panel (properties_views): one select saved where it stands
     path("tickets/<int:number>/properties/<slug:name>/", properties_views.save_property, name="ticket_property"),
+    # its service level: the SLA plan and an agent's own due date (sla_views)
+    path("tickets/<int:number>/sla/<slug:what>/", sla_views.save_sla, name="ticket_sla"),
     # files, the agent's profile
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
     path("profile/", profile_views.profile, name="profile"),

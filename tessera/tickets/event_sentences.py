@@ -93,6 +93,14 @@ def event_sentence(event: Event) -> str:
         if data.get("manual") == "no":
             return _("%(actor)s removed the due date set by hand; the SLA plan's applies") % names
         return _("%(actor)s set the due date by hand") % names
+    if kind == EventKind.SLA_WARNING:
+        if data.get("target") == "first_response":
+            return _("The first response is nearly due")
+        return _("The resolution is nearly due")
+    if kind == EventKind.SLA_BREACHED:
+        if data.get("target") == "first_response":
+            return _("The first response was not given in time (SLA missed)")
+        return _("The ticket was not resolved in time (SLA missed)")
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 

@@ -176,6 +176,14 @@ class Ticket(models.Model):
     # ([from, to] ISO pairs in UTC; wall-clock times, so a schedule change recounts them).
     sla_paused_at = models.DateTimeField(_("SLA clock stopped"), null=True, blank=True)
     sla_pauses = models.JSONField(default=list, blank=True)
+    # The warning before each target falls due (start + the plan's warning share of the target,
+    # in its business hours; kept by sla_refresh), and when the warning went out. The "warned"
+    # and "breached" columns are also the claims that make each alert go out once however many
+    # scans run (tessera/sla/breaches.py: UPDATE … WHERE warned IS NULL).
+    first_response_warn_at = models.DateTimeField(_("first response warning"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(_("resolution warning"), null=True, blank=True)
+    first_response_warned_at = models.DateTimeField(_("first response warned"), null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(_("resolution warned"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -210,6 +218,34 @@ class Ticket(models.Model):
             models.Index(
                 fields=["state", "department", "assignee", "team", "is_answered", "due_at", "id"],
                 name="ticket_count_cover",
+            ),
+            # The SLA scan (tessera/sla/breaches.py): each of its four questions is a range scan
+            # over the open tickets still waiting for that alert, however many tickets are closed.
+            models.Index(
+                fields=["first_response_due_at"],
+                name="ticket_sla_fr_breach",
+                condition=models.Q(state="open", first_response_at__isnull=True, first_response_breached=False),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="ticket_sla_res_breach",
+                condition=models.Q(state="open", resolution_breached=False),
+            ),
+            models.Index(
+                fields=["first_response_warn_at"],
+                name="ticket_sla_fr_warn",
+                condition=models.Q(state="open", first_response_at__isnull=True, first_response_warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                name="ticket_sla_res_warn",
+                condition=models.Q(state="open", resolution_warned_at__isnull=True),
+            ),
+            # The "Overdue" and "Breaching in the next hour" queues: the first response still due.
+            models.Index(
+                fields=["first_response_due_at", "id"],
+                name="ticket_active_fr_due",
+                condition=models.Q(state__in=["open", "pending"], first_response_at__isnull=True),
             ),
         ]
 
@@ -341,6 +377,8 @@ class EventKind(models.TextChoices):
     DUE_DATE = "due_date", _("due date changed")
     TOPIC = "topic", _("help topic changed")
     RULE_APPLIED = "rule_applied", _("routing rule applied")
+    SLA_WARNING = "sla_warning", _("SLA target nearly due")
+    SLA_BREACHED = "sla_breached", _("SLA target missed")
 
 
 class Event(models.Model):
@@ -412,7 +450,8 @@ class AlertEvent(models.TextChoices):
     INTERNAL_NOTE = "internal_note", _("Internal note")
     ASSIGNMENT = "assignment", _("Assignment")
     TRANSFER = "transfer", _("Transfer")
-    OVERDUE = "overdue", _("Overdue ticket (not sent yet: nothing sends overdue alerts so far)")
+    WARNING = "sla_warning", _("SLA target nearly due (the plan's warning share of it has passed)")
+    OVERDUE = "overdue", _("Overdue ticket (an SLA target was missed)")
 
 
 # Today's behaviour, which the data migration writes and a missing row falls back to.
@@ -422,7 +461,9 @@ ALERT_DEFAULTS: dict[str, dict[str, bool]] = {
     AlertEvent.INTERNAL_NOTE: {"assignee": True, "team": False, "department": False, "manager": False},
     AlertEvent.ASSIGNMENT: {"assignee": True, "team": True, "department": False, "manager": False},
     AlertEvent.TRANSFER: {"assignee": False, "team": False, "department": True, "manager": False},
-    AlertEvent.OVERDUE: {"assignee": True, "team": False, "department": False, "manager": True},
+    # SLA alerts go to whoever handles the ticket: the assignee, else its team, else its department.
+    AlertEvent.WARNING: {"assignee": True, "team": True, "department": True, "manager": False},
+    AlertEvent.OVERDUE: {"assignee": True, "team": True, "department": True, "manager": True},
 }
 
 

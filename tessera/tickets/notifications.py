@@ -141,6 +141,8 @@ PRECEDENCE = {
     "resolved": 5,
     "closed": 5,
     "activity_alert": 6,
+    "sla_breach_alert": 2,
+    "sla_warning_alert": 3,
 }
 
 
@@ -281,6 +283,11 @@ def _recipients(
         return _unique(users, exclude=actor_id)
     if notice == "transfer_alert":
         return _unique(_chosen(AlertEvent.TRANSFER, ticket, handling=False), exclude=actor_id)
+    if notice in ("sla_warning_alert", "sla_breach_alert"):
+        # Whoever handles the ticket now (the assignee, else its team, else its department), and
+        # for a breach the manager, as the administrator chose (AlertSetting).
+        event = AlertEvent.OVERDUE if notice == "sla_breach_alert" else AlertEvent.WARNING
+        return _unique(_chosen(event, ticket, handling=True), exclude=None)
     if notice in ("resolved", "closed"):
         # Everyone copied followed the conversation; they hear how it ended too.
         return _unique(_end_users(ticket), exclude=actor_id)
@@ -456,3 +463,8 @@ def status_changed(ticket_id: int, actor_id: int | None, old_state: str, new_sta
     elif new_state == State.CLOSED:
         _enqueue("closed", ticket_id, actor_id, None, old_state=old_state, new_state=new_state)
     _enqueue("activity_alert", ticket_id, actor_id, None, old_state=old_state, new_state=new_state)
+
+
+def sla_alert(ticket_id: int, target: str, *, breach: bool) -> None:
+    """A target ("first_response" or "resolution") nearly due, or missed (the SLA scan)."""
+    _enqueue("sla_breach_alert" if breach else "sla_warning_alert", ticket_id, None, None, target=target)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from tessera.accounts.models import Agent, Department, Membership, Team, User
 
@@ -48,6 +50,7 @@ def _queues() -> list[Queue]:
         Queue("unassigned", _("Unassigned")),
         Queue("open", _("Open in my departments")),
         Queue("pending", _("Waiting on customer")),
+        Queue("breaching", _("Breaching in the next hour")),
         Queue("overdue", _("Overdue")),
         Queue("answered", _("Answered")),
         Queue("resolved", _("Resolved")),
@@ -59,6 +62,23 @@ def _queues() -> list[Queue]:
 
 QUEUES = _queues()
 QUEUE_SLUGS = {q.slug for q in QUEUES}
+
+# "Breaching in the next hour": a target falls due within this long.
+BREACHING_WINDOW = timedelta(hours=1)
+
+
+def overdue_q(now: datetime) -> Q:
+    """Past a due time still owed: the first response while unanswered, or the resolution.
+    Each half is a range of its own index (ticket_state_due / ticket_active_fr_due)."""
+    return Q(due_at__lt=now) | Q(first_response_at__isnull=True, first_response_due_at__lt=now)
+
+
+def breaching_q(now: datetime, within: timedelta = BREACHING_WINDOW) -> Q:
+    """A due time still owed falls within `within` from now (and has not passed yet)."""
+    soon = now + within
+    return Q(due_at__gte=now, due_at__lt=soon) | Q(
+        first_response_at__isnull=True, first_response_due_at__gte=now, first_response_due_at__lt=soon
+    )
 
 
 def queue_tickets(agent: Agent, slug: str) -> QuerySet[Ticket]:
@@ -79,9 +99,10 @@ def queue_tickets(agent: Agent, slug: str) -> QuerySet[Ticket]:
     elif slug == "pending":
         qs = qs.filter(state=State.PENDING)
     elif slug == "overdue":
-        from django.utils import timezone
-
-        qs = qs.filter(state__in=ACTIVE_STATES, due_at__lt=timezone.now())
+        qs = qs.filter(overdue_q(timezone.now()), state__in=ACTIVE_STATES)
+    elif slug == "breaching":
+        # Paused (pending) tickets' clocks stand still: they cannot breach.
+        qs = qs.filter(breaching_q(timezone.now()), state=State.OPEN)
     elif slug == "answered":
         qs = qs.filter(state__in=ACTIVE_STATES, is_answered=True)
     elif slug == "resolved":

@@ -133,6 +133,7 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("mail:original", "pk"): lambda s, sub: sub.received,
     ("staff:ticket_action", "action"): lambda s, sub: "note",
     ("staff:ticket_property", "name"): lambda s, sub: "priority",
+    ("staff:ticket_sla", "what"): lambda s, sub: "due",
     ("admin:view_on_site", "content_type_id"): lambda s, sub: s.department_type,
     ("admin:view_on_site", "object_id"): lambda s, sub: s.desk.support.pk,
     ("admin:app_list", "app_label"): lambda s, sub: "accounts",
@@ -175,6 +176,7 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:ticket_property": lambda s, sub: {"props-priority": s.desk.sev_a.pk, "props-version": sub.ticket.version},
     "staff:ticket_properties": lambda s, sub: {"props-priority": s.desk.sev_a.pk, "props-version": sub.ticket.version},
     "staff:ticket_property_undo": lambda s, sub: {"token": "forged"},
+    "staff:ticket_sla": lambda s, sub: {"sla-due": "2099-01-04T09:00", "sla-version": sub.ticket.version},
     "staff:bulk": lambda s, sub: {
         "tickets": [sub.ticket.number],
         "bulk-action": "status",

@@ -146,6 +146,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "staff:ticket_property": row((M, REDIRECT), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     "staff:ticket_properties": row((M, REDIRECT), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     "staff:ticket_property_undo": row((M, INVALID), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
+    # The panel's service level (sla_views): an own due date, as the priority's right allows.
+    "staff:ticket_sla": row((M, REDIRECT), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     "staff:ticket_action": row(
         REDIRECT,  # GET sends back to the ticket page; POST adds the note and redirects (PRG)
         anonymous=REDIRECT_LOGIN,

@@ -38,6 +38,7 @@ SAMPLES = {
     "tickets/100001/properties/": "ticket_properties",
     "tickets/100001/properties/priority/": "ticket_property",
     "tickets/100001/undo/": "ticket_property_undo",
+    "tickets/100001/sla/due/": "ticket_sla",
     "files/5/": "attachment",
     "profile/": "profile",
     "density/": "density",

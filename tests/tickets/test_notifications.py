@@ -661,7 +661,7 @@ def test_an_administrator_ticks_alerts_per_event_and_group_on_one_admin_page(des
     client.force_login(desk.admin)
     page = client.get(reverse("admin:tickets_alertsetting_changelist"))
     assert page.status_code == 200
-    assert "not sent yet" in page.content.decode()  # overdue is configurable, and says it is not sent
+    assert "SLA target nearly due" in page.content.decode()  # the SLA scan's alerts are configurable too
 
     rows = list(AlertSetting.objects.order_by("pk"))
     form = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": str(len(rows)), "_save": "Save"}

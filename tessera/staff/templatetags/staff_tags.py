@@ -10,7 +10,7 @@ from django.utils.formats import number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from tessera.fast_html import render_options, render_rows, time_element
+from tessera.fast_html import due_element, render_options, render_rows, time_element
 from tessera.staff.priority_css import sheet_url
 from tessera.tickets import selectors
 from tessera.tickets.models import Ticket
@@ -22,6 +22,12 @@ register = template.Library()
 def when(value: datetime | None) -> SafeString | str:
     """`{% when value %}`: the one form of every time in the workspace (fast_html.time_element)."""
     return time_element(value)
+
+
+@register.simple_tag
+def due(ticket: Ticket) -> SafeString | str:
+    """`{% due ticket %}`: time left or overdue, the exact due time on hover (fast_html.due_element)."""
+    return due_element(ticket)
 
 
 @register.simple_tag

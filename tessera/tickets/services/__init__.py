@@ -22,7 +22,7 @@ from .merge_and_link import link, merge, unlink
 from .properties import TOPIC_CHANGED, set_topic
 from .routing import assign, claim, release, transfer
 from .rules_applied import TicketRefused, count_refusal, record_refusal
-from .sla import set_due_date, set_sla_plan
+from .sla import pending_alerts, record_sla_alert, set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 
 __all__ = [
@@ -49,8 +49,10 @@ __all__ = [
     "merge",
     "open_ticket",
     "open_ticket_for_guest",
+    "pending_alerts",
     "record_mail_event",
     "record_refusal",
+    "record_sla_alert",
     "release",
     "remove_collaborator",
     "reply",

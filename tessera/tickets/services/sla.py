@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -27,9 +28,10 @@ from tessera.accounts.models import Department, User
 from tessera.sla import plans
 from tessera.sla.models import SlaPlan
 
+from .. import notifications
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
 from ..policy import Action
-from .common import _entry, _event, _lock, _require, _touch, _validate_note
+from .common import _entry, _event, _lock, _on_commit, _require, _touch, _validate_note
 
 SLA_FIELDS = (
     "sla_plan",
@@ -39,6 +41,10 @@ SLA_FIELDS = (
     "resolution_breached",
     "sla_paused_at",
     "sla_pauses",
+    "first_response_warn_at",
+    "resolution_warn_at",
+    "first_response_warned_at",
+    "resolution_warned_at",
 )
 
 
@@ -57,7 +63,19 @@ def initial_sla(
     """The SLA columns of a ticket about to be created (so opening one costs no extra statement)."""
     plan_id = plans.resolve_plan(topic.sla_plan_id if topic else None, department.sla_plan_id)
     due = plans.due_times(plan_id, priority.pk, created_at)
-    return {"sla_plan_id": plan_id, "first_response_due_at": due.first_response, "due_at": due.resolution}
+    return {
+        "sla_plan_id": plan_id,
+        "first_response_due_at": due.first_response,
+        "due_at": due.resolution,
+        "first_response_warn_at": due.first_response_warn,
+        "resolution_warn_at": due.resolution_warn,
+    }
+
+
+def manual_warn_at(plan_id: int | None, due_at: datetime, now: datetime) -> datetime:
+    """An agent's own due date has no business-hours target: warn at the plan's share of the
+    wall-clock time left when it was set."""
+    return now + (due_at - now) * plans.warn_percent(plan_id) / 100
 
 
 def sla_refresh(ticket: Ticket, now: datetime, *, replan: bool = False) -> list[str]:
@@ -87,12 +105,18 @@ def sla_refresh(ticket: Ticket, now: datetime, *, replan: bool = False) -> list[
         )
         if ticket.first_response_at is None:
             ticket.first_response_due_at = due.first_response
+            ticket.first_response_warn_at = due.first_response_warn
             if due.first_response is not None and due.first_response > now:
                 ticket.first_response_breached = False  # moved into the future: a later breach counts again
+            if due.first_response_warn is not None and due.first_response_warn > now:
+                ticket.first_response_warned_at = None  # likewise the warning
         if not ticket.due_is_manual:
             ticket.due_at = due.resolution
+            ticket.resolution_warn_at = due.resolution_warn
             if due.resolution is not None and due.resolution > now:
                 ticket.resolution_breached = False
+            if due.resolution_warn is not None and due.resolution_warn > now:
+                ticket.resolution_warned_at = None
     after = {name: getattr(ticket, name if name != "sla_plan" else "sla_plan_id") for name in SLA_FIELDS}
     return [name for name in SLA_FIELDS if before[name] != after[name]]
 
@@ -148,7 +172,8 @@ def set_sla_plan(actor: User, ticket: Ticket, *, plan: SlaPlan | None, expected_
             chosen="yes" if plan is not None else "no",
             **due_change(due_before, ticket),
         )
-        _touch(ticket, now, "sla_plan_fixed", *fields)
+        # sla_plan was set before sla_refresh looked, so it is saved whether or not it says so.
+        _touch(ticket, now, *dict.fromkeys(("sla_plan_fixed", "sla_plan", *fields)))
     return ticket
 
 
@@ -174,7 +199,9 @@ def set_due_date(
             ticket.due_is_manual = True
             ticket.due_at = due_at
             ticket.resolution_breached = False
-            fields = ["due_at", "resolution_breached"]
+            ticket.resolution_warn_at = manual_warn_at(ticket.sla_plan_id, due_at, now)
+            ticket.resolution_warned_at = None
+            fields = ["due_at", "resolution_breached", "resolution_warn_at", "resolution_warned_at"]
         else:
             ticket.due_is_manual = False
             fields = sla_refresh(ticket, now)
@@ -192,3 +219,67 @@ def set_due_date(
             _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
         _touch(ticket, now, "due_is_manual", *dict.fromkeys(fields))
     return ticket
+
+
+# ---------------------------------------------------------------------------- the SLA scan's step
+
+# (due column, warning column, breached flag, warned column) of each target.
+TARGET_COLUMNS = {
+    "first_response": (
+        "first_response_due_at",
+        "first_response_warn_at",
+        "first_response_breached",
+        "first_response_warned_at",
+    ),
+    "resolution": ("due_at", "resolution_warn_at", "resolution_breached", "resolution_warned_at"),
+}
+
+
+def pending_alerts(target: str, *, breach: bool, now: datetime) -> QuerySet[Ticket]:
+    """The open tickets whose `target` is past due (`breach`) or past its warning time, and not
+    yet marked so: each a range scan of one partial index (Ticket.Meta, ticket_sla_*)."""
+    due, warn, breached, warned = TARGET_COLUMNS[target]
+    qs = Ticket.objects.filter(state=State.OPEN)
+    if target == "first_response":
+        qs = qs.filter(first_response_at__isnull=True)
+    if breach:
+        return qs.filter(**{breached: False, f"{due}__lte": now}).order_by(due)
+    return qs.filter(**{f"{warned}__isnull": True, f"{warn}__lte": now}).order_by(warn)
+
+
+def record_sla_alert(ticket_id: int, target: str, *, breach: bool, now: datetime | None = None) -> bool:
+    """Mark one target of one ticket warned or breached, with its timeline Event and alert.
+
+    The mark is a conditional UPDATE that repeats the scan's condition (`pending_alerts`), so
+    whatever number of scans run at once, only the one whose UPDATE matched writes the Event and
+    queues the alert; a ticket answered, paused or moved meanwhile is left alone. True when this
+    call made the mark and told someone.
+
+    Neither the version nor the update time moves: a deadline passing is not an edit, so no
+    agent's open form becomes stale and no queue reorders. A warning whose target is already
+    past due is marked without a word: the breach alert says more."""
+    now = now or timezone.now()
+    due, _warn, breached, warned = TARGET_COLUMNS[target]
+    with transaction.atomic():
+        claimed = (
+            pending_alerts(target, breach=breach, now=now)
+            .filter(pk=ticket_id)
+            .order_by()
+            .update(**({breached: True} if breach else {warned: now}))
+        )
+        if not claimed:
+            return False
+        ticket = Ticket.objects.get(pk=ticket_id)
+        due_at: datetime | None = getattr(ticket, due)
+        if not breach and (due_at is None or due_at <= now):
+            return False
+        _event(
+            ticket,
+            None,
+            EventKind.SLA_BREACHED if breach else EventKind.SLA_WARNING,
+            now=now,
+            target=target,
+            due_at=due_at.isoformat() if due_at else None,
+        )
+        _on_commit(lambda: notifications.sla_alert(ticket_id, target, breach=breach))
+    return True

@@ -1,0 +1,222 @@
+"""Due times in the agent workspace: time left or overdue on queue rows and on the ticket page
+in the viewer's zone, the "Breaching in the next hour" and "Overdue" queues and the due filter,
+and the panel's SLA plan and due date (saved through the services; hostile values refused)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+from types import SimpleNamespace
+
+import pytest
+
+from django.urls import reverse
+from django.utils import timezone
+
+from tessera.accounts.models import User
+from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan
+from tessera.tickets import selectors, services
+from tessera.tickets.models import EventKind, Ticket
+from tests.tickets.helpers import fresh
+
+from .conftest import ticket_url
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Freeze the clock: at("2026-03-02 10:00") (UTC) makes timezone.now() return it."""
+
+    def _at(text: str) -> datetime:
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return moment
+
+    return _at
+
+
+@pytest.fixture
+def office(desk):
+    """A 24×7 "On call" plan (first response in 30 min, resolution in 2 h) and a "Standard" one."""
+    always = Schedule.objects.create(name="Always", time_zone="UTC")
+    for weekday in range(7):
+        ScheduleInterval.objects.create(schedule=always, weekday=weekday, start=time(0), end=time(0))
+    on_call = SlaPlan.objects.create(name="On call", schedule=always, first_response_minutes=30, resolution_minutes=120)
+    standard = SlaPlan.objects.create(
+        name="Standard", schedule=always, first_response_minutes=240, resolution_minutes=1440
+    )
+    return SimpleNamespace(on_call=on_call, standard=standard)
+
+
+@pytest.fixture
+def on_call(desk, office):
+    """Support follows the 24×7 plan."""
+    desk.support.sla_plan = office.on_call
+    desk.support.save()
+    return office.on_call
+
+
+def open_at(desk, at, moment: str, subject: str = "Printer jams") -> Ticket:
+    at(moment)
+    return services.open_ticket(desk.ken, requester=desk.ken, subject=subject, message="Hi", topic=desk.general)
+
+
+def row(html: str, ticket: Ticket) -> str:
+    match = re.search(rf'<tr id="ticket-row-{ticket.pk}".*?</tr>', html, re.S)
+    assert match, f"ticket {ticket.number} is not listed"
+    return match.group(0)
+
+
+def queue_with_due(client) -> str:
+    """The open queue with the Due column chosen (remembered, then the clean address)."""
+    return client.get(reverse("staff:queue", args=["open"]), {"cols": "status,due"}, follow=True).content.decode()
+
+
+@pytest.fixture
+def john(client, desk):
+    User.objects.filter(pk=desk.john.user_id).update(time_zone="America/New_York")
+    client.force_login(desk.john.user)
+    return client
+
+
+# ---------------------------------------------------------------------------- showing it
+
+
+def test_a_queue_row_says_how_long_is_left_with_the_exact_time_in_the_viewers_zone(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    at("2026-03-02 10:05")
+    html = queue_with_due(john)
+    cell = row(html, ticket)
+    assert "due in 25 min" in cell  # the first response, while unanswered
+    assert 'title="First response due: Monday 2 March 2026, 05:30 EST"' in cell
+
+
+def test_a_queue_row_says_how_long_overdue_once_the_first_response_was_answered(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    at("2026-03-02 10:10")
+    services.reply(desk.john.user, ticket, message="On it.")
+    at("2026-03-02 12:35")
+    cell = row(queue_with_due(john), ticket)
+    assert "overdue by 35 min" in cell  # the resolution (12:00)
+    assert "badge-overdue" in cell
+
+
+def test_a_paused_ticket_says_so_instead_of_a_time(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    services.set_status(desk.john.user, ticket, status=desk.pending)
+    cell = row(queue_with_due(john), ticket)
+    assert "Paused: waiting on the customer" in cell
+
+
+def test_the_ticket_page_shows_the_time_left(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    at("2026-03-02 10:40")
+    html = john.get(ticket_url(ticket)).content.decode()
+    assert re.search(r'id="prop-due">.*overdue by 10 min', html, re.S)
+
+
+# ---------------------------------------------------------------------------- queues and filter
+
+
+def test_the_breaching_and_overdue_queues_list_the_right_tickets_with_their_counts(desk, on_call, at, john):
+    late = open_at(desk, at, "2026-03-02 09:00", "Late")  # first response due 09:30
+    soon = open_at(desk, at, "2026-03-02 09:50", "Soon")  # due 10:20
+    later = open_at(desk, at, "2026-03-02 10:00", "Later")
+    services.reply(desk.john.user, later, message="On it.")  # resolution due 12:00: not within the hour
+    paused = open_at(desk, at, "2026-03-02 09:55", "Paused")
+    services.set_status(desk.john.user, paused, status=desk.pending)
+    at("2026-03-02 10:00")
+    agent = desk.john
+    assert set(selectors.queue_tickets(agent, "breaching")) == {soon}
+    assert set(selectors.queue_tickets(agent, "overdue")) == {late}
+    counts = selectors.queue_counts(agent)
+    assert (counts["breaching"], counts["overdue"]) == (1, 1)
+    html = john.get(reverse("staff:queue", args=["breaching"])).content.decode()
+    assert "Breaching in the next hour" in html and "Soon" in html and "Late" not in html
+
+
+def test_the_due_filter_narrows_a_queue(desk, on_call, at, john):
+    late = open_at(desk, at, "2026-03-02 09:00", "Late one")
+    soon = open_at(desk, at, "2026-03-02 09:50", "Soon one")
+    at("2026-03-02 10:00")
+    html = john.get(reverse("staff:queue", args=["open"]), {"due": "hour"}).content.decode()
+    assert f"ticket-row-{soon.pk}" in html and f"ticket-row-{late.pk}" not in html
+    html = john.get(reverse("staff:queue", args=["open"]), {"due": "soonish"}).content.decode()
+    assert "was ignored" in html
+
+
+# ---------------------------------------------------------------------------- changing it
+
+
+def sla_url(ticket, what: str) -> str:
+    return reverse("staff:ticket_sla", args=[ticket.number, what])
+
+
+def test_an_agent_sets_a_due_date_of_their_own_in_their_zone(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    response = john.post(
+        sla_url(ticket, "due"), {"sla-due": "2026-03-03T09:00", "sla-version": fresh(ticket).version}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "Due date set." in response.content.decode()
+    after = fresh(ticket)
+    assert after.due_is_manual and after.due_at.isoformat() == "2026-03-03T14:00:00+00:00"  # 09:00 in New York
+    assert after.events.filter(kind=EventKind.DUE_DATE).exists()
+
+
+def test_an_agent_puts_the_ticket_on_another_plan(desk, office, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    response = john.post(
+        sla_url(ticket, "plan"), {"sla-plan": office.standard.pk, "sla-version": fresh(ticket).version}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert fresh(ticket).sla_plan_id == office.standard.pk and fresh(ticket).sla_plan_fixed
+
+
+def test_a_stale_panel_is_refused_with_409(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    old = fresh(ticket).version
+    services.set_priority(desk.john.user, ticket, priority=desk.sev_a)
+    response = john.post(sla_url(ticket, "due"), {"sla-due": "2026-03-03T09:00", "sla-version": old}, headers=HTMX)
+    assert response.status_code == 409
+    assert not fresh(ticket).due_is_manual
+
+
+@pytest.mark.parametrize(
+    ("what", "value"),
+    [
+        ("due", "tomorrow-ish"),
+        ("due", "2026-13-40T99:00"),
+        ("due", "2020-01-01T09:00"),
+        ("plan", "abc"),
+        ("plan", "99999"),
+    ],
+)
+def test_a_forged_due_date_or_plan_is_refused_with_400(desk, on_call, at, john, what, value):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    before = fresh(ticket)
+    response = john.post(sla_url(ticket, what), {f"sla-{what}": value, "sla-version": before.version}, headers=HTMX)
+    assert response.status_code == 400
+    after = fresh(ticket)
+    assert (after.due_at, after.sla_plan_id, after.version) == (before.due_at, before.sla_plan_id, before.version)
+
+
+def test_another_departments_ticket_is_not_found(desk, on_call, at, client):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    client.force_login(desk.bill.user)
+    response = client.post(sla_url(ticket, "due"), {"sla-due": "2026-03-03T09:00", "sla-version": 1}, headers=HTMX)
+    assert response.status_code == 404
+    assert not fresh(ticket).due_is_manual
+
+
+def test_an_agent_without_the_right_is_refused_with_403(desk, on_call, at, client):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    client.force_login(desk.olga.user)  # an observer in Support: sees the ticket, changes nothing
+    html = client.get(ticket_url(ticket)).content.decode()
+    assert 'id="sla-due"' not in html
+    response = client.post(
+        sla_url(ticket, "due"), {"sla-due": "2026-03-03T09:00", "sla-version": fresh(ticket).version}, headers=HTMX
+    )
+    assert response.status_code == 403
+    assert not fresh(ticket).due_is_manual
