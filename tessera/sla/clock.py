@@ -182,12 +182,16 @@ def _add(start: datetime, remaining: timedelta, schedule: ScheduleSnapshot) -> d
     week = timedelta(minutes=schedule.weekly_minutes)
     # From the day before: its windows end at local midnight, which an offset change can move past `start`.
     day = schedule.local_date(start) - timedelta(days=1)
-    horizon = day + timedelta(days=HORIZON_DAYS)
-    while day < horizon:
+    # The guard counts days in a row without a working minute (holidays closing everything), not
+    # days in all: a schedule with little working time per week may rightly need decades.
+    idle_days = 0
+    while idle_days < HORIZON_DAYS:
         if remaining > week and _midnight_utc(schedule, day) >= start and schedule.plain_week(day):
             remaining -= week
             day += timedelta(days=7)
+            idle_days = 0
             continue
+        idle_days += 1
         for window_start, window_end in schedule.windows(day):
             if window_end <= start:
                 continue
@@ -196,6 +200,7 @@ def _add(start: datetime, remaining: timedelta, schedule: ScheduleSnapshot) -> d
             if remaining <= available:
                 return begin + remaining
             remaining -= available
+            idle_days = 0
         day += timedelta(days=1)
     raise NoWorkingTime("The schedule's holidays close every working day for decades ahead.")
 

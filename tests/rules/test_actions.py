@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 
 from tessera.accounts.models import Team
 from tessera.rules.models import Rule
-from tessera.sla.models import Schedule, SlaPlan
+from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan
 from tessera.tickets import services
 from tessera.tickets.models import Collaborator, Event, EventKind, State
 
@@ -88,7 +90,11 @@ def test_without_the_rule_the_acknowledgement_goes_out(desk, mailoutbox, django_
 
 @pytest.fixture
 def plans(desk):
-    schedule = Schedule.objects.first() or Schedule.objects.create(name="24/7", time_zone="UTC")
+    # Its own around-the-clock schedule: the migration's "24×7" may have been emptied by a
+    # transactional test that ran earlier on this worker.
+    schedule = Schedule.objects.create(name="Rules test: around the clock", time_zone="UTC")
+    for weekday in range(7):
+        ScheduleInterval.objects.create(schedule=schedule, weekday=weekday, start=time(0), end=time(0))
     fast = SlaPlan.objects.create(
         name="Fast", schedule=schedule, first_response_minutes=60, resolution_minutes=120, is_active=True
     )

@@ -207,6 +207,15 @@ def test_a_target_of_years_is_computed_by_weeks_not_by_minutes():
     assert business_minutes_between(utc("2026-01-05 08:00"), due, berlin) == 2 * 52 * 5 * 480
 
 
+def test_a_schedule_with_a_quarter_hour_a_week_still_gets_there_after_fifty_years():
+    # Found by hypothesis: the loop guard once counted calendar days, so a target longer than
+    # its fifty-year horizon was refused as "no working time" although every week has some.
+    mondays = ScheduleSnapshot.build("UTC", [(0, time(0), time(0, 15))])
+    due = add_business_minutes(utc("2026-01-01 00:00"), 39211, mondays)
+    assert business_minutes_between(utc("2026-01-01 00:00"), due, mondays) == 39211
+    assert due.year == 2076
+
+
 def test_naive_times_are_refused():
     berlin = ScheduleSnapshot.build("Europe/Berlin", OFFICE)
     with pytest.raises(ValueError, match="aware"):

@@ -10,9 +10,11 @@ from django.core.management import call_command
 from django.db import connection
 
 from tessera import process_memo
+from tessera.accounts.models import Role
 from tessera.sla.models import Schedule, SlaPlan
 from tessera.tickets import services
-from tessera.tickets.models import Ticket
+from tessera.tickets.defaults import ensure_defaults
+from tessera.tickets.models import Priority, Status, Ticket
 from tests.tickets.helpers import fresh
 
 
@@ -44,6 +46,9 @@ def test_the_migrations_apply_to_a_desk_with_tickets_which_get_due_times_at_thei
 
 
 def test_the_demo_desk_has_business_hours_and_plans_its_tickets_follow(db):
+    # The rows the migrations write (roles, priorities, statuses), which `make run` has before it
+    # seeds: put back in case a transactional test emptied the tables on this worker.
+    ensure_defaults(Priority, Status, Role)
     call_command("seed_demo", stdout=StringIO())
     hours = Schedule.objects.get(name="Business hours")
     assert hours.intervals.count() == 5
