@@ -16,3 +16,4 @@ class AutomationConfig(AppConfig):
         # interval however many schedulers run; each job is also safe to run twice (it claims its rows).
         register("automation.escalation", every=timedelta(minutes=1), func="tessera.automation.escalation.run")
         register("automation.auto_close", every=timedelta(minutes=15), func="tessera.automation.autoclose.run")
+        register("automation.prune_runs", every=timedelta(hours=6), func="tessera.automation.pruning.prune_runs")

@@ -70,6 +70,7 @@ NOTICE_LABELS = {
     "transfer_alert": gettext_lazy("Transfer alert"),
     "sla_warning_alert": gettext_lazy("SLA warning"),
     "sla_breach_alert": gettext_lazy("Overdue alert"),
+    "escalation_alert": gettext_lazy("Escalation alert"),
     "resolved": gettext_lazy("Resolved notice"),
     "closed": gettext_lazy("Closed notice"),
 }

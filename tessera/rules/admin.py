@@ -1,5 +1,7 @@
 """Routing rules in the admin: ordered, edited with their conditions and actions inline, counted,
 and tried on a sample ticket before they are put to work (`test_view`, which changes nothing).
+`preview_view` does the same for the form as it stands, unsaved: the change form posts itself,
+inlines and all, to it; it validates and shows, saving nothing.
 
 A pattern that does not compile is refused when the rule is saved; so is an action without its
 target. A new rule can be saved inactive, tested, then switched on.
@@ -16,13 +18,15 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from tessera.tickets.models import EntryKind, Source, Ticket
 
@@ -131,7 +135,10 @@ class RuleAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("try it"))
     def test_link(self, rule: Rule) -> str:
         if rule.pk is None:
-            return _("Save the rule (inactive, if you like) to test it on a sample ticket.")
+            return _(
+                "Save the rule (inactive, if you like) to test it on a sample ticket, or preview it unsaved "
+                "with the button below."
+            )
         url = reverse("admin:rules_rule_test", args=[rule.pk])
         return format_html('<a href="{}">{}</a>', url, _("Test this rule on a sample ticket"))
 
@@ -141,7 +148,12 @@ class RuleAdmin(admin.ModelAdmin):
                 "<int:rule_id>/test/",
                 self.admin_site.admin_view(self.test_view),
                 name="rules_rule_test",
-            )
+            ),
+            path(
+                "preview/",
+                self.admin_site.admin_view(require_POST(self.preview_view)),
+                name="rules_rule_preview",
+            ),
         ]
         return own + super().get_urls()
 
@@ -176,6 +188,97 @@ class RuleAdmin(admin.ModelAdmin):
             "actions": actions,
         }
         return TemplateResponse(request, "admin/rules/rule/test.html", context)
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The rule as typed in its form (`?rule=<id>` when editing one), tried on a sample without
+        saving anything: the form's own errors come first, as the save would give them."""
+        obj = self._previewed_rule(request)
+        change = obj is not None
+        model_form = self.get_form(request, obj, change=change)
+        form = model_form(request.POST, instance=obj)
+        form_valid = form.is_valid()
+        # The admin's own way to build the inlines from a POST (the add and change views use it).
+        formsets, _inlines = self._create_formsets(request, form.instance, change=change)  # type: ignore[attr-defined]
+        formsets_valid = all([formset.is_valid() for formset in formsets])
+        errors = self._preview_errors(form, formsets)
+        sample_form = SampleForm(request.POST if "sample-submitted" in request.POST else None, prefix="sample")
+        result = None
+        sample = None
+        actions: list[str] = []
+        if form_valid and formsets_valid and sample_form.is_bound and sample_form.is_valid():
+            sample = sample_form.sample()
+            if sample is not None:
+                rule = form.instance
+                compiled = engine.compile_rule(rule, _kept(formsets, Condition), _kept(formsets, Action))
+                result = engine.check(compiled, sample, every=True)
+                actions = [a.describe() for a in compiled.actions] if result.matched else []
+        carried = [
+            (key, value)
+            for key, values in request.POST.lists()
+            if not key.startswith("sample-") and key != "csrfmiddlewaretoken"
+            for value in values
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview the routing rule “%(name)s” (not saved)") % {"name": form.data.get("name", "")},
+            "opts": self.model._meta,
+            "original": obj,
+            "errors": errors,
+            "form": sample_form,
+            "carried": carried,
+            "action_url": request.get_full_path(),
+            "stop_processing": bool(form_valid and form.instance.stop_processing),
+            "sample": sample,
+            "result": result,
+            "actions": actions,
+        }
+        return TemplateResponse(request, "admin/rules/rule/preview.html", context)
+
+    def _previewed_rule(self, request: HttpRequest) -> Rule | None:
+        raw = request.GET.get("rule", "")
+        if not raw:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            return None
+        if not raw.isdigit():
+            raise Http404
+        rule = get_object_or_404(Rule, pk=int(raw))
+        if not self.has_change_permission(request, rule):
+            raise PermissionDenied
+        return rule
+
+    @staticmethod
+    def _preview_errors(form: forms.ModelForm, formsets: list[BaseInlineFormSet]) -> list[str]:
+        """Every refusal the save would give, in words, each saying where it is."""
+        errors = [
+            f"{form.fields[name].label if name in form.fields else _('Rule')}: {message}"
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+        for formset in formsets:
+            what = str(formset.form._meta.model._meta.verbose_name).capitalize()
+            errors.extend(f"{what}: {message}" for message in formset.non_form_errors())
+            for number, inline in enumerate(formset.forms, start=1):
+                for name, messages in inline.errors.items():
+                    label = inline.fields[name].label if name in inline.fields else ""
+                    where = f"{what} {number}" + (f", {str(label).lower()}" if label else "")
+                    errors.extend(f"{where}: {message}" for message in messages)
+        return errors
+
+
+def _kept(formsets: list[BaseInlineFormSet], model: type[Condition] | type[Action]) -> list[Any]:
+    """The inline rows the save would keep, as unsaved instances built from the form."""
+    kept: list[Any] = []
+    for formset in formsets:
+        if formset.model is not model:
+            continue
+        for inline in formset.forms:
+            if formset.can_delete and inline.cleaned_data.get("DELETE"):
+                continue
+            if inline.instance.pk is None and not inline.has_changed():
+                continue
+            kept.append(inline.instance)
+    return kept
 
 
 class SampleForm(forms.Form):

@@ -6,6 +6,12 @@ queries when a rule changed (forgotten at once in the process that saved it, wit
 others), none per ticket. `evaluate` returns a `Plan`; the ticket services apply it and write
 the Events (tessera/tickets/services/rules_applied.py).
 
+The text is folded once per ticket, so a pattern that cannot tell cases apart anyway (ASCII,
+lower case, no escape that names a character or a class by case) runs without IGNORECASE, which
+costs several times more, and first asks with a plain `in` whether the text holds the literal
+run the pattern cannot match without. Cheap conditions are asked first when the answer alone
+matters (the preview asks every condition, in the administrator's order).
+
 Patterns run on the `regex` package with a time limit: a pattern that backtracks for ever
 counts as not matching, is logged, and marks its rule, and intake goes on.
 """
@@ -14,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import regex
@@ -62,6 +68,80 @@ def compile_pattern(text: str) -> regex.Pattern[str]:
     return regex.compile(text, FLAGS)
 
 
+# Escapes and classes whose meaning depends on case (\x41, \p{upper}, [[:upper:]], octal), so a
+# pattern holding one keeps IGNORECASE.
+_CASE_SENSITIVE_PARTS = regex.compile(r"\\[0-9xuUpPN]|\[:")
+_INLINE_FLAGS = regex.compile(r"\(\?[a-zA-Z^-]")
+
+
+def folded_pattern(text: str) -> tuple[regex.Pattern[str], str]:
+    """The pattern as it runs on folded text, and a literal the text must hold for it to match
+    ("" when none is known). Raises regex.error like `compile_pattern`."""
+    if not text.isascii() or text != text.lower() or _CASE_SENSITIVE_PARTS.search(text):
+        return compile_pattern(text), ""
+    return regex.compile(text, regex.UNICODE), required_literal(text)
+
+
+def required_literal(pattern: str) -> str:
+    """The longest run of plain characters outside any group that every match contains (""
+    if the pattern has a top-level alternative or inline flags). Errs towards "" (no shortcut)."""
+    if _INLINE_FLAGS.search(pattern):
+        return ""
+    best = ""
+    run: list[str] = []
+    depth = 0
+    i = 0
+    size = len(pattern)
+    while i < size:
+        ch = pattern[i]
+        literal: str | None = None
+        repeated = False
+        if ch == "\\":
+            escaped = pattern[i + 1 : i + 2]
+            literal = escaped if depth == 0 and escaped and not escaped.isalnum() else None
+            i += 2
+            if escaped.isalnum() and pattern[i : i + 1] in ("<", "{"):  # \g<name>, \k<name>
+                end = pattern.find(">" if pattern[i] == "<" else "}", i)
+                i = size if end < 0 else end + 1
+        elif ch == "[":
+            i += 1
+            if pattern[i : i + 1] == "^":
+                i += 1
+            if pattern[i : i + 1] == "]":
+                i += 1
+            while i < size and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+            i += 1
+        elif ch == "{":
+            end = pattern.find("}", i)
+            i = size if end < 0 else end + 1
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+            i += 1
+        elif ch == "|":
+            if depth <= 0:
+                return ""
+            i += 1
+        elif ch in ".^$*+?}":
+            i += 1
+        else:
+            literal = ch if depth == 0 else None
+            i += 1
+        if literal is not None and i < size and pattern[i] in "*?{+":
+            # Optional (or repeated: then the characters after it may not follow it directly).
+            repeated = pattern[i] == "+"
+            literal = literal if repeated else None
+        if literal is not None:
+            run.append(literal)
+        if literal is None or repeated:
+            if len(run) > len(best):
+                best = "".join(run)
+            run = []
+    if len(run) > len(best):
+        best = "".join(run)
+    return best
+
+
 @dataclass(frozen=True)
 class Sample:
     """What the conditions look at, as text (names, not ids: rules are written in words)."""
@@ -104,6 +184,18 @@ class CompiledCondition:
     raw: str
     choices: tuple[str, ...] = ()
     pattern: regex.Pattern[str] | None = None
+    literal: str = ""  # a pattern cannot match text without it
+    # The comparison as one call on a folded value (None for patterns, which need the clock), and
+    # whether its answer is turned round ("does not …").
+    predicate: Callable[[str], bool] | None = None
+    negative: bool = False
+
+    @property
+    def cost(self) -> int:
+        """Which conditions to ask first: exact comparisons, then substrings, then patterns."""
+        if self.operator == Operator.REGEX:
+            return 2
+        return 1 if self.operator in (Operator.CONTAINS, Operator.NOT_CONTAINS) else 0
 
     def describe(self) -> str:
         return f"{Field(self.field).label} {Operator(self.operator).label} “{self.raw}”"
@@ -147,6 +239,7 @@ class CompiledRule:
     stop: bool
     conditions: tuple[CompiledCondition, ...]
     actions: tuple[CompiledAction, ...]
+    cheap_first: tuple[CompiledCondition, ...] = ()  # the conditions in the order to ask them
 
 
 @dataclass(frozen=True)
@@ -211,23 +304,51 @@ def compile_condition(condition: Condition) -> CompiledCondition:
         folded = value.casefold()
         choices = split_values(value)
     pattern = None
+    literal = ""
     if condition.operator == Operator.REGEX:
         try:
-            pattern = compile_pattern(value)
+            pattern, literal = folded_pattern(value)
         except regex.error:
             # The admin refuses such a pattern; one stored by other means never matches.
             log.warning("Routing rule %s: pattern %r does not compile", condition.rule_id, value)
-    return CompiledCondition(condition.pk, condition.field, condition.operator, folded, value, choices, pattern)
+    return CompiledCondition(
+        condition.pk,
+        condition.field,
+        condition.operator,
+        folded,
+        value,
+        choices,
+        pattern,
+        literal,
+        _predicate(condition.operator, folded, choices),
+        condition.operator in NEGATIVE,
+    )
+
+
+def _predicate(operator: str, value: str, choices: tuple[str, ...]) -> Callable[[str], bool] | None:
+    if operator in (Operator.EQUALS, Operator.NOT_EQUALS):
+        return value.__eq__
+    if operator in (Operator.CONTAINS, Operator.NOT_CONTAINS):
+        return lambda text: value in text
+    if operator == Operator.STARTS_WITH:
+        return lambda text: text.startswith(value)
+    if operator == Operator.ENDS_WITH:
+        return lambda text: text.endswith(value)
+    if operator == Operator.ONE_OF:
+        return frozenset(choices).__contains__
+    return None
 
 
 def compile_rule(rule: Rule, conditions: Iterable[Condition], actions: Iterable[Action]) -> CompiledRule:
+    compiled = tuple(compile_condition(c) for c in conditions)
     return CompiledRule(
         id=rule.pk,
         name=rule.name,
         match_all=rule.match == Match.ALL,
         stop=rule.stop_processing,
-        conditions=tuple(compile_condition(c) for c in conditions),
+        conditions=compiled,
         actions=tuple(_compile_action(a) for a in actions),
+        cheap_first=tuple(sorted(compiled, key=lambda c: c.cost)),
     )
 
 
@@ -306,7 +427,7 @@ def _test(op: str, condition: CompiledCondition, value: str, clock: _Clock) -> b
     if op == Operator.ONE_OF:
         return value in condition.choices
     if op == Operator.REGEX:
-        if condition.pattern is None:
+        if condition.pattern is None or (condition.literal and condition.literal not in value):
             return False
         if clock.left <= 0:
             raise TimeoutError
@@ -339,7 +460,7 @@ def check(rule: CompiledRule, sample: Sample, clock: _Clock | None = None, *, ev
     problem = ""
     if not rule.conditions:
         return RuleResult(False, results)
-    for condition in rule.conditions:
+    for condition in rule.conditions if every or not rule.cheap_first else rule.cheap_first:
         try:
             held = _holds(condition, sample, clock)
         except TimeoutError:
@@ -356,6 +477,34 @@ def check(rule: CompiledRule, sample: Sample, clock: _Clock | None = None, *, ev
     return RuleResult(matched, results, problem)
 
 
+def _matches(rule: CompiledRule, sample: Sample, clock: _Clock, problems: dict[int, str]) -> bool:
+    """`check` without the answers kept, for every new ticket: cheap conditions first, stopping
+    as soon as the answer is known."""
+    if not rule.conditions:
+        return False
+    match_all = rule.match_all
+    folded = sample.folded
+    for condition in rule.cheap_first:
+        predicate = condition.predicate
+        if predicate is not None:
+            values = folded.get(condition.field)
+            if values is None:
+                values = sample.values(condition.field)
+            held = (predicate(values[0]) if len(values) == 1 else any(map(predicate, values))) != condition.negative
+        else:
+            try:
+                held = _holds(condition, sample, clock)
+            except TimeoutError:
+                held = False
+                problems[rule.id] = _(
+                    "The pattern “%(pattern)s” took too long and was stopped; it counted as not matching."
+                ) % {"pattern": condition.raw[:100]}
+                log.warning("Routing rule %s (%s): pattern %r timed out", rule.id, rule.name, condition.raw)
+        if held != match_all:
+            return held
+    return match_all
+
+
 def evaluate(sample: Sample, compiled: Compiled | None = None) -> Plan:
     """What the rules, in order, do to a ticket like `sample`. Later rules override earlier ones
     for the same setting; a rule that stops processing or rejects ends the run."""
@@ -363,10 +512,7 @@ def evaluate(sample: Sample, compiled: Compiled | None = None) -> Plan:
     plan = Plan()
     clock = _Clock()
     for rule in compiled.rules:
-        result = check(rule, sample, clock)
-        if result.problem:
-            plan.problems[rule.id] = result.problem
-        if not result.matched:
+        if not _matches(rule, sample, clock, plan.problems):
             continue
         plan.applied.append(Applied(rule))
         for action in rule.actions:

@@ -18,6 +18,7 @@ def test_the_desks_existing_jobs_are_registered_by_their_apps():
     assert every["scheduler.prune_runs"] == timedelta(hours=6)
     assert every["automation.escalation"] == timedelta(minutes=1)
     assert every["automation.auto_close"] == timedelta(minutes=15)
+    assert every["automation.prune_runs"] == timedelta(hours=6)
     assert every["sla.breaches"] == timedelta(minutes=1)
     for job in registry.jobs().values():
         assert callable(job.resolve()), job.name
