@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import monotonic
 
+from psycopg import sql
+
 
 @dataclass(frozen=True)
 class Dropped:
@@ -100,11 +102,6 @@ def recreate(cursor, dropped: Sequence[Dropped], out: Callable[[str], None] | No
             out(f"  {d.kind} {d.name}: {elapsed:.1f} s")
 
 
-def _identifier(name: str) -> str:
-    """A table name as a PostgreSQL identifier: quoted, with any quote in it doubled."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def truncate_if_empty(cursor, tables: Sequence[str]) -> bool:
     """TRUNCATE `tables` (and every table that references them) when all of them are empty, so
     that COPY … WITH (FREEZE) may write already-frozen rows in this transaction. Returns whether
@@ -126,8 +123,8 @@ def truncate_if_empty(cursor, tables: Sequence[str]) -> bool:
                 closure.add(name)
                 todo.append(name)
     for name in sorted(closure):
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_identifier(name)})")  # noqa: S608  a quoted catalogue name
+        cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(name)))
         if cursor.fetchone()[0]:
             return False
-    cursor.execute("TRUNCATE " + ", ".join(_identifier(name) for name in sorted(closure)))
+    cursor.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, sorted(closure)))))
     return True
