@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     # SearchVectorField and GinIndex (tessera.search) require it; on SQLite it does nothing.
     "django.contrib.postgres",
     "django_htmx",
+    "ninja",  # serves the API docs page's scripts from our own static files
     "tessera.system_apps.TaskResultsConfig",  # django_tasks_db, listed under "System" in the admin
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "tessera.audit",
     "tessera.scheduler",
     "tessera.automation",
+    "tessera.api",
 ]
 
 MIDDLEWARE = [

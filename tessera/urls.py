@@ -18,6 +18,7 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
+    path("api/", include("tessera.api.urls")),
     path("account/", include("tessera.accounts.urls")),
     path("account/passkeys/", include("tessera.accounts.passkey_urls")),
     path("staff/mail/", include("tessera.mail.urls")),

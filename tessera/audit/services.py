@@ -24,7 +24,7 @@ from .models import Action as Action
 from .models import AuditEntry
 
 # Values of fields named like this never reach the log in clear, wherever they are nested.
-SECRET_NAME = re.compile(r"passw(or)?d|passphrase|secret|token|key", re.IGNORECASE)
+SECRET_NAME = re.compile(r"passw(or)?d|passphrase|secret|token|key|digest", re.IGNORECASE)
 HIDDEN = "[hidden]"
 HIDDEN_CHANGED = "[hidden, changed]"
 

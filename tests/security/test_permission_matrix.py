@@ -55,8 +55,9 @@ FORBIDDEN = "FORBIDDEN"  # 403
 NOT_FOUND = "NOT_FOUND"  # 404
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"  # 405
 INVALID = "INVALID"  # 400: allowed in, but the body was refused
+UNAUTHENTICATED = "UNAUTHENTICATED"  # 401: the API wants a key, whoever is signed in
 STOP_POLLING = "STOP_POLLING"  # 286: htmx stops polling (the sidebar counts, for a browser that is not an agent's)
-REFUSALS = {REDIRECT_LOGIN, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, INVALID}
+REFUSALS = {REDIRECT_LOGIN, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, INVALID, UNAUTHENTICATED}
 LOGIN_PATHS = ("/login/", "/staff/login/", "/admin/login/")
 
 
@@ -109,6 +110,12 @@ OUTSIDE_AGENTS_GET = {"bill": (NOT_FOUND, METHOD_NOT_ALLOWED), "bill_requester":
 OUTSIDE_AGENTS_POST = {"bill": (METHOD_NOT_ALLOWED, NOT_FOUND), "bill_requester": (METHOD_NOT_ALLOWED, NOT_FOUND)}
 # The admin is for administrators: everyone else is sent to its sign-in.
 ADMIN_ONLY = {p: REDIRECT_LOGIN for p in PERSONAS if p != "admin"}
+
+# The REST API lets nobody in by their browser session: every operation wants a key, so a
+# signed-in agent or administrator without one gets 401 like a stranger (and no CSRF-able path
+# exists). Its own tests (tests/api/) cover what keys may do. The schema and the docs are public.
+API_KEY_ONLY = row(UNAUTHENTICATED)
+API_GET_KEY_ONLY = row((UNAUTHENTICATED, METHOD_NOT_ALLOWED))
 
 # ---------------------------------------------------------------------------- the table
 
@@ -247,6 +254,12 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:rules_rule_test": row(**ADMIN_ONLY, admin=OK),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).
     "admin:rules_rule_preview": row(**ADMIN_ONLY, admin=(METHOD_NOT_ALLOWED, unchanged(OK))),
+    # ------------------------------------------------------------ the REST API (/api/v1/)
+    "api-v1:api-root": row(NOT_FOUND),
+    # ninja serves the schema and the docs page to either method; both only read.
+    "api-v1:openapi-json": row(OK),
+    "api-v1:openapi-view": row(OK),
+    "api-v1:me": API_GET_KEY_ONLY,
 }
 
 # ---------------------------------------------------------------------------- running one URL
@@ -319,7 +332,14 @@ def classify(response) -> str:
     if 300 <= code < 400:
         location = response.get("Location", "")
         return REDIRECT_LOGIN if any(p in location.split("?")[0] for p in LOGIN_PATHS) else REDIRECT
-    return {403: FORBIDDEN, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 400: INVALID, 286: STOP_POLLING}.get(
+    return {
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        405: METHOD_NOT_ALLOWED,
+        400: INVALID,
+        286: STOP_POLLING,
+    }.get(
         code, OK if 200 <= code < 300 else f"HTTP {code}"
     )
 

@@ -24,7 +24,7 @@ from tessera.accounts.models import User
 from tessera.search.index import index_new_ticket, index_ticket
 
 from .. import attachments as attachment_store
-from .. import notifications, policy
+from .. import channel, notifications, policy
 from ..content import clean_html, from_text
 from ..models import Counter, Event, EventKind, Referral, State, Status, ThreadEntry, Ticket
 from ..policy import Action
@@ -84,6 +84,8 @@ def _event(
     now: datetime | None = None,
     **data: int | str | None,
 ) -> Event:
+    if via := channel.current():
+        data.setdefault("via", via)
     return Event.objects.create(
         ticket=ticket,
         kind=kind,
