@@ -339,9 +339,7 @@ def classify(response) -> str:
         405: METHOD_NOT_ALLOWED,
         400: INVALID,
         286: STOP_POLLING,
-    }.get(
-        code, OK if 200 <= code < 300 else f"HTTP {code}"
-    )
+    }.get(code, OK if 200 <= code < 300 else f"HTTP {code}")
 
 
 def ask(scene: SimpleNamespace, route: Route, persona: str, method: str, expected: Cell) -> str | None:
