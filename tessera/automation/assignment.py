@@ -49,6 +49,8 @@ def choose(ticket: Ticket) -> Choice | None:
     else:
         department = ticket.department
         mode = department.assignment_mode
+        if mode == AssignmentMode.MANUAL:  # most desks: no query at all on intake
+            return None
         scope = f"department:{department.pk}"
         working_roles = [r.pk for r in Role.objects.all() if r.grants(Perm.REPLY) or r.grants(Perm.ASSIGN)]
         candidates = Agent.objects.filter(
