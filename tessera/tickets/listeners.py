@@ -72,6 +72,7 @@ class _Pending:
         self.block = block
         self.batch = Batch()
         self.done = False
+        self.hook = self.flush  # one bound method, found again by identity in run_on_commit
 
     def flush(self) -> None:
         self.done = True
@@ -98,12 +99,12 @@ def _pending() -> _Pending:
         pending is not None
         and not pending.done
         and pending.block is block
-        and any(func is pending.flush for _sids, func, _robust in connection.run_on_commit)
+        and any(func is pending.hook for _sids, func, _robust in connection.run_on_commit)
     ):
         return pending
     pending = _state.pending = _Pending(block)
     # robust: a failure is logged, never raised to the caller, whose change is committed.
-    transaction.on_commit(pending.flush, robust=True)
+    transaction.on_commit(pending.hook, robust=True)
     return pending
 
 

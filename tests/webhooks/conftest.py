@@ -28,6 +28,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    answer: int
 
     @property
     def json(self) -> dict[str, Any]:
@@ -53,11 +54,16 @@ class Receiver:
             return self.plan.pop(0) if self.plan else 200
 
     @property
+    def taken(self) -> list[Received]:
+        """The requests answered with 200 (the others were refused on purpose)."""
+        return [r for r in self.received if r.answer == 200]
+
+    @property
     def bodies(self) -> list[dict[str, Any]]:
-        return [r.json for r in self.received]
+        return [r.json for r in self.taken]
 
     def events(self) -> list[str]:
-        return [r.headers["Tessera-Webhook-Event"] for r in self.received]
+        return [r.headers["Tessera-Webhook-Event"] for r in self.taken]
 
 
 def _handler(receiver: Receiver) -> type[http.server.BaseHTTPRequestHandler]:
@@ -71,7 +77,7 @@ def _handler(receiver: Receiver) -> type[http.server.BaseHTTPRequestHandler]:
                 answer = 200
             else:
                 with receiver.lock:
-                    receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+                    receiver.received.append(Received(self.path, dict(self.headers.items()), body, int(answer)))
             self.send_response(int(answer))
             self.send_header("Content-Length", "2")
             self.end_headers()
