@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tessera.scheduler",
     "tessera.automation",
     "tessera.api",
+    "tessera.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,9 @@ TESSERA = {
     "JOB_RUNS_KEEP_DAYS": env.int("TESSERA_JOB_RUNS_KEEP_DAYS", default=30),
     # Minutes without activity after which a signed-in session is signed out (0: never).
     "SESSION_IDLE_MINUTES": env.int("TESSERA_SESSION_IDLE_MINUTES", default=120),
+    # Webhooks may reach private, loopback and link-local addresses (or only these CIDR networks).
+    "WEBHOOK_ALLOW_PRIVATE": env.bool("TESSERA_WEBHOOK_ALLOW_PRIVATE", default=False),
+    "WEBHOOK_ALLOWED_NETWORKS": env.list("TESSERA_WEBHOOK_ALLOWED_NETWORKS", default=[]),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

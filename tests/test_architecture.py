@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHECKED = ("tessera",)
 CORE = ("tessera/tickets", "tessera/accounts")
-ADAPTERS = ("tessera.mail", "tessera.staff", "tessera.portal", "tessera.api")
+ADAPTERS = ("tessera.mail", "tessera.staff", "tessera.portal", "tessera.api", "tessera.webhooks")
 ALLOW = "# local import:"
 
 

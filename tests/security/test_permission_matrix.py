@@ -252,6 +252,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:scheduler_jobschedule_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # What a routing rule would do to a sample ticket: reads only, for administrators.
     "admin:rules_rule_test": row(**ADMIN_ONLY, admin=OK),
+    # The webhook delivery log is written by the desk; administrators read it and redeliver.
+    "admin:webhooks_delivery_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).
     "admin:rules_rule_preview": row(**ADMIN_ONLY, admin=(METHOD_NOT_ALLOWED, unchanged(OK))),
     # ------------------------------------------------------------ the REST API (/api/v1/)

@@ -24,7 +24,7 @@ from tessera.accounts.models import User
 from tessera.search.index import index_new_ticket, index_ticket
 
 from .. import attachments as attachment_store
-from .. import channel, notifications, policy
+from .. import channel, listeners, notifications, policy
 from ..content import clean_html, from_text
 from ..models import Counter, Event, EventKind, Referral, State, Status, ThreadEntry, Ticket
 from ..policy import Action
@@ -86,7 +86,7 @@ def _event(
 ) -> Event:
     if via := channel.current():
         data.setdefault("via", via)
-    return Event.objects.create(
+    event = Event.objects.create(
         ticket=ticket,
         kind=kind,
         actor=actor,
@@ -96,6 +96,8 @@ def _event(
         data=data,
         created_at=now or timezone.now(),
     )
+    listeners.event_written(event)  # heard after the commit (webhooks), once per atomic block
+    return event
 
 
 def _on_commit(callback: Callable[[], None]) -> None:
@@ -152,6 +154,7 @@ def _entry(
         index_new_ticket(ticket, entry.pk, entry.body_text)
     else:
         index_ticket(ticket.pk, written=(entry.pk, entry.body_text))
+    listeners.entry_written(entry, opening=opening)
     return entry
 
 
