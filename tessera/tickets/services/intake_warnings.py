@@ -31,8 +31,10 @@ def record_intake_warnings(
     """One Event per `(field, problem)` in `warnings`, and one with the caller's `phone` and
     `address` (the IP the client says the request came from) when given; all by the system,
     with the channel recorded as `via`. Nothing is written when there is nothing to say."""
-    now = now or timezone.now()
     events: list[Event] = []
+    if not warnings and not phone and not address:
+        return events
+    now = now or timezone.now()
     with transaction.atomic():
         for field, problem in warnings:
             name = field[:100]
