@@ -125,3 +125,19 @@ def test_odd_shapes_never_answer_500(ost, desk, body):
 def test_an_encoded_subject_with_a_line_break_stays_on_one_line(ost, desk):
     ticket_number = number(ost.json({**MINIMAL, "subject": "Hello\r\nBcc: victim@example.org"}))
     assert "\n" not in Ticket.objects.get(number=ticket_number).subject
+
+
+def test_lone_surrogates_and_nul_characters_are_stored_harmlessly(ost, desk):
+    body = (
+        '{"name": "Nul\\u0000Name\\ud800", "email": "nul@example.net", "subject": "Sub\\u0000ject \\udfff",'
+        ' "message": "Body \\ud800 with\\u0000 NUL", "x\\ud800": "y",'
+        ' "attachments": [{"f\\ud800.txt": "data:,a\\u0000b"}]}'
+    )
+    ticket = Ticket.objects.get(number=number(ost.json(body)))
+    assert "\x00" not in ticket.subject and "\ufffd" in ticket.subject
+    assert "\x00" not in ticket.entries.get().body_text
+
+
+def test_nul_in_a_base64_message_is_dropped(ost, desk):
+    ticket = Ticket.objects.get(number=number(ost.json({**MINIMAL, "message": "data:text/plain;base64,SGkASGk="})))
+    assert ticket.entries.get().body_text == "HiHi"

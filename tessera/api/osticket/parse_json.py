@@ -29,7 +29,8 @@ def parse(body: bytes) -> RawRequest:
     if not isinstance(data, dict):
         request.is_object = False
         return request
-    for name, value in data.items():
+    for key, value in data.items():
+        name = scrub(key)
         if name == "message":
             request.message = _text(value)
             if request.message is None and value is not None:
@@ -44,9 +45,17 @@ def parse(body: bytes) -> RawRequest:
 def _text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, (int, float)):
         return str(value)
     return None
+
+
+def scrub(value: str) -> str:
+    """JSON may spell characters no database stores: a lone surrogate (`"\\ud800"`) becomes
+    U+FFFD and NUL is dropped, so they cannot turn a request into a server error."""
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "")
 
 
 def _files(value: Any, request: RawRequest) -> None:
@@ -65,7 +74,7 @@ def _files(value: Any, request: RawRequest) -> None:
             request.files.append(
                 RawFile(
                     name=str(_text(item.get("name")) or ""),
-                    payload=item["data"],
+                    payload=scrub(item["data"]),
                     content_type=str(_text(item.get("type")) or ""),
                     encoding=str(_text(item.get("encoding")) or ""),
                 )
@@ -73,7 +82,7 @@ def _files(value: Any, request: RawRequest) -> None:
             continue
         for name, payload in item.items():
             if isinstance(payload, str):
-                request.files.append(RawFile(name=str(name), payload=payload))
+                request.files.append(RawFile(name=scrub(str(name)), payload=scrub(payload)))
             else:
                 request.problems.append(
                     ("attachments", _("the attachment “%(name)s” is not a data: URL") % {"name": str(name)[:100]})

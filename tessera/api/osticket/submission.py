@@ -141,6 +141,7 @@ def _message(raw: RawRequest, warnings: list[tuple[str, str]]) -> tuple[str, str
             warnings.append(("message", _("%(why)s; the message was kept as sent") % {"why": exc}))
     if charset and not data_urls.known_charset(charset):
         warnings.append(("message", _("unknown charset “%(charset)s”; read as UTF-8") % {"charset": charset[:40]}))
+    body = body.replace("\x00", "")  # decoded base64 may hold what no database stores
     if media_type == "text/html":
         clean, text = from_html(body)
         return text, clean
