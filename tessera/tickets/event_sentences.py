@@ -101,6 +101,10 @@ def event_sentence(event: Event) -> str:
         if data.get("target") == "first_response":
             return _("The first response was not given in time (SLA missed)")
         return _("The ticket was not resolved in time (SLA missed)")
+    if kind == EventKind.INTAKE_WARNING:
+        return _("Not used from the request (%(before)s): %(after)s") % names
+    if kind == EventKind.INTAKE_DETAILS:
+        return _("The request also gave %(after)s") % names
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 

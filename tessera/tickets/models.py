@@ -379,6 +379,8 @@ class EventKind(models.TextChoices):
     RULE_APPLIED = "rule_applied", _("routing rule applied")
     SLA_WARNING = "sla_warning", _("SLA target nearly due")
     SLA_BREACHED = "sla_breached", _("SLA target missed")
+    INTAKE_WARNING = "intake_warning", _("part of the request not used")
+    INTAKE_DETAILS = "intake_details", _("caller details recorded")
 
 
 class Event(models.Model):

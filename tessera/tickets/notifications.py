@@ -434,10 +434,15 @@ def _queued_in_the_database() -> bool:
     return isinstance(deliver_change.get_backend(), DatabaseBackend)
 
 
-def ticket_opened(ticket_id: int, entry_id: int, actor_id: int, *, acknowledge: bool = True) -> None:
+def ticket_opened(
+    ticket_id: int, entry_id: int, actor_id: int, *, acknowledge: bool = True, alert: bool = True
+) -> None:
     # The acknowledgement goes to the requester even when they opened it (the actor), unless a
-    # routing rule said to send no automatic reply; the agents' alert goes out either way.
-    _enqueue(["new_ticket", "new_ticket_alert"] if acknowledge else ["new_ticket_alert"], ticket_id, actor_id, entry_id)
+    # routing rule (or an osTicket API client's `autorespond`) said to send no automatic reply;
+    # the agents' alert goes out unless the API client said `alert: false`.
+    kinds = (["new_ticket"] if acknowledge else []) + (["new_ticket_alert"] if alert else [])
+    if kinds:
+        _enqueue(kinds, ticket_id, actor_id, entry_id)
 
 
 def entry_posted(ticket_id: int, entry_id: int, actor_id: int, kind: str) -> None:

@@ -116,6 +116,7 @@ ADMIN_ONLY = {p: REDIRECT_LOGIN for p in PERSONAS if p != "admin"}
 # exists). Its own tests (tests/api/) cover what keys may do. The schema and the docs are public.
 API_KEY_ONLY = row(UNAUTHENTICATED)
 API_GET_KEY_ONLY = row((UNAUTHENTICATED, METHOD_NOT_ALLOWED))
+OSTICKET = row((INVALID, UNAUTHENTICATED))
 
 # ---------------------------------------------------------------------------- the table
 
@@ -262,6 +263,14 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "api-v1:openapi-json": row(OK),
     "api-v1:openapi-view": row(OK),
     "api-v1:me": API_GET_KEY_ONLY,
+    # ------------------------------------------------------------ osTicket's ticket API (/api/tickets.*)
+    # A GET is osTicket's 400 "URL not supported"; a POST without X-API-Key is 401, signed in or not.
+    "osticket-json": OSTICKET,
+    "osticket-xml": OSTICKET,
+    "osticket-email": OSTICKET,
+    "osticket-http-json": OSTICKET,
+    "osticket-http-xml": OSTICKET,
+    "osticket-http-email": OSTICKET,
 }
 
 # ---------------------------------------------------------------------------- running one URL

@@ -17,6 +17,7 @@ from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
 from .conversation import add_note, reply
 from .escalation import ESCALATION_NOTICE, escalate
 from .intake import open_ticket, open_ticket_for_guest
+from .intake_warnings import record_intake_warnings
 from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
 from .properties import TOPIC_CHANGED, set_topic
@@ -50,6 +51,7 @@ __all__ = [
     "open_ticket",
     "open_ticket_for_guest",
     "pending_alerts",
+    "record_intake_warnings",
     "record_mail_event",
     "record_refusal",
     "record_sla_alert",

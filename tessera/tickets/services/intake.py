@@ -46,18 +46,23 @@ def open_ticket(
     routed: bool = False,
     recipients: Sequence[str] = (),
     keep_refusal: bool = True,
+    acknowledge: bool = True,
+    alert: bool = True,
 ) -> Ticket:
     """Open a ticket for `requester`. The actor is the requester on the portal, or an agent.
 
     `html` is an already-made HTML body whose plain-text twin is `message` (mail). `routed`
-    says the desk's own routing chose the department (the mailbox a message arrived in), so
-    the end user may land in a department that is not offered on the portal. `recipients`: the
+    says the desk's own routing chose the department (the mailbox a message arrived in, or an
+    integration an administrator let in with an API key), so the end user may land in a
+    department that is not offered on the portal, and the integration may name a priority. `recipients`: the
     addresses a message came to (the mailbox), for the routing rules.
 
     The routing rules run first, inside the creating transaction, and may change where the
     ticket goes, its priority, plan, status and assignee, or refuse it (`TicketRefused`). A
     refusal is kept (`rules.Refusal`) after this transaction rolled back, unless the caller
-    keeps it itself (`keep_refusal=False`: an enclosing transaction, or mail's own record)."""
+    keeps it itself (`keep_refusal=False`: an enclosing transaction, or mail's own record).
+    `acknowledge=False` sends the requester no automatic reply and `alert=False` the agents no
+    new-ticket alert (osTicket's API `autorespond` and `alert`)."""
     if not policy.can(actor, Action.OPEN):
         raise _deny(_("Sign in or give your email address to open a ticket."))
     is_agent = actor.is_agent
@@ -89,7 +94,7 @@ def open_ticket(
     ):
         # End users reach departments through the public help topics only.
         errors.setdefault("topic", []).append(_("Choose one of the help topics listed."))
-    if priority is not None and not is_agent:
+    if priority is not None and not is_agent and not routed:
         # Urgency is the desk's call; end users describe impact in the message.
         errors.setdefault("priority", []).append(_("Only agents can set a ticket's priority."))
     if topic is None and department is None:
@@ -119,6 +124,8 @@ def open_ticket(
                 html=html,
                 recipients=recipients,
                 now=now,
+                acknowledge=acknowledge,
+                alert=alert,
             )
     except rules_applied.TicketRefused as refused:
         if keep_refusal:
@@ -140,6 +147,8 @@ def _create(
     html: str | None,
     recipients: Sequence[str],
     now: datetime,
+    acknowledge: bool = True,
+    alert: bool = True,
 ) -> Ticket:
     """The creating transaction: routing rules, then the ticket with its SLA columns."""
     plan = rules_applied.routing_plan(
@@ -194,8 +203,8 @@ def _create(
     rules_applied.apply_after_create(ticket, plan, now)
     # Automatic assignment (the department's or team's mode), when no rule named an agent.
     assign_new_ticket(ticket, now=now)
-    acknowledge = not plan.no_auto_reply
-    _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk, acknowledge=acknowledge))
+    acknowledge = acknowledge and not plan.no_auto_reply
+    _on_commit(lambda: notifications.ticket_opened(ticket.pk, entry.pk, actor.pk, acknowledge=acknowledge, alert=alert))
     if plan.agent is not None or plan.team is not None:
         agent_id, team_id = plan.agent.pk if plan.agent else None, plan.team.pk if plan.team else None
         _on_commit(lambda: notifications.assigned(ticket.pk, actor.pk, agent_id, team_id))
