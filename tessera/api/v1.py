@@ -95,3 +95,6 @@ def me(request: HttpRequest) -> KeyOut:
         agent=key.agent.user.email if key.agent is not None else None,
         expires_at=key.expires_at,
     )
+
+
+api.add_router("/tickets", "tessera.api.tickets.router")
