@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from tessera.api.problems import ApiProblem
 from tessera.tickets.models import Ticket
 
-_TAG = re.compile(r'\s*(?:W/)?"(\d{1,19})-(\d{1,10})"\s*')
+# If-Match compares strongly (RFC 9110 §13.1.1): a weak tag (W/"…") never matches.
+_TAG = re.compile(r'\s*"(\d{1,19})-(\d{1,10})"\s*')
 
 
 def etag_of(ticket: Ticket) -> str:

@@ -47,7 +47,11 @@ def _on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
 def _on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "payload", "query", "path", "form", "file")
+        ]
         errors.append((".".join(location), str(error.get("msg", ""))))
     detail = errors[0][1] if len(errors) == 1 else _("The request has %(count)d problems.") % {"count": len(errors)}
     return _problem(request, "validation", detail, errors)
