@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import NinjaAPI, Schema
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -18,9 +18,17 @@ from django.utils.translation import gettext as _
 
 from tessera.api.auth import KeyAuth
 from tessera.api.models import ApiKey
-from tessera.api.problems import COMMON, MEDIA_TYPE, ApiProblem, document, from_django_validation, respond
+from tessera.api.problems import (
+    COMMON,
+    MEDIA_TYPE,
+    ApiProblem,
+    ProblemsAPI,
+    document,
+    from_django_validation,
+    respond,
+)
 
-api = NinjaAPI(
+api = ProblemsAPI(
     title="Tessera API",
     version="1",
     description=_("The help desk's REST API. Every change goes through the same rules as the workspace."),
