@@ -92,8 +92,9 @@ from tessera.tickets.models import (
 
 router = Router(tags=["tickets"])
 
-# What a change may answer besides success: everything a read may, plus a stale If-Match.
-CHANGE: dict[int, Any] = {**COMMON, 412: Problem}
+# What a change may answer besides success: everything a read may, a stale If-Match, and a
+# body over the desk's size limit (DATA_UPLOAD_MAX_MEMORY_SIZE).
+CHANGE: dict[int, Any] = {**COMMON, 412: Problem, 413: Problem}
 MAX_PAGE = 100
 
 # ---------------------------------------------------------------------------- who and which ticket
@@ -387,7 +388,7 @@ class TicketFilters(Schema):
     answered: Text | None = Field(None, description="yes or no.")
     overdue: Text | None = Field(None, description="yes: a due time still owed has passed.")
     due: Text | None = Field(None, description="hour, today or none.")
-    created_after: Text | None = Field(None, description="YYYY-MM-DD, inclusive (UTC).")
+    created_after: Text | None = Field(None, description="YYYY-MM-DD, inclusive, in the desk's time zone.")
     created_before: Text | None = None
     updated_after: Text | None = None
     updated_before: Text | None = None

@@ -12,7 +12,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -68,6 +68,11 @@ def _on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse
 @api.exception_handler(ValidationError)
 def _on_service_refusal(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return respond(request, from_django_validation(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _problem(request, "too-large", _("The request body is too large; send large files as multipart uploads."))
 
 
 @api.exception_handler(PermissionDenied)

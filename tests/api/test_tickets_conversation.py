@@ -112,3 +112,8 @@ def test_internal_files_are_hidden_from_system_keys_and_other_departments(
     other = services.open_ticket(desk.ken, requester=desk.ken, subject="Other", message="x", topic=desk.general)
     moved = f"{URL}/{other.number}/attachments/{Attachment.objects.get(entry=entry).pk}"
     problem(client.get(moved, headers={"X-API-Key": system_key}), 404, "not-found")
+
+
+def test_a_body_over_the_size_limit_is_a_413_problem(api, ken_ticket, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    problem(api.post(f"{URL}/{ken_ticket.number}/notes", {"note": "a" * 2048}), 413, "too-large")
