@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
+from ninja import NinjaAPI, Schema
+from ninja.openapi.schema import OpenAPISchema
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -99,3 +100,20 @@ def from_django_validation(error: Any) -> ApiProblem:
 
 # What every operation may answer besides its success, for the OpenAPI document.
 COMMON = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem}
+
+
+class ProblemsAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI document says what the problem answers really are: ninja
+    documents every response as application/json, but problems go out as
+    application/problem+json, and a client (or schemathesis) checks the type it was promised."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {})
+                    body = content.get("application/json")
+                    if body is not None and str(body.get("schema", {}).get("$ref", "")).endswith("/Problem"):
+                        content[MEDIA_TYPE] = content.pop("application/json")
+        return schema

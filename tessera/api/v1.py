@@ -8,19 +8,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import NinjaAPI, Schema
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from tessera.api.auth import KeyAuth
 from tessera.api.models import ApiKey
-from tessera.api.problems import COMMON, MEDIA_TYPE, ApiProblem, document, from_django_validation, respond
+from tessera.api.problems import (
+    COMMON,
+    MEDIA_TYPE,
+    ApiProblem,
+    ProblemsAPI,
+    document,
+    from_django_validation,
+    respond,
+)
 
-api = NinjaAPI(
+api = ProblemsAPI(
     title="Tessera API",
     version="1",
     description=_("The help desk's REST API. Every change goes through the same rules as the workspace."),
@@ -47,7 +55,11 @@ def _on_problem(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
 def _on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "payload", "query", "path", "form", "file")
+        ]
         errors.append((".".join(location), str(error.get("msg", ""))))
     detail = errors[0][1] if len(errors) == 1 else _("The request has %(count)d problems.") % {"count": len(errors)}
     return _problem(request, "validation", detail, errors)
@@ -56,6 +68,11 @@ def _on_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse
 @api.exception_handler(ValidationError)
 def _on_service_refusal(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return respond(request, from_django_validation(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _problem(request, "too-large", _("The request body is too large; send large files as multipart uploads."))
 
 
 @api.exception_handler(PermissionDenied)
@@ -95,3 +112,6 @@ def me(request: HttpRequest) -> KeyOut:
         agent=key.agent.user.email if key.agent is not None else None,
         expires_at=key.expires_at,
     )
+
+
+api.add_router("/tickets", "tessera.api.tickets.router")

@@ -10,7 +10,17 @@ from .models import Event, EventKind
 
 
 def event_sentence(event: Event) -> str:
-    """One readable, translatable sentence per timeline event.
+    """One readable, translatable sentence per timeline event, naming the channel a change came
+    through when it was not the person's own session (an API key: `tickets.channel`)."""
+    sentence = _sentence(event)
+    via = (event.data or {}).get("via")
+    if via:
+        return _("%(sentence)s, through %(via)s") % {"sentence": sentence, "via": via}
+    return sentence
+
+
+def _sentence(event: Event) -> str:
+    """The sentence itself.
 
     Built from the names stored on the event (actor_name, before, after), never from live
     relations, so the sentence stays true after people or departments are renamed and the

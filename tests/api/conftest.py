@@ -44,3 +44,23 @@ def api(client, john_key):
             return send
 
     return Api()
+
+
+# ---------------------------------------------------------------------------- ticket endpoint keys
+
+
+@pytest.fixture
+def system_key(make_key) -> str:
+    """A system integration (no agent) that reads and writes tickets."""
+    return make_key("Monitoring system")[1]
+
+
+@pytest.fixture
+def bill_key(desk, make_key) -> str:
+    """Bill (Billing) reading and writing tickets: Support's tickets are not his."""
+    return make_key("Bill's script", agent=desk.bill)[1]
+
+
+@pytest.fixture
+def read_only_key(desk, make_key) -> str:
+    return make_key("John's dashboard", agent=desk.john, scopes=[Scope.TICKETS_READ])[1]

@@ -152,6 +152,8 @@ BY_PARAMETER: dict[str, Filler] = {
     "pk": lambda s, sub: s.saved.pk,  # staff:saved_queue*
     "slug": lambda s, sub: "open",  # staff:queue*
     "uidb64": lambda s, sub: s.reset_uid,
+    "user_id": lambda s, sub: s.desk.ken.pk,  # api-v1:ticket_remove_collaborator
+    "other_number": lambda s, sub: s.other.number,  # api-v1:ticket_unlink
 }
 
 

@@ -117,6 +117,9 @@ ADMIN_ONLY = {p: REDIRECT_LOGIN for p in PERSONAS if p != "admin"}
 API_KEY_ONLY = row(UNAUTHENTICATED)
 API_GET_KEY_ONLY = row((UNAUTHENTICATED, METHOD_NOT_ALLOWED))
 OSTICKET = row((INVALID, UNAUTHENTICATED))
+API_POST_KEY_ONLY = row((METHOD_NOT_ALLOWED, UNAUTHENTICATED))
+# DELETE-only operations: GET and POST are 405 before anyone is asked for a key.
+API_DELETE_ONLY = row(METHOD_NOT_ALLOWED)
 
 # ---------------------------------------------------------------------------- the table
 
@@ -271,6 +274,25 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "osticket-http-json": OSTICKET,
     "osticket-http-xml": OSTICKET,
     "osticket-http-email": OSTICKET,
+    # /api/v1/tickets: the list (GET) and opening (POST) share one path.
+    "api-v1:ticket_list": API_KEY_ONLY,
+    "api-v1:ticket_create": API_KEY_ONLY,
+    "api-v1:ticket_get": API_GET_KEY_ONLY,
+    "api-v1:ticket_reply": API_POST_KEY_ONLY,
+    "api-v1:ticket_note": API_POST_KEY_ONLY,
+    "api-v1:ticket_upload": API_POST_KEY_ONLY,
+    "api-v1:ticket_download_attachment": API_GET_KEY_ONLY,
+    "api-v1:ticket_assign": API_POST_KEY_ONLY,
+    "api-v1:ticket_claim": API_POST_KEY_ONLY,
+    "api-v1:ticket_release": API_POST_KEY_ONLY,
+    "api-v1:ticket_transfer": API_POST_KEY_ONLY,
+    "api-v1:ticket_priority": API_POST_KEY_ONLY,
+    "api-v1:ticket_status": API_POST_KEY_ONLY,
+    "api-v1:ticket_add_collaborator": API_POST_KEY_ONLY,
+    "api-v1:ticket_remove_collaborator": API_DELETE_ONLY,
+    "api-v1:ticket_merge": API_POST_KEY_ONLY,
+    "api-v1:ticket_link": API_POST_KEY_ONLY,
+    "api-v1:ticket_unlink": API_DELETE_ONLY,
 }
 
 # ---------------------------------------------------------------------------- running one URL
