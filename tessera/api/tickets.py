@@ -304,7 +304,8 @@ def _entry_answer(ticket: Ticket, entry: ThreadEntry) -> EntryOut:
     summary="Open a ticket",
     description=(
         "An agent key opens it on behalf of the requester; a system key opens it as the requester "
-        "(public rules: no priority). The requester is found by email, or made as an end user."
+        "(it may name the priority, as osTicket's API lets it). The requester is found by email, "
+        "or made as an end user."
     ),
 )
 def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketIn) -> Answer[TicketOut]:
