@@ -220,3 +220,128 @@ def test_an_agent_without_the_right_is_refused_with_403(desk, on_call, at, clien
     )
     assert response.status_code == 403
     assert not fresh(ticket).due_is_manual
+
+
+# ---------------------------------------------------------------------------- undo
+
+
+def undo_token(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match, "no Undo offered"
+    return match.group(1)
+
+
+def undo(client, ticket, token: str, htmx: bool = True):
+    return client.post(
+        reverse("staff:ticket_property_undo", args=[ticket.number]), {"token": token}, headers=HTMX if htmx else {}
+    )
+
+
+def set_due(client, ticket, value: str):
+    return client.post(sla_url(ticket, "due"), {"sla-due": value, "sla-version": fresh(ticket).version}, headers=HTMX)
+
+
+def set_plan(client, ticket, value):
+    return client.post(sla_url(ticket, "plan"), {"sla-plan": value, "sla-version": fresh(ticket).version}, headers=HTMX)
+
+
+def test_undo_takes_an_own_due_date_back_to_the_plans(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    plans_due = fresh(ticket).due_at
+
+    token = undo_token(set_due(john, ticket, "2026-03-03T09:00").content.decode())
+    response = undo(john, ticket, token)
+
+    assert response.status_code == 200
+    assert "Undone. The SLA plan&#x27;s due date applies again." in response.content.decode()
+    after = fresh(ticket)
+    assert not after.due_is_manual and after.due_at == plans_due
+    assert after.events.filter(kind=EventKind.DUE_DATE).count() == 2  # the undo leaves its own Event
+    assert 'name="token"' not in response.content.decode()  # an undo is not itself undone
+
+
+def test_undo_puts_back_the_agents_earlier_due_date(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    set_due(john, ticket, "2026-03-03T09:00")
+    earlier = fresh(ticket).due_at
+
+    token = undo_token(set_due(john, ticket, "2026-03-05T09:00").content.decode())
+    assert undo(john, ticket, token).status_code == 200
+
+    assert fresh(ticket).due_is_manual and fresh(ticket).due_at == earlier
+
+
+def test_undo_takes_a_chosen_plan_back_to_the_one_the_department_gives(desk, office, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+
+    token = undo_token(set_plan(john, ticket, office.standard.pk).content.decode())
+    response = undo(john, ticket, token)
+
+    assert response.status_code == 200
+    assert "The help topic or department chooses the SLA plan again." in response.content.decode()
+    after = fresh(ticket)
+    assert (after.sla_plan_id, after.sla_plan_fixed) == (on_call.pk, False)
+
+
+def test_undo_puts_back_the_plan_the_agent_had_chosen(desk, office, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    set_plan(john, ticket, office.standard.pk)
+
+    token = undo_token(set_plan(john, ticket, "").content.decode())
+    assert undo(john, ticket, token).status_code == 200
+
+    assert (fresh(ticket).sla_plan_id, fresh(ticket).sla_plan_fixed) == (office.standard.pk, True)
+
+
+def test_an_sla_undo_after_someone_else_changed_the_ticket_is_a_409(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    token = undo_token(set_due(john, ticket, "2026-03-03T09:00").content.decode())
+    services.set_priority(desk.john.user, ticket, priority=desk.sev_a)  # from another tab, meanwhile
+
+    response = undo(john, ticket, token)
+
+    assert response.status_code == 409
+    assert fresh(ticket).due_is_manual
+
+
+def test_an_sla_undo_is_refused_to_another_agent_and_once_expired(desk, on_call, at, john, monkeypatch):
+    import time
+
+    from django.core import signing
+    from django.test import Client
+
+    from tessera.accounts.models import Agent, Membership, Role
+    from tessera.staff.properties_views import UNDO_SECONDS
+
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    token = undo_token(set_due(john, ticket, "2026-03-03T09:00").content.decode())
+    sam = User.objects.create_user("sam@example.com", desk.password, name="Sam Smith")
+    Membership.objects.create(
+        agent=Agent.objects.create(user=sam), department=desk.support, role=Role.objects.get(name="Agent")
+    )
+    colleague = Client()
+    colleague.force_login(sam)
+    assert undo(colleague, ticket, token).status_code == 403
+
+    later = time.time() + UNDO_SECONDS + 1
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = undo(john, ticket, token)
+    assert response.status_code == 400
+    assert "Too late to undo" in response.content.decode()
+    assert fresh(ticket).due_is_manual
+
+
+def test_a_forged_sla_undo_value_is_refused(desk, on_call, at, john):
+    from django.core import signing
+
+    from tessera.staff.properties_views import UNDO_SALT
+
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    set_due(john, ticket, "2026-03-03T09:00")
+    current = fresh(ticket)
+    for value in (12, "not a date"):
+        token = signing.TimestampSigner(salt=UNDO_SALT).sign_object(
+            {"t": current.pk, "p": "sla_due", "v": value, "n": current.version, "a": desk.john.user.pk}
+        )
+        assert undo(john, ticket, token).status_code == 400
+    assert fresh(ticket).due_at == current.due_at
