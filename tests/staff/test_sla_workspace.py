@@ -88,7 +88,7 @@ def test_a_queue_row_says_how_long_is_left_with_the_exact_time_in_the_viewers_zo
     at("2026-03-02 10:05")
     html = queue_with_due(john)
     cell = row(html, ticket)
-    assert "due in 25 min" in cell  # the first response, while unanswered
+    assert ">in 25 min</time>" in cell  # the first response, while unanswered
     assert 'title="First response due: Monday 2 March 2026, 05:30 EST"' in cell
 
 
@@ -98,7 +98,7 @@ def test_a_queue_row_says_how_long_overdue_once_the_first_response_was_answered(
     services.reply(desk.john.user, ticket, message="On it.")
     at("2026-03-02 12:35")
     cell = row(queue_with_due(john), ticket)
-    assert "overdue by 35 min" in cell  # the resolution (12:00)
+    assert ">35 min overdue</time>" in cell  # the resolution (12:00)
     assert "badge-overdue" in cell
 
 
@@ -106,7 +106,31 @@ def test_a_paused_ticket_says_so_instead_of_a_time(desk, on_call, at, john):
     ticket = open_at(desk, at, "2026-03-02 10:00")
     services.set_status(desk.john.user, ticket, status=desk.pending)
     cell = row(queue_with_due(john), ticket)
-    assert "Paused: waiting on the customer" in cell
+    assert 'title="Paused: waiting on the customer">Paused</span>' in cell
+
+
+def test_every_queue_shows_the_time_left_without_choosing_the_column(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    at("2026-03-02 12:00")
+    for queue in ("open", "all", "unassigned"):
+        html = john.get(reverse("staff:queue", args=[queue])).content.decode()
+        assert ">Due</" in html
+        assert ">1 h overdue</time>" in row(html, ticket)  # the first response (10:30), in its largest unit
+
+
+def test_an_agent_may_still_take_the_due_column_off(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    html = john.get(reverse("staff:queue", args=["open"]), {"cols": "status"}, follow=True).content.decode()
+    assert "col-due" not in row(html, ticket)
+
+
+def test_a_long_wait_is_shown_in_its_largest_unit(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    services.set_due_date(desk.john.user, ticket, due_at=datetime(2026, 3, 5, 11, 0, tzinfo=UTC))
+    services.reply(desk.john.user, ticket, message="On it.")
+    cell = row(john.get(reverse("staff:queue", args=["open"])).content.decode(), ticket)
+    assert ">in 3 d</time>" in cell
+    assert 'title="Resolution due: Thursday 5 March 2026, 06:00 EST"' in cell
 
 
 def test_the_ticket_page_shows_the_time_left(desk, on_call, at, john):
