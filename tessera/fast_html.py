@@ -158,15 +158,32 @@ def duration_words(seconds: float) -> str:
     return _("%(m)d min") % {"m": mins}
 
 
+def largest_unit(seconds: float) -> str:
+    """ "3 d", "2 h", "42 min": the largest unit only, rounded down (at least a minute), for a
+    queue cell that must stay narrow; the exact time is in its title."""
+    minutes = max(1, int(abs(seconds) // 60))
+    if minutes >= 24 * 60:
+        return _("%(d)d d") % {"d": minutes // (24 * 60)}
+    if minutes >= 60:
+        return _("%(h)d h") % {"h": minutes // 60}
+    return _("%(m)d min") % {"m": minutes}
+
+
 SOON_SECONDS = 3600  # "Breaching in the next hour" (tickets.selectors.BREACHING_WINDOW)
 
 
-def due_element(ticket: Ticket, now: datetime | None = None) -> SafeString | str:
+def due_element(ticket: Ticket, now: datetime | None = None, *, compact: bool = False) -> SafeString | str:
     """The time left or overdue on an active ticket, in words ("due in 2 h 10 min", "overdue
     by 35 min"), its exact due time in the viewer's zone on hover; "Paused" while it waits on
-    the customer; a closed ticket's due time as any other time. "" when nothing is due."""
+    the customer; a closed ticket's due time as any other time. "" when nothing is due.
+
+    `compact` is the queue row's form, short enough for every row to stay on one line at
+    1366 px: "in 42 min", "3 h overdue", "Paused", the rest in the title."""
+    paused = _("Paused: waiting on the customer")
     if ticket.state == "pending":
-        return f'<span class="due due-paused">{esc(_("Paused: waiting on the customer"))}</span>'
+        if compact:
+            return f'<span class="due due-paused" title="{esc(paused)}">{esc(_("Paused"))}</span>'
+        return f'<span class="due due-paused">{esc(paused)}</span>'
     when, target = owed_due(ticket)
     if when is None:
         return ""
@@ -176,9 +193,19 @@ def due_element(ticket: Ticket, now: datetime | None = None) -> SafeString | str
     parts = _time_parts(when, timezone.get_current_timezone(), get_language())
     left = (when - now).total_seconds()
     if left < 0:
-        label, state = _("overdue by %(time)s") % {"time": duration_words(left)}, "due-overdue"
+        state = "due-overdue"
+        if compact:
+            # Translators: a queue cell, e.g. "3 h overdue"
+            label = _("%(time)s overdue") % {"time": largest_unit(left)}
+        else:
+            label = _("overdue by %(time)s") % {"time": duration_words(left)}
     else:
-        label, state = _("due in %(time)s") % {"time": duration_words(left)}, "due-soon" if left < SOON_SECONDS else ""
+        state = "due-soon" if left < SOON_SECONDS else ""
+        if compact:
+            # Translators: a queue cell, e.g. "in 42 min"
+            label = _("in %(time)s") % {"time": largest_unit(left)}
+        else:
+            label = _("due in %(time)s") % {"time": duration_words(left)}
     what = esc(_("First response due:") if target == "first_response" else _("Resolution due:"))
     opening = f'<time class="due {state}" datetime="{parts.local.isoformat()}" title="{what} {parts.exact}">'
     return mark_safe(f"{opening}{esc(label)}</time>")  # built from escaped parts
@@ -270,7 +297,7 @@ def _cut(text: str) -> str:
 
 
 def _due(t: Ticket, none: str, now: datetime) -> str:
-    shown = due_element(t, now)
+    shown = due_element(t, now, compact=True)
     if not shown:
         return none
     if t.is_overdue:  # type: ignore[attr-defined]  # set on the row by queue_views._rows

@@ -1,6 +1,7 @@
 """Administrators set up service levels here: schedules with their working intervals, holiday
 calendars (typed in, imported from an .ics file or generated for a country) and plans with
-their targets per priority. Saving one recomputes the due times of the open tickets it moves."""
+their targets per priority. Saving one queues the recomputation of the due times of the open
+tickets it moves (a background task, tessera.sla.services.recompute_due_times)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,24 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from . import services
 from .models import Holiday, HolidayCalendar, Schedule, ScheduleInterval, SlaPlan, SlaTarget
 
 
-def _recomputed(modeladmin: admin.ModelAdmin, request: HttpRequest, count: int) -> None:
-    if count:
-        modeladmin.message_user(
-            request,
-            ngettext(
-                "The due times of %(n)d open ticket were recomputed.",
-                "The due times of %(n)d open tickets were recomputed.",
-                count,
-            )
-            % {"n": count},
-            messages.INFO,
-        )
+def _recompute(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, scope: str, pk: int, *, queued: bool = False
+) -> None:
+    """Queue the recomputation of the open tickets the change moves (a background task, after the
+    commit; `queued` when a service already did) and say so: the save never waits for them."""
+    if not queued:
+        services.recompute_after_commit(scope, pk)
+    modeladmin.message_user(
+        request,
+        _("The due times of the open tickets this change moves are being recomputed in the background."),
+        messages.INFO,
+    )
 
 
 # ---------------------------------------------------------------------------- schedules
@@ -64,7 +65,7 @@ class ScheduleAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         if change:
-            _recomputed(self, request, services.recompute_for_schedule(form.instance))
+            _recompute(self, request, "schedule", form.instance.pk)
 
 
 # ---------------------------------------------------------------------------- holidays
@@ -141,9 +142,11 @@ class HolidayCalendarAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         calendar = form.instance
+        added = 0
         for found in (getattr(form, "ics_holidays", None), getattr(form, "country_holidays", None)):
             if found:
-                result = services.add_holidays(calendar, found)
+                result = services.add_holidays(calendar, found)  # queues the recomputation when it added days
+                added += result.added
                 self.message_user(
                     request,
                     _("%(added)d holidays added, %(kept)d were already there.")
@@ -151,7 +154,7 @@ class HolidayCalendarAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
         if change:
-            _recomputed(self, request, services.recompute_for_calendar(calendar))
+            _recompute(self, request, "calendar", calendar.pk, queued=added > 0)
 
 
 # ---------------------------------------------------------------------------- plans
@@ -192,4 +195,4 @@ class SlaPlanAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         if change or form.instance.is_default:
-            _recomputed(self, request, services.recompute_open_tickets([form.instance.pk]))
+            _recompute(self, request, "plan", form.instance.pk)

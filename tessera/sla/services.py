@@ -2,9 +2,10 @@
 and recomputing the open tickets a schedule, calendar or plan change moves.
 
 Recomputing writes no timeline Event and does not bump a ticket's version: nobody changed the
-ticket, the desk's hours did (an agent's open form stays valid). It runs in the request now; the
-worker (issue 12, later) will run it as a task. Tests: tests/sla/test_holidays.py,
-tests/sla/test_recompute.py.
+ticket, the desk's hours did (an agent's open form stays valid). It is a background task
+(`recompute_due_times`, queued by `recompute_after_commit`): a schedule may carry a hundred
+thousand open tickets, and an administrator's save must not wait for them. Tests:
+tests/sla/test_holidays.py, tests/sla/test_admin.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dateutil import rrule  # type: ignore[import-untyped]  # installed with ica
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,7 +66,8 @@ def add_holidays(calendar: HolidayCalendar, found: Iterable[Closure]) -> Holiday
         Holiday.objects.bulk_create(new)
         # bulk_create sends no post_save: forget the plans' snapshot here, then recount tickets.
         plans.catalogue.forget()
-        recompute_for_calendar(calendar)
+        if new:
+            recompute_after_commit("calendar", calendar.pk)
     return HolidayImport(added=len(new), already_there=len(rows) - len(new))
 
 
@@ -233,3 +236,29 @@ def recompute_for_schedule(schedule: Schedule) -> int:
 
 def recompute_for_calendar(calendar: HolidayCalendar) -> int:
     return recompute_open_tickets(SlaPlan.objects.filter(schedule__calendars=calendar).values_list("pk", flat=True))
+
+
+RECOMPUTE_SCOPES = ("schedule", "calendar", "plan")
+
+
+@task()
+def recompute_due_times(scope: str, pk: int) -> int:
+    """The open tickets a changed schedule, calendar or plan moves, recomputed in batches (each
+    batch its own transaction, its rows locked) by the worker. The plans concerned are looked up
+    here, when the task runs, so a task queued before another change still sees the desk as it
+    is. Returns how many tickets changed."""
+    if scope == "schedule":
+        plan_ids = SlaPlan.objects.filter(schedule_id=pk).values_list("pk", flat=True)
+    elif scope == "calendar":
+        plan_ids = SlaPlan.objects.filter(schedule__calendars=pk).values_list("pk", flat=True)
+    elif scope == "plan":
+        plan_ids = SlaPlan.objects.filter(pk=pk).values_list("pk", flat=True)
+    else:
+        raise ValueError(f"Unknown recompute scope {scope!r}; expected one of {RECOMPUTE_SCOPES}")
+    return recompute_open_tickets(plan_ids)
+
+
+def recompute_after_commit(scope: str, pk: int) -> None:
+    """Queue `recompute_due_times` once the caller's change is committed (the worker must read
+    the new hours), so the request that saved it never touches the tickets."""
+    transaction.on_commit(lambda: recompute_due_times.enqueue(scope, pk))

@@ -136,7 +136,8 @@ COLUMNS: dict[str, Promise] = {
     "updated": gettext_lazy("Updated"),
     "due": gettext_lazy("Due"),
 }
-DEFAULT_COLUMNS = ("user", "priority", "status", "assignee", "department", "updated")
+# Time left or overdue is on every row unless the agent takes it off (fast_html.due_element's short form).
+DEFAULT_COLUMNS = ("user", "priority", "status", "assignee", "department", "updated", "due")
 # Number and subject are always shown: they are how a row is recognised and opened.
 FIXED_COLUMNS = ("number", "subject")
 COLUMN_SORT = {"user": "user", "priority": "priority", "status": "status", "assignee": "assignee"}

@@ -13,13 +13,17 @@ the page again with what was chosen and why it was refused.
 
 Undo carries a token signed with Django's TimestampSigner (ticket, property, previous value,
 version after the change, actor): it expires after UNDO_SECONDS, works only for the agent who
-made the change and only while nobody has changed the ticket since.
+made the change and only while nobody has changed the ticket since. The service level's
+controls (staff/sla_views.py: "sla_plan", "sla_due") make their changes through `_apply` too and
+offer the same Undo; their previous value is the plan the agent had chosen (None: the one the
+topic or department gives) and the agent's own due date (None: the plan's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django_htmx.http import HttpResponseClientRedirect
@@ -39,6 +43,7 @@ from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team, User
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
+from tessera.sla.models import SlaPlan
 from tessera.tickets import policy, reference, selectors, services
 from tessera.tickets.models import HelpTopic, Priority, Status, Ticket
 from tessera.tickets.policy import Action
@@ -67,8 +72,20 @@ def _is_htmx(request: AuthenticatedHttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _snapshot(ticket: Ticket) -> dict[str, int | None]:
-    return {name: getattr(ticket, column) for name, column in COLUMNS.items()}
+# The service level's two controls (staff/sla_views.py), undone like the selects above.
+SLA_NAMES = ("sla_plan", "sla_due")
+UNDOABLE = (*PROPERTY_NAMES, *SLA_NAMES)
+
+Value = int | str | None  # what an undo puts back: a row's id, an ISO date and time, or None
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Value]:
+    """Each undoable property as one value: the selects' ids, the plan an agent chose (None when
+    the topic or department chooses it) and an agent's own due date (None when the plan's)."""
+    values: dict[str, Value] = {name: getattr(ticket, column) for name, column in COLUMNS.items()}
+    values["sla_plan"] = ticket.sla_plan_id if ticket.sla_plan_fixed else None
+    values["sla_due"] = ticket.due_at.isoformat() if ticket.due_is_manual and ticket.due_at is not None else None
+    return values
 
 
 # ---------------------------------------------------------------------------- changing
@@ -132,6 +149,19 @@ def _apply(actor: User, ticket: Ticket, changes: Mapping[str, Any], note: str, v
                     said.append(_("Ticket assigned to %(agent)s.") % {"agent": agent.name})
                 if team is not None:
                     said.append(_("Ticket assigned to team %(team)s.") % {"team": team.name})
+        if "sla_plan" in pending:
+            plan: SlaPlan | None = pending.pop("sla_plan")
+            ticket = services.set_sla_plan(actor, ticket, plan=plan, expected_version=version)
+            version = ticket.version
+            if plan is None:
+                said.append(_("The help topic or department chooses the SLA plan again."))
+            else:
+                said.append(_("SLA plan changed to %(plan)s.") % {"plan": plan.name})
+        if "sla_due" in pending:
+            due_at: datetime | None = pending.pop("sla_due")
+            ticket = services.set_due_date(actor, ticket, due_at=due_at, expected_version=version)
+            version = ticket.version
+            said.append(_("Due date set.") if due_at is not None else _("The SLA plan's due date applies again."))
         if note.strip():
             # Releasing takes no note of its own: the reason is kept as one.
             services.add_note(actor, ticket, note=note, expected_version=version)
@@ -147,7 +177,7 @@ def _undo_token(actor: User, before: Ticket, after: Ticket, name: str) -> str:
     assignee, a team that took the ticket off its agent), a team cannot be taken off again, or
     the agent may no longer make this change (they transferred the ticket away)."""
     old, new = _snapshot(before), _snapshot(after)
-    if any(old[other] != new[other] for other in COLUMNS if other != name):
+    if any(old[other] != new[other] for other in UNDOABLE if other != name):
         return ""
     previous = old[name]
     if name == "team" and previous is None:
@@ -158,11 +188,13 @@ def _undo_token(actor: User, before: Ticket, after: Ticket, name: str) -> str:
     return signing.TimestampSigner(salt=UNDO_SALT).sign_object(payload)
 
 
-def _may_undo(actor: User, ticket: Ticket, name: str, previous: int | None) -> bool:
+def _may_undo(actor: User, ticket: Ticket, name: str, previous: Value) -> bool:
     if name == "status":
-        status = reference.by_pk(Status).get(previous or 0)
+        status = reference.by_pk(Status).get(previous if isinstance(previous, int) else 0)
         return status is not None and policy.can_set_status(actor, ticket, status.state)
     action = {
+        "sla_plan": Action.SLA_PLAN,
+        "sla_due": Action.DUE_DATE,
         "priority": Action.PRIORITY,
         "assignee": Action.RELEASE if previous is None else Action.ASSIGN,
         "team": Action.ASSIGN,
@@ -172,11 +204,23 @@ def _may_undo(actor: User, ticket: Ticket, name: str, previous: int | None) -> b
     return policy.can(actor, action, ticket)
 
 
-def _previous_value(name: str, pk: int | None) -> tuple[bool, Any]:
+def _previous_value(name: str, pk: Value) -> tuple[bool, Any]:
     """(found, the object `pk` names for property `name`); None is a value for the assignee
-    (unassigned) and the topic (none)."""
+    (unassigned), the topic (none), the plan (the topic's or department's) and the due date (the
+    plan's). A plan since made inactive is gone."""
     if pk is None:
-        return name in ("assignee", "topic"), None
+        return name in ("assignee", "topic", *SLA_NAMES), None
+    if name == "sla_due":
+        try:
+            due = datetime.fromisoformat(pk) if isinstance(pk, str) else None
+        except ValueError:
+            due = None
+        return due is not None, due
+    if not isinstance(pk, int):
+        return False, None
+    if name == "sla_plan":
+        plan = SlaPlan.objects.filter(pk=pk, is_active=True).first()
+        return plan is not None, plan
     if name == "assignee":
         agent = Agent.objects.select_related("user").filter(pk=pk).first()
         return agent is not None, agent
@@ -194,7 +238,7 @@ def _previous_value(name: str, pk: int | None) -> tuple[bool, Any]:
 @dataclass(frozen=True)
 class UndoRequest:
     name: str
-    previous: int | None
+    previous: Value
     version: int
 
 
@@ -208,12 +252,13 @@ def _read_token(token: str, ticket: Ticket, actor: User) -> UndoRequest | tuple[
         ) % {"seconds": UNDO_SECONDS}
     except signing.BadSignature:
         return 400, _("This undo request is not valid. Change the value back in the panel instead.")
-    if not isinstance(data, dict) or data.get("t") != ticket.pk or data.get("p") not in PROPERTY_NAMES:
+    if not isinstance(data, dict) or data.get("t") != ticket.pk or data.get("p") not in UNDOABLE:
         return 400, _("This undo request is not valid. Change the value back in the panel instead.")
     if data.get("a") != actor.pk:
         return 403, _("Only the agent who made a change can undo it.")
     previous, version = data.get("v"), data.get("n")
-    if not (previous is None or isinstance(previous, int)) or not isinstance(version, int):
+    kind = str if data["p"] == "sla_due" else int
+    if not (previous is None or isinstance(previous, kind)) or not isinstance(version, int):
         return 400, _("This undo request is not valid. Change the value back in the panel instead.")
     return UndoRequest(str(data["p"]), previous, version)
 

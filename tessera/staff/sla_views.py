@@ -6,7 +6,8 @@ viewer's zone, or "" to follow the plan again), and sla-version, the version the
 Like the panel's selects (properties_views) each control saves where it stands: through the
 services (set_sla_plan, set_due_date), refused as stale (409) when the ticket changed
 meanwhile, 400 for a value that is not one (kept in the field), 403 without the right, 404 for a
-ticket the agent does not see. htmx gets the panel back; a plain POST a redirect.
+ticket the agent does not see. htmx gets the panel back, with Undo for a few seconds (the
+panel's own: properties_views makes the change and signs the token); a plain POST a redirect.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tessera.tickets.models import Ticket
 
 from . import properties_panel
 from .access import agent_required
-from .properties_views import _is_htmx, _panel_response
+from .properties_views import _apply, _is_htmx, _panel_response, _undo_token
 from .views import Submitted, _not_found, _render_ticket, _stale_message, _ticket_missing
 
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
@@ -84,17 +85,9 @@ def save_sla(request: AuthenticatedHttpRequest, agent: Agent, number: int, what:
         return again(400, _("“%(value)s” is not a date and time.") % {"value": raw[:40]}, found)
     if not version.isdigit() or int(version) != found.version:
         return again(409, _stale_message(found), found)
+    name = "sla_plan" if what == "plan" else "sla_due"
     try:
-        if what == "plan":
-            services.set_sla_plan(user, found, plan=plan, expected_version=found.version)
-            said = (
-                _("SLA plan changed to %(plan)s.") % {"plan": plan.name}
-                if plan is not None
-                else _("The help topic or department chooses the SLA plan again.")
-            )
-        else:
-            services.set_due_date(user, found, due_at=due_at, expected_version=found.version)
-            said = _("Due date set.") if due_at is not None else _("The SLA plan's due date applies again.")
+        said = _apply(user, found, {name: plan if what == "plan" else due_at}, "", found.version)
     except services.StaleTicket as exc:
         return again(409, exc.messages[0], found)
     except ValidationError as exc:
@@ -105,6 +98,8 @@ def save_sla(request: AuthenticatedHttpRequest, agent: Agent, number: int, what:
     if fresh is None:
         return redirect("staff:dashboard")
     if not _is_htmx(request):
-        messages.success(request, said)
+        for line in said:
+            messages.success(request, line)
         return redirect("staff:ticket", number=number)
-    return _panel_response(request, agent, properties_panel.build(user, fresh), said=said)
+    undo = _undo_token(user, found, fresh, name)
+    return _panel_response(request, agent, properties_panel.build(user, fresh), said=" ".join(said), undo=undo)

@@ -176,3 +176,67 @@ def test_the_profiles_vacation_switch_takes_an_agent_out_of_the_turn(client, des
 
     assert response.status_code == 302
     assert desk.john.pk not in {open_in().assignee_id for _ in range(6)}
+
+
+@pytest.fixture
+def ops_team(desk, crew):
+    """The on-call team: Jane and Amy."""
+    desk.ops.members.add(crew.amy)
+    return desk.ops
+
+
+@pytest.mark.parametrize("mode", [AssignmentMode.ROUND_ROBIN, AssignmentMode.FEWEST_OPEN])
+def test_assigning_a_ticket_to_a_team_hands_it_to_one_of_its_members(desk, crew, ops_team, open_in, mode):
+    ops_team.assignment_mode = mode
+    ops_team.save()
+    tickets = [open_in() for _ in range(2)]
+
+    for ticket in tickets:
+        services.assign(desk.john.user, ticket, team=ops_team)
+
+    assert sorted(fresh(t).assignee_id for t in tickets) == sorted([desk.jane.pk, crew.amy.pk])
+    assert all(fresh(t).team == ops_team for t in tickets)
+    assert [e.data.get("auto") for e in events(tickets[0], EventKind.ASSIGNED)] == [None, mode]
+
+
+def test_assigning_to_a_fewest_open_team_picks_its_least_busy_member(desk, crew, ops_team, open_in):
+    services.assign(desk.john.user, open_in(), agent=desk.jane)  # Jane has one already
+    ops_team.assignment_mode = AssignmentMode.FEWEST_OPEN
+    ops_team.save()
+    ticket = open_in()
+
+    services.assign(desk.john.user, ticket, team=ops_team)
+
+    assert fresh(ticket).assignee == crew.amy
+
+
+def test_assigning_to_a_team_nobody_can_take_leaves_it_in_the_teams_pool(desk, crew, ops_team, open_in):
+    ops_team.assignment_mode = AssignmentMode.ROUND_ROBIN
+    ops_team.save()
+    Agent.objects.filter(pk__in=[desk.jane.pk, crew.amy.pk]).update(is_available=False)
+    ticket = open_in()
+
+    services.assign(desk.john.user, ticket, team=ops_team)
+
+    assert fresh(ticket).team == ops_team
+    assert fresh(ticket).assignee is None
+
+
+def test_assigning_to_a_manual_team_leaves_the_choice_to_people(desk, crew, ops_team, open_in):
+    ticket = open_in()
+
+    services.assign(desk.john.user, ticket, team=ops_team)
+
+    assert fresh(ticket).team == ops_team
+    assert fresh(ticket).assignee is None
+
+
+def test_naming_an_agent_with_the_team_is_not_overruled(desk, crew, ops_team, open_in):
+    ops_team.assignment_mode = AssignmentMode.ROUND_ROBIN
+    ops_team.save()
+    ticket = open_in()
+
+    services.assign(desk.john.user, ticket, agent=crew.amy, team=ops_team)
+
+    assert fresh(ticket).assignee == crew.amy
+    assert [e.data.get("auto") for e in events(ticket, EventKind.ASSIGNED)] == [None, None]

@@ -1,18 +1,24 @@
 """A queue uses the whole screen of a laptop (1366 px) and of a desktop (1920 px): every cell on
 one line, nothing cut off without its full text in a tooltip, and the subject taking the room
 that is left (shortened with an ellipsis, its full text in the link's title). Compact rows
-(the agent's density setting) are shorter and keep all of that."""
+(the agent's density setting) are shorter and keep all of that. Every queue shows the time left
+or overdue by default (the Due column), short enough to keep the rows on one line."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from django.utils import timezone
+
 from tessera.accounts.models import Agent
+from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan
 from tessera.tickets import services
-from tessera.tickets.models import Status
+from tessera.tickets.models import Status, Ticket
 
 from .conftest import sign_in_to_workspace
 
@@ -39,6 +45,7 @@ MEASURE = """() => {
     const cut = [...td.querySelectorAll('.cut')].some(el => el.scrollWidth > el.clientWidth + 1
                                                            && el.title !== el.textContent.trim());
     out.cells.push({cls: td.className, wrapped: inner > line * 1.5, text: td.innerText,
+                    width: Math.round(td.getBoundingClientRect().width),
                     clipped: cut || (td.scrollWidth > td.clientWidth + 1 && td.className !== 'subject'),
                     subjectWidth: td.className === 'subject' ? td.clientWidth : null});
   }
@@ -49,6 +56,15 @@ MEASURE = """() => {
 
 @pytest.fixture
 def john(transactional_db, desk, site, page: Page, csp_violations) -> Iterator[Page]:
+    """Jane's three tickets on an around-the-clock plan: one due soon, one hours overdue, one
+    waiting on the customer (its clock paused)."""
+    always = Schedule.objects.create(name="Around the clock", time_zone="UTC")
+    for weekday in range(7):
+        ScheduleInterval.objects.create(schedule=always, weekday=weekday, start=time(0), end=time(0))
+    desk.sysadmin.sla_plan = SlaPlan.objects.create(
+        name="On call", schedule=always, first_response_minutes=45, resolution_minutes=600
+    )
+    desk.sysadmin.save()
     waiting = Status.objects.get(state="pending")
     for subject, priority in [(LONG_SUBJECT, desk.sev_a), ("VPN slow", desk.sev_b), ("Mouse broken", desk.sev_d)]:
         ticket = services.open_ticket(
@@ -57,13 +73,23 @@ def john(transactional_db, desk, site, page: Page, csp_violations) -> Iterator[P
         if ticket.priority != priority:
             services.set_priority(desk.jane.user, ticket, priority=priority)
         services.assign(desk.jane.user, ticket, agent=desk.jane, team=desk.ops)
-        services.set_status(desk.jane.user, ticket, status=waiting)
+        if subject == "VPN slow":  # opened long ago
+            Ticket.objects.filter(pk=ticket.pk).update(first_response_due_at=timezone.now() - timedelta(hours=23))
+        if subject == "Mouse broken":
+            services.set_status(desk.jane.user, ticket, status=waiting)
     sign_in_to_workspace(page, site.url, "jane@example.com", desk.password)
     yield page
     assert csp_violations == []
 
 
-@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def due_cells(seen: dict) -> list[str]:
+    return [c["text"].strip() for c in seen["cells"] if "col-due" in c["cls"]]
+
+
+SCREENS = [(1366, 768), (1366, 900), (1920, 1080)]
+
+
+@pytest.mark.parametrize("width, height", SCREENS)
 def test_queue_fills_the_screen_with_one_line_per_cell(desk, site, john: Page, width, height):
     john.set_viewport_size({"width": width, "height": height})
     john.goto(site.url + "/staff/queues/all/")
@@ -74,7 +100,8 @@ def test_queue_fills_the_screen_with_one_line_per_cell(desk, site, john: Page, w
     assert seen["mainWidth"] > width - 400  # the sidebar and margins, nothing else
     assert [c for c in seen["cells"] if c["wrapped"]] == []
     assert [c for c in seen["cells"] if c["clipped"]] == []
-    assert min(c["subjectWidth"] for c in seen["cells"] if c["subjectWidth"] is not None) > 160  # some 20 characters
+    subject = min(c["subjectWidth"] for c in seen["cells"] if c["subjectWidth"] is not None)
+    assert subject > 160, seen["cells"][:12]  # some 20 characters
 
     link = john.get_by_role("link", name=LONG_SUBJECT)
     expect(link).to_have_attribute("title", LONG_SUBJECT)
@@ -83,14 +110,34 @@ def test_queue_fills_the_screen_with_one_line_per_cell(desk, site, john: Page, w
     assert "Jane Doe" in john.locator("#queue-rows td.col-assignee").first.inner_text()
 
 
+@pytest.mark.parametrize("density", ["comfortable", "compact"])
+def test_every_row_says_how_long_is_left_or_overdue_with_the_exact_time_on_hover(desk, site, john: Page, density):
+    Agent.objects.filter(pk=desk.jane.pk).update(density=density)
+    john.set_viewport_size({"width": 1366, "height": 900})
+    john.goto(site.url + "/staff/queues/all/")
+    expect(john.locator("#queue-rows tr")).to_have_count(3)
+
+    seen = john.evaluate(MEASURE)
+    assert_one_line_per_cell(seen, 1366)
+    shown = due_cells(seen)
+    assert "23 h overdue" in shown and "Paused" in shown, shown
+    assert any(re.fullmatch(r"in \d+ min", text) for text in shown), shown  # the first response, 45 min
+    late_cell = john.locator("#queue-rows td.col-due time.due-overdue")
+    expect(late_cell).to_have_attribute("title", re.compile(r"^First response due: \w+day \d+ \w+ \d{4}, \d\d:\d\d"))
+    expect(john.locator("#queue-rows td.col-due .due-paused")).to_have_attribute(
+        "title", "Paused: waiting on the customer"
+    )
+
+
 def assert_one_line_per_cell(seen: dict, width: int) -> None:
     assert not seen["wrapClipped"] and seen["tableRight"] <= width, {k: v for k, v in seen.items() if k != "cells"}
     assert [c for c in seen["cells"] if c["wrapped"]] == []
     assert [c for c in seen["cells"] if c["clipped"]] == []
-    assert min(c["subjectWidth"] for c in seen["cells"] if c["subjectWidth"] is not None) > 160
+    subject = min(c["subjectWidth"] for c in seen["cells"] if c["subjectWidth"] is not None)
+    assert subject > 160, seen["cells"][:12]
 
 
-@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+@pytest.mark.parametrize("width, height", SCREENS)
 def test_compact_rows_are_shorter_and_still_one_line_per_cell(desk, site, john: Page, width, height):
     john.set_viewport_size({"width": width, "height": height})
     john.goto(site.url + "/staff/queues/all/?sort=subject")

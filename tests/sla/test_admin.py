@@ -59,22 +59,89 @@ def test_a_schedule_that_makes_no_sense_is_refused_with_the_reason(admin_client_
     assert not Schedule.objects.filter(name="Odd").exists()
 
 
-def test_changing_a_schedules_hours_recomputes_its_open_tickets(admin_client_, desk, office, monkeypatch):
-    from django.utils import timezone
-
-    monday = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    monkeypatch.setattr(timezone, "now", lambda: monday)
-    ticket = services.open_ticket(desk.ken, requester=desk.ken, subject="Jam", message="Jams.", topic=desk.general)
-    assert fresh(ticket).due_at == datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
+def _four_hour_days(office) -> dict[str, str]:
     rows = [
         {"id": i.pk, "schedule": office.hours.pk, "weekday": i.weekday, "start": "09:00", "end": "13:00"}
         for i in office.hours.intervals.all()
     ]
-    data = {"name": "Office hours", "time_zone": "Europe/Berlin"} | inline("intervals", rows, initial=len(rows))
-    response = admin_client_.post(f"/admin/sla/schedule/{office.hours.pk}/change/", data, follow=True)
-    assert "The due times of 1 open ticket were recomputed." in response.content.decode()
+    return {"name": "Office hours", "time_zone": "Europe/Berlin"} | inline("intervals", rows, initial=len(rows))
+
+
+def _open_tickets(desk, count: int) -> list:
+    return [
+        services.open_ticket(desk.ken, requester=desk.ken, subject=f"Jam {n}", message="Jams.", topic=desk.general)
+        for n in range(count)
+    ]
+
+
+def test_changing_a_schedules_hours_recomputes_its_open_tickets_in_the_background(
+    admin_client_, desk, office, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    monday = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: monday)
+    [ticket] = _open_tickets(desk, 1)
+    assert fresh(ticket).due_at == datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = admin_client_.post(f"/admin/sla/schedule/{office.hours.pk}/change/", _four_hour_days(office))
+    assert response.status_code == 302
+    assert fresh(ticket).due_at == datetime(2026, 3, 4, 16, 0, tzinfo=UTC)  # the save did not touch it
+
+    for callback in queued:  # the commit: the task is queued, and the immediate backend runs it
+        callback()
     # 1440 minutes of four-hour days: six days, Monday to the next Monday 13:00 CET.
     assert fresh(ticket).due_at == datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+
+
+def test_the_admin_says_the_due_times_are_being_recomputed(admin_client_, desk, office):
+    response = admin_client_.post(
+        f"/admin/sla/schedule/{office.hours.pk}/change/", _four_hour_days(office), follow=True
+    )
+    assert "being recomputed in the background" in response.content.decode()
+
+
+@pytest.mark.parametrize("tickets", [1, 12])
+def test_saving_a_schedule_costs_the_same_however_many_tickets_it_moves(
+    admin_client_, desk, office, tickets, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _open_tickets(desk, tickets)
+    admin_client_.get("/admin/")  # session and permissions warmed up alike for both sizes
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        admin_client_.post(f"/admin/sla/schedule/{office.hours.pk}/change/", _four_hour_days(office))
+    touching_tickets = [q["sql"] for q in queries if "tickets_ticket" in q["sql"]]
+    assert touching_tickets == []
+    assert len(queries) < 40
+
+
+@pytest.mark.parametrize(
+    ("scope", "change"),
+    [("plan", "plan"), ("calendar", "calendar"), ("schedule", "schedule")],
+)
+def test_the_recompute_task_finds_the_tickets_of_what_changed(desk, office, at, scope, change):
+    from tessera.sla import services as sla_services
+    from tessera.sla.models import ScheduleInterval
+
+    at("2026-03-02 08:00")
+    [ticket] = _open_tickets(desk, 1)
+    calendar = HolidayCalendar.objects.create(name="Days off")
+    office.hours.calendars.add(calendar)
+    ScheduleInterval.objects.filter(schedule=office.hours).update(end="13:00")
+    pk = {"plan": office.standard.pk, "calendar": calendar.pk, "schedule": office.hours.pk}[change]
+
+    assert sla_services.recompute_due_times.call(scope, pk) == 1
+    assert fresh(ticket).due_at == datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+
+
+def test_the_recompute_task_refuses_a_scope_it_does_not_know(db):
+    from tessera.sla import services as sla_services
+
+    with pytest.raises(ValueError, match="Unknown recompute scope"):
+        sla_services.recompute_due_times.call("planet", 1)
 
 
 def test_a_plan_on_a_schedule_without_hours_is_refused(admin_client_):

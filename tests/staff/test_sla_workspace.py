@@ -88,7 +88,7 @@ def test_a_queue_row_says_how_long_is_left_with_the_exact_time_in_the_viewers_zo
     at("2026-03-02 10:05")
     html = queue_with_due(john)
     cell = row(html, ticket)
-    assert "due in 25 min" in cell  # the first response, while unanswered
+    assert ">in 25 min</time>" in cell  # the first response, while unanswered
     assert 'title="First response due: Monday 2 March 2026, 05:30 EST"' in cell
 
 
@@ -98,7 +98,7 @@ def test_a_queue_row_says_how_long_overdue_once_the_first_response_was_answered(
     services.reply(desk.john.user, ticket, message="On it.")
     at("2026-03-02 12:35")
     cell = row(queue_with_due(john), ticket)
-    assert "overdue by 35 min" in cell  # the resolution (12:00)
+    assert ">35 min overdue</time>" in cell  # the resolution (12:00)
     assert "badge-overdue" in cell
 
 
@@ -106,7 +106,31 @@ def test_a_paused_ticket_says_so_instead_of_a_time(desk, on_call, at, john):
     ticket = open_at(desk, at, "2026-03-02 10:00")
     services.set_status(desk.john.user, ticket, status=desk.pending)
     cell = row(queue_with_due(john), ticket)
-    assert "Paused: waiting on the customer" in cell
+    assert 'title="Paused: waiting on the customer">Paused</span>' in cell
+
+
+def test_every_queue_shows_the_time_left_without_choosing_the_column(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    at("2026-03-02 12:00")
+    for queue in ("open", "all", "unassigned"):
+        html = john.get(reverse("staff:queue", args=[queue])).content.decode()
+        assert ">Due</" in html
+        assert ">1 h overdue</time>" in row(html, ticket)  # the first response (10:30), in its largest unit
+
+
+def test_an_agent_may_still_take_the_due_column_off(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    html = john.get(reverse("staff:queue", args=["open"]), {"cols": "status"}, follow=True).content.decode()
+    assert "col-due" not in row(html, ticket)
+
+
+def test_a_long_wait_is_shown_in_its_largest_unit(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    services.set_due_date(desk.john.user, ticket, due_at=datetime(2026, 3, 5, 11, 0, tzinfo=UTC))
+    services.reply(desk.john.user, ticket, message="On it.")
+    cell = row(john.get(reverse("staff:queue", args=["open"])).content.decode(), ticket)
+    assert ">in 3 d</time>" in cell
+    assert 'title="Resolution due: Thursday 5 March 2026, 06:00 EST"' in cell
 
 
 def test_the_ticket_page_shows_the_time_left(desk, on_call, at, john):
@@ -220,3 +244,128 @@ def test_an_agent_without_the_right_is_refused_with_403(desk, on_call, at, clien
     )
     assert response.status_code == 403
     assert not fresh(ticket).due_is_manual
+
+
+# ---------------------------------------------------------------------------- undo
+
+
+def undo_token(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match, "no Undo offered"
+    return match.group(1)
+
+
+def undo(client, ticket, token: str, htmx: bool = True):
+    return client.post(
+        reverse("staff:ticket_property_undo", args=[ticket.number]), {"token": token}, headers=HTMX if htmx else {}
+    )
+
+
+def set_due(client, ticket, value: str):
+    return client.post(sla_url(ticket, "due"), {"sla-due": value, "sla-version": fresh(ticket).version}, headers=HTMX)
+
+
+def set_plan(client, ticket, value):
+    return client.post(sla_url(ticket, "plan"), {"sla-plan": value, "sla-version": fresh(ticket).version}, headers=HTMX)
+
+
+def test_undo_takes_an_own_due_date_back_to_the_plans(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    plans_due = fresh(ticket).due_at
+
+    token = undo_token(set_due(john, ticket, "2026-03-03T09:00").content.decode())
+    response = undo(john, ticket, token)
+
+    assert response.status_code == 200
+    assert "Undone. The SLA plan&#x27;s due date applies again." in response.content.decode()
+    after = fresh(ticket)
+    assert not after.due_is_manual and after.due_at == plans_due
+    assert after.events.filter(kind=EventKind.DUE_DATE).count() == 2  # the undo leaves its own Event
+    assert 'name="token"' not in response.content.decode()  # an undo is not itself undone
+
+
+def test_undo_puts_back_the_agents_earlier_due_date(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    set_due(john, ticket, "2026-03-03T09:00")
+    earlier = fresh(ticket).due_at
+
+    token = undo_token(set_due(john, ticket, "2026-03-05T09:00").content.decode())
+    assert undo(john, ticket, token).status_code == 200
+
+    assert fresh(ticket).due_is_manual and fresh(ticket).due_at == earlier
+
+
+def test_undo_takes_a_chosen_plan_back_to_the_one_the_department_gives(desk, office, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+
+    token = undo_token(set_plan(john, ticket, office.standard.pk).content.decode())
+    response = undo(john, ticket, token)
+
+    assert response.status_code == 200
+    assert "The help topic or department chooses the SLA plan again." in response.content.decode()
+    after = fresh(ticket)
+    assert (after.sla_plan_id, after.sla_plan_fixed) == (on_call.pk, False)
+
+
+def test_undo_puts_back_the_plan_the_agent_had_chosen(desk, office, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    set_plan(john, ticket, office.standard.pk)
+
+    token = undo_token(set_plan(john, ticket, "").content.decode())
+    assert undo(john, ticket, token).status_code == 200
+
+    assert (fresh(ticket).sla_plan_id, fresh(ticket).sla_plan_fixed) == (office.standard.pk, True)
+
+
+def test_an_sla_undo_after_someone_else_changed_the_ticket_is_a_409(desk, on_call, at, john):
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    token = undo_token(set_due(john, ticket, "2026-03-03T09:00").content.decode())
+    services.set_priority(desk.john.user, ticket, priority=desk.sev_a)  # from another tab, meanwhile
+
+    response = undo(john, ticket, token)
+
+    assert response.status_code == 409
+    assert fresh(ticket).due_is_manual
+
+
+def test_an_sla_undo_is_refused_to_another_agent_and_once_expired(desk, on_call, at, john, monkeypatch):
+    import time
+
+    from django.core import signing
+    from django.test import Client
+
+    from tessera.accounts.models import Agent, Membership, Role
+    from tessera.staff.properties_views import UNDO_SECONDS
+
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    token = undo_token(set_due(john, ticket, "2026-03-03T09:00").content.decode())
+    sam = User.objects.create_user("sam@example.com", desk.password, name="Sam Smith")
+    Membership.objects.create(
+        agent=Agent.objects.create(user=sam), department=desk.support, role=Role.objects.get(name="Agent")
+    )
+    colleague = Client()
+    colleague.force_login(sam)
+    assert undo(colleague, ticket, token).status_code == 403
+
+    later = time.time() + UNDO_SECONDS + 1
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = undo(john, ticket, token)
+    assert response.status_code == 400
+    assert "Too late to undo" in response.content.decode()
+    assert fresh(ticket).due_is_manual
+
+
+def test_a_forged_sla_undo_value_is_refused(desk, on_call, at, john):
+    from django.core import signing
+
+    from tessera.staff.properties_views import UNDO_SALT
+
+    ticket = open_at(desk, at, "2026-03-02 10:00")
+    set_due(john, ticket, "2026-03-03T09:00")
+    current = fresh(ticket)
+    for value in (12, "not a date"):
+        token = signing.TimestampSigner(salt=UNDO_SALT).sign_object(
+            {"t": current.pk, "p": "sla_due", "v": value, "n": current.version, "a": desk.john.user.pk}
+        )
+        assert undo(john, ticket, token).status_code == 400
+    assert fresh(ticket).due_at == current.due_at

@@ -25,9 +25,10 @@ def when(value: datetime | None) -> SafeString | str:
 
 
 @register.simple_tag
-def due(ticket: Ticket) -> SafeString | str:
-    """`{% due ticket %}`: time left or overdue, the exact due time on hover (fast_html.due_element)."""
-    return due_element(ticket)
+def due(ticket: Ticket, form: str = "") -> SafeString | str:
+    """`{% due ticket %}`: time left or overdue, the exact due time on hover (fast_html.due_element);
+    `{% due ticket "row" %}` the queue row's short form ("in 42 min", "3 h overdue")."""
+    return due_element(ticket, compact=form == "row")
 
 
 @register.simple_tag

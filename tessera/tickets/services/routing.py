@@ -93,6 +93,9 @@ def assign(
         changed = _apply_assignment(actor, ticket, agent, team, now)
         if not changed:
             raise ValidationError({"agent": _("The ticket is already assigned that way.")})
+        if agent is None and "team" in changed:
+            # Handed to a team without an agent: the team's own automatic assignment picks one.
+            changed += assign_automatically(ticket, now=now)
         note_entry = _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now) if note.strip() else None
         _touch(ticket, now, *dict.fromkeys(changed))
         _keep_following(actor, ticket)
