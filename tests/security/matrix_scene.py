@@ -50,6 +50,7 @@ def build(desk) -> SimpleNamespace:
     from django.test import Client
 
     from tessera.accounts.models import Agent, Membership, Role, User
+    from tessera.api import keys as api_keys
     from tessera.audit.models import UserSession
     from tessera.mail import ingest as inbox
     from tessera.mail.models import EmailTemplate
@@ -69,6 +70,7 @@ def build(desk) -> SimpleNamespace:
     # Rows for the admin's change/history/delete pages of each app's first registered model.
     EmailTemplate.objects.create(notice="resolved", subject="Your ticket is resolved", body="We resolved it.")
     rule = Rule.objects.create(name="Printers to Support", order=1, is_active=False)
+    api_keys.issue_key(name="Monitoring", created_by=desk.admin, scopes=["tickets:read"])
 
     def subject_for(sender: str, title: str) -> Subject:
         row = inbox.ingest(_mail(sender, title), channel="pipe")
