@@ -95,3 +95,9 @@ def me(request: HttpRequest) -> KeyOut:
         agent=key.agent.user.email if key.agent is not None else None,
         expires_at=key.expires_at,
     )
+
+
+# The routers, each an adapter module of its own (imported here, after `api`, which they do not import).
+from tessera.api import directory  # noqa: E402
+
+api.add_router("", directory.router)

@@ -146,6 +146,17 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("admin:auth_user_password_change", "id"): lambda s, sub: s.desk.ken.pk,
     ("account_sessions:end", "pk"): lambda s, sub: s.john_session.pk,
     ("admin:rules_rule_test", "rule_id"): lambda s, sub: s.rule.pk,
+    # The API's directory: each item URL names an existing row (the refusal comes before the lookup).
+    ("api-v1:user", "user_id"): lambda s, sub: s.desk.ken.pk,
+    ("api-v1:organisation", "organisation_id"): lambda s, sub: 1,
+    ("api-v1:agent", "agent_id"): lambda s, sub: s.desk.john.pk,
+    ("api-v1:department", "department_id"): lambda s, sub: s.desk.support.pk,
+    ("api-v1:team", "team_id"): lambda s, sub: 1,
+    ("api-v1:topic", "topic_id"): lambda s, sub: s.desk.general.pk,
+    ("api-v1:priority", "priority_id"): lambda s, sub: s.desk.sev_a.pk,
+    ("api-v1:status", "status_id"): lambda s, sub: s.archived.pk,
+    ("api-v1:sla_plan", "plan_id"): lambda s, sub: 1,
+    ("api-v1:routing_rule", "rule_id"): lambda s, sub: s.rule.pk,
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
