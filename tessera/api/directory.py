@@ -14,7 +14,7 @@ import base64
 import binascii
 from typing import Any
 
-from ninja import Router
+from ninja import Router, Status
 
 from django.db import models
 from django.http import Http404, HttpRequest
@@ -70,7 +70,8 @@ from tessera.rules.models import TARGET_FIELDS, ActionKind, Rule
 from tessera.rules.models import Action as RuleAction
 from tessera.sla.models import SlaPlan
 from tessera.tickets import policy, services
-from tessera.tickets.models import HelpTopic, Priority, Status
+from tessera.tickets.models import HelpTopic, Priority
+from tessera.tickets.models import Status as TicketStatus
 
 router = Router(tags=["directory"])
 
@@ -206,10 +207,10 @@ def list_users(
 
 
 @router.post("/users", response={201: UserOut, **COMMON}, url_name="users", summary="Create an end user")
-def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, UserOut]:
+def create_user(request: HttpRequest, payload: UserIn) -> Status[UserOut]:
     actor = _writer(request, Scope.USERS_WRITE)
     user = directory.create_end_user(actor, _values(payload, USER_RENAMES, partial=False))
-    return 201, _user_out(user)
+    return Status(201, _user_out(user))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **COMMON}, url_name="user", summary="Read a user")
@@ -244,9 +245,9 @@ def list_organisations(request: HttpRequest, cursor: str | None = None, limit: i
 @router.post(
     "/organisations", response={201: OrganisationOut, **COMMON}, url_name="organisations", summary="Create one"
 )
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, OrganisationOut]:
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status[OrganisationOut]:
     actor = _writer(request, Scope.USERS_WRITE)
-    return 201, _organisation_out(directory.create_organization(actor, _values(payload, partial=False)))
+    return Status(201, _organisation_out(directory.create_organization(actor, _values(payload, partial=False))))
 
 
 @router.get(
@@ -336,9 +337,9 @@ def list_departments(request: HttpRequest, cursor: str | None = None, limit: int
 
 
 @router.post("/departments", response={201: DepartmentOut, **COMMON}, url_name="departments", summary="Create one")
-def create_department(request: HttpRequest, payload: DepartmentIn) -> tuple[int, DepartmentOut]:
+def create_department(request: HttpRequest, payload: DepartmentIn) -> Status[DepartmentOut]:
     actor = _writer(request, Scope.ADMIN)
-    return 201, _department_out(directory.create_department(actor, _values(payload, partial=True)))
+    return Status(201, _department_out(directory.create_department(actor, _values(payload, partial=True))))
 
 
 @router.get(
@@ -390,11 +391,11 @@ def list_teams(request: HttpRequest, cursor: str | None = None, limit: int = DEF
 
 
 @router.post("/teams", response={201: TeamOut, **COMMON}, url_name="teams", summary="Create a team")
-def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, TeamOut]:
+def create_team(request: HttpRequest, payload: TeamIn) -> Status[TeamOut]:
     actor = _writer(request, Scope.ADMIN)
     values, members = _team_values(payload, partial=True)
     team = directory.save_team(actor, None, values, members)
-    return 201, _team_out(_one(_teams(), team.pk))
+    return Status(201, _team_out(_one(_teams(), team.pk)))
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **COMMON}, url_name="team", summary="Read a team")
@@ -435,9 +436,9 @@ def list_topics(request: HttpRequest, cursor: str | None = None, limit: int = DE
 
 
 @router.post("/topics", response={201: TopicOut, **COMMON}, url_name="topics", summary="Create a help topic")
-def create_topic(request: HttpRequest, payload: TopicIn) -> tuple[int, TopicOut]:
+def create_topic(request: HttpRequest, payload: TopicIn) -> Status[TopicOut]:
     actor = _writer(request, Scope.ADMIN)
-    return 201, _topic_out(services.save_topic(actor, None, _values(payload, partial=True)))
+    return Status(201, _topic_out(services.save_topic(actor, None, _values(payload, partial=True))))
 
 
 @router.get("/topics/{topic_id}", response={200: TopicOut, **COMMON}, url_name="topic", summary="Read a help topic")
@@ -468,9 +469,9 @@ def list_priorities(request: HttpRequest, cursor: str | None = None, limit: int 
 
 
 @router.post("/priorities", response={201: PriorityOut, **COMMON}, url_name="priorities", summary="Create a priority")
-def create_priority(request: HttpRequest, payload: PriorityIn) -> tuple[int, PriorityOut]:
+def create_priority(request: HttpRequest, payload: PriorityIn) -> Status[PriorityOut]:
     actor = _writer(request, Scope.ADMIN)
-    return 201, _priority_out(services.save_priority(actor, None, _values(payload, partial=True)))
+    return Status(201, _priority_out(services.save_priority(actor, None, _values(payload, partial=True))))
 
 
 @router.get(
@@ -490,21 +491,21 @@ def update_priority(request: HttpRequest, priority_id: int, payload: PriorityPat
     return _priority_out(services.save_priority(actor, priority, _values(payload, partial=True)))
 
 
-def _status_out(s: Status) -> StatusOut:
+def _status_out(s: TicketStatus) -> StatusOut:
     return StatusOut(id=s.pk, name=s.name, state=s.state, order=s.order, is_default=s.is_default)
 
 
 @router.get("/statuses", response={200: StatusPage, **COMMON}, url_name="statuses", summary="List statuses")
 def list_statuses(request: HttpRequest, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> StatusPage:
     _reader(request, Scope.TICKETS_READ)
-    rows, following = _page(Status.objects.all(), cursor, limit)
+    rows, following = _page(TicketStatus.objects.all(), cursor, limit)
     return StatusPage(items=[_status_out(s) for s in rows], next_cursor=following)
 
 
 @router.get("/statuses/{status_id}", response={200: StatusOut, **COMMON}, url_name="status", summary="Read a status")
 def read_status(request: HttpRequest, status_id: int) -> StatusOut:
     _reader(request, Scope.TICKETS_READ)
-    return _status_out(_one(Status.objects.all(), status_id))
+    return _status_out(_one(TicketStatus.objects.all(), status_id))
 
 
 # ---------------------------------------------------------------------------- SLA plans
