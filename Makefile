@@ -32,9 +32,13 @@ setup-dev: $(VENV)/.dev
 
 # The desk's background work goes through the database (django-tasks-db): run_desk starts the web
 # server, the task worker and the scheduler (SLA alerts, mail polling, retries) side by side.
+# The cache is shared by the processes (API key and intake limits must hold across workers): the
+# database's, in the same SQLite file, unless CACHE_URL names another.
 run: export TASKS_BACKEND ?= database
+run: export CACHE_URL ?= dbcache://tessera_cache
 run: setup
 	@$(PY) manage.py migrate --no-input
+	@$(PY) manage.py createcachetable
 	@$(PY) manage.py seed_demo --if-empty
 	@$(PY) manage.py collectstatic --no-input -v0
 	@echo "Tessera is serving on http://127.0.0.1:$(PORT)/ (portal) and http://127.0.0.1:$(PORT)/staff/ (agents), with its task worker and scheduler. Ctrl-C stops them."

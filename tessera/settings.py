@@ -117,7 +117,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Local memory is private to each process: with several workers, share a cache so that limits hold
-# (redis://host:6379/1, or dbcache://tessera_cache after `manage.py createcachetable`).
+# (redis://host:6379/1, or dbcache://tessera_cache after `manage.py createcachetable`, which is what
+# `make run` and the README's production environment set). The test suite keeps local memory.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"

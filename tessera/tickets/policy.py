@@ -454,6 +454,34 @@ def can_edit_agent_profile(actor: User | None, agent: Agent) -> bool:
     return actor.pk == agent.user_id or actor.is_superuser
 
 
+def can_read_directory(actor: User | None) -> bool:
+    """The people and the desk's set-up (users, organisations, agents, departments, teams,
+    topics, priorities, statuses, SLA plans): any active agent, who meets them on every ticket
+    page, and administrators."""
+    return actor is not None and actor.is_active and (actor.is_agent or actor.is_superuser)
+
+
+def can_edit_person(actor: User | None, person: User | None) -> bool:
+    """Creating an end user (person None) or changing one: any active agent, as they add
+    collaborators by address in the workspace. People who work the desk or configure it (agents,
+    administrators) are changed only in the admin: a changed address there would hand someone
+    their password reset."""
+    if not can_read_directory(actor):
+        return False
+    return person is None or not is_desk_staff(person)
+
+
+def is_desk_staff(person: User) -> bool:
+    """Works or configures the desk: an agent (active or not) or an administrator."""
+    return person.is_staff or person.is_superuser or person.agent_or_none is not None
+
+
+def can_change_desk_setup(actor: User | None) -> bool:
+    """Organisations, departments, teams, help topics, priorities: what the configuration admin
+    changes, so only its administrators (superusers)."""
+    return actor is not None and actor.is_active and actor.is_superuser
+
+
 # ---------------------------------------------------------------------------- queues
 
 

@@ -50,6 +50,7 @@ def build(desk) -> SimpleNamespace:
     from django.test import Client
 
     from tessera.accounts.models import Agent, Membership, Role, User
+    from tessera.api import keys as api_keys
     from tessera.audit.models import UserSession
     from tessera.mail import ingest as inbox
     from tessera.mail.models import EmailTemplate
@@ -69,6 +70,7 @@ def build(desk) -> SimpleNamespace:
     # Rows for the admin's change/history/delete pages of each app's first registered model.
     EmailTemplate.objects.create(notice="resolved", subject="Your ticket is resolved", body="We resolved it.")
     rule = Rule.objects.create(name="Printers to Support", order=1, is_active=False)
+    api_keys.issue_key(name="Monitoring", created_by=desk.admin, scopes=["tickets:read"])
 
     def subject_for(sender: str, title: str) -> Subject:
         row = inbox.ingest(_mail(sender, title), channel="pipe")
@@ -144,6 +146,17 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("admin:auth_user_password_change", "id"): lambda s, sub: s.desk.ken.pk,
     ("account_sessions:end", "pk"): lambda s, sub: s.john_session.pk,
     ("admin:rules_rule_test", "rule_id"): lambda s, sub: s.rule.pk,
+    # The API's directory: each item URL names an existing row (the refusal comes before the lookup).
+    ("api-v1:user", "user_id"): lambda s, sub: s.desk.ken.pk,
+    ("api-v1:organisation", "organisation_id"): lambda s, sub: 1,
+    ("api-v1:agent", "agent_id"): lambda s, sub: s.desk.john.pk,
+    ("api-v1:department", "department_id"): lambda s, sub: s.desk.support.pk,
+    ("api-v1:team", "team_id"): lambda s, sub: 1,
+    ("api-v1:topic", "topic_id"): lambda s, sub: s.desk.general.pk,
+    ("api-v1:priority", "priority_id"): lambda s, sub: s.desk.sev_a.pk,
+    ("api-v1:status", "status_id"): lambda s, sub: s.archived.pk,
+    ("api-v1:sla_plan", "plan_id"): lambda s, sub: 1,
+    ("api-v1:routing_rule", "rule_id"): lambda s, sub: s.rule.pk,
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,

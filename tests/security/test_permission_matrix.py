@@ -293,6 +293,27 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "api-v1:ticket_merge": API_POST_KEY_ONLY,
     "api-v1:ticket_link": API_POST_KEY_ONLY,
     "api-v1:ticket_unlink": API_DELETE_ONLY,
+    # The directory (tessera/api/directory.py): lists take POST to create, items PATCH to change.
+    "api-v1:users": API_KEY_ONLY,
+    "api-v1:user": API_GET_KEY_ONLY,
+    "api-v1:organisations": API_KEY_ONLY,
+    "api-v1:organisation": API_GET_KEY_ONLY,
+    "api-v1:agents": API_GET_KEY_ONLY,
+    "api-v1:agent": API_GET_KEY_ONLY,
+    "api-v1:departments": API_KEY_ONLY,
+    "api-v1:department": API_GET_KEY_ONLY,
+    "api-v1:teams": API_KEY_ONLY,
+    "api-v1:team": API_GET_KEY_ONLY,
+    "api-v1:topics": API_KEY_ONLY,
+    "api-v1:topic": API_GET_KEY_ONLY,
+    "api-v1:priorities": API_KEY_ONLY,
+    "api-v1:priority": API_GET_KEY_ONLY,
+    "api-v1:statuses": API_GET_KEY_ONLY,
+    "api-v1:status": API_GET_KEY_ONLY,
+    "api-v1:sla_plans": API_GET_KEY_ONLY,
+    "api-v1:sla_plan": API_GET_KEY_ONLY,
+    "api-v1:routing_rules": API_GET_KEY_ONLY,
+    "api-v1:routing_rule": API_GET_KEY_ONLY,
 }
 
 # ---------------------------------------------------------------------------- running one URL
