@@ -1,7 +1,7 @@
 """The webhook event names a subscription chooses from, and which timeline rows raise them.
 
 Why a fixed map: receivers key their code on these names, so they are a public contract
-(docs/api-webhooks.md) that must not follow every new EventKind the core adds. A kind missing
+(docs/api.md ("Webhooks")) that must not follow every new EventKind the core adds. A kind missing
 from the map (mail bounces, referrals, links, the routing rules' own record) raises nothing.
 """
 

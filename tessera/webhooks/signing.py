@@ -2,7 +2,7 @@
 
 Why the timestamp is signed with the body: a receiver that refuses signatures older than a few
 minutes cannot be fed a recorded delivery again later, and the delivery id inside the signed
-body lets it drop a repeat within that window. docs/api-webhooks.md shows the receiver's side.
+body lets it drop a repeat within that window. docs/api.md ("Webhooks") shows the receiver's side.
 """
 
 from __future__ import annotations
