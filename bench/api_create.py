@@ -53,22 +53,25 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / CLOCK_TICKS
 
 
-def v1_request(serial: int, key: str) -> tuple[str, bytes, dict[str, str]]:
+def v1_request(serial: int, key: str, topic: int) -> tuple[str, bytes, dict[str, str]]:
     body = {
-        "requester": {"email": f"client{serial}@api-bench.example", "name": f"Client {serial}"},
+        "requester_email": f"client{serial}@api-bench.example",
+        "requester_name": f"Client {serial}",
+        "topic_id": topic,
         "subject": f"Disk usage above 90% on host {serial}",
         "message": "The monitoring system saw /var at 93 % for ten minutes.\nPlease have a look.",
     }
     return "/api/v1/tickets", json.dumps(body).encode(), {"Authorization": f"Bearer {key}"}
 
 
-def osticket_request(serial: int, key: str) -> tuple[str, bytes, dict[str, str]]:
+def osticket_request(serial: int, key: str, topic: int) -> tuple[str, bytes, dict[str, str]]:
     body = {
         "name": f"Client {serial}",
         "email": f"client{serial}@api-bench.example",
         "subject": f"Disk usage above 90% on host {serial}",
         "message": "data:text/plain;charset=utf-8,The monitoring system saw /var at 93 % for ten minutes.",
         "ip": "192.0.2.10",
+        "topicId": topic,
     }
     return "/api/tickets.json", json.dumps(body).encode(), {"X-API-Key": key}
 
@@ -116,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=600, help="tickets per round and endpoint")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)")
     args = parser.parse_args(argv)
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("bench.api_create: set DATABASE_URL to a database it may fill")
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     support, _created = Department.objects.get_or_create(
         name="Support", defaults={"email": "support@api-bench.example"}
     )
-    HelpTopic.objects.get_or_create(name="General question", defaults={"department": support})
+    topic, _created = HelpTopic.objects.get_or_create(name="General question", defaults={"department": support})
     ApiKey.objects.filter(name="api-bench").delete()
     _key, raw = keys.issue_key(
         name="api-bench", created_by=None, scopes=[Scope.TICKETS_WRITE, Scope.OSTICKET], rate_limit=0
@@ -149,16 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     connection.close()
     print(f"desk: {before:,} tickets on {connection.vendor}; {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     print(
-        f"server: gunicorn, {args.workers} sync workers; {args.clients} concurrent clients; "
+        f"server: gunicorn, {args.workers} workers × {args.threads} threads; {args.clients} concurrent clients; "
         f"{args.tickets} tickets per round and endpoint, {args.rounds} rounds; load {os.getloadavg()[0]:.1f}"
     )
 
     endpoints: dict[str, Callable[[int], tuple[str, bytes, dict[str, str]]]] = {
-        "POST /api/v1/tickets": lambda s: v1_request(s, raw),
-        "POST /api/tickets.json": lambda s: osticket_request(s, raw),
+        "POST /api/v1/tickets": lambda s: v1_request(s, raw, topic.pk),
+        "POST /api/tickets.json": lambda s: osticket_request(s, raw, topic.pk),
     }
     port = free_port()
-    server = Server(port, args.workers, env)
+    server = Server(port, args.workers, env, threads=args.threads)
     serials = count(int(time.time()) * 10_000)
     results: dict[str, list[tuple[float, float, list[float]]]] = {name: [] for name in endpoints}
     try:

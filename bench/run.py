@@ -110,7 +110,7 @@ def free_port() -> int:
 class Server:
     """gunicorn in its own session, stopped by PID (SIGTERM, then SIGKILL after 20 s)."""
 
-    def __init__(self, port: int, workers: int, env: dict[str, str]) -> None:
+    def __init__(self, port: int, workers: int, env: dict[str, str], threads: int = 1) -> None:
         self.port = port
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -120,6 +120,8 @@ class Server:
                 "tessera.wsgi",
                 "--workers",
                 str(workers),
+                "--threads",  # more than 1: gunicorn's gthread worker
+                str(threads),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--error-logfile",

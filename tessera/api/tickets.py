@@ -342,7 +342,8 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
         except services.TicketRefused as refused:
             services.record_refusal(refused)
             raise
-    ticket = _reread(ticket)
+    # The service's own instance is the ticket as saved (rules included), with the rows it was
+    # made from attached; reading it again would cost six queries, a quarter of the request.
     _with_etag(response, ticket)
     response["Location"] = reverse("api-v1:ticket_get", kwargs={"number": ticket.number})
     return Answer(201, ticket_out(ticket))
