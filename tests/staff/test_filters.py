@@ -64,7 +64,9 @@ def mixed(desk):
     Ticket.objects.filter(pk=a.pk).update(due_at=now - timedelta(hours=2), source=Source.EMAIL, organization=acme)
     Ticket.objects.filter(pk=b.pk).update(due_at=now + timedelta(days=1), subject="Another case")
     Ticket.objects.filter(pk=c.pk).update(due_at=now + timedelta(days=1))  # a tie on due
-    same = now - timedelta(minutes=5)
+    # Earlier than the rest, but still today (the date filters below count on it, also just after midnight).
+    start_of_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    same = max(now - timedelta(minutes=5), start_of_today)
     Ticket.objects.filter(pk__in=[c.pk, d.pk]).update(updated_at=same)  # a tie on updated
     Ticket.objects.filter(pk=f.pk).update(created_at=now - timedelta(days=10))
     # d, e and f have no due date (the one their SLA plan gave is cleared), for the NULLs above.
