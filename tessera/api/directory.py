@@ -48,8 +48,10 @@ from tessera.api.directory_schemas import (
     SlaPlanOut,
     SlaPlanPage,
     SlaTargetOut,
+    StatusIn,
     StatusOut,
     StatusPage,
+    StatusPatch,
     TeamIn,
     TeamOut,
     TeamPage,
@@ -502,10 +504,28 @@ def list_statuses(request: HttpRequest, cursor: str | None = None, limit: int = 
     return StatusPage(items=[_status_out(s) for s in rows], next_cursor=following)
 
 
+@router.post("/statuses", response={201: StatusOut, **COMMON}, url_name="statuses", summary="Create a status")
+def create_status(request: HttpRequest, payload: StatusIn) -> Status[StatusOut]:
+    actor = _writer(request, Scope.ADMIN)
+    return Status(201, _status_out(services.save_status(actor, None, _values(payload, partial=True))))
+
+
 @router.get("/statuses/{status_id}", response={200: StatusOut, **COMMON}, url_name="status", summary="Read a status")
 def read_status(request: HttpRequest, status_id: int) -> StatusOut:
     _reader(request, Scope.TICKETS_READ)
     return _status_out(_one(TicketStatus.objects.all(), status_id))
+
+
+@router.patch(
+    "/statuses/{status_id}",
+    response={200: StatusOut, **COMMON},
+    url_name="status",
+    summary="Change a status (its state only while no ticket has it)",
+)
+def update_status(request: HttpRequest, status_id: int, payload: StatusPatch) -> StatusOut:
+    actor = _writer(request, Scope.ADMIN)
+    status = _one(TicketStatus.objects.all(), status_id)
+    return _status_out(services.save_status(actor, status, _values(payload, partial=True)))
 
 
 # ---------------------------------------------------------------------------- SLA plans

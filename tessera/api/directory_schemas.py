@@ -8,7 +8,7 @@ and `null` clears it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
@@ -235,6 +235,18 @@ class StatusOut(Schema):
     state: str
     order: int
     is_default: bool
+
+
+class StatusPatch(Schema):
+    name: Text | None = None
+    state: Literal["open", "pending", "resolved", "closed"] | None = None
+    order: Count | None = None
+    is_default: bool | None = None
+
+
+class StatusIn(StatusPatch):
+    name: Text
+    state: Literal["open", "pending", "resolved", "closed"]
 
 
 class StatusPage(Schema):

@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .colours import AA_NORMAL_TEXT, DISTINCT_DELTA_E, best_contrast, delta_e, is_hex_colour
 from .models import AlertSetting, HelpTopic, Priority, Status
+from .services.desk_setup import check_state_change
 
 
 class PriorityForm(forms.ModelForm):
@@ -64,8 +66,24 @@ class PriorityAdmin(admin.ModelAdmin):
             self.message_user(request, warning, messages.WARNING)
 
 
+class StatusForm(forms.ModelForm):
+    class Meta:
+        model = Status
+        fields = ["name", "state", "order", "is_default"]
+
+    def clean_state(self) -> str:
+        state: str = self.cleaned_data["state"]
+        if self.instance.pk is not None:
+            try:
+                check_state_change(self.instance, state)
+            except ValidationError as refused:
+                raise ValidationError(refused.message_dict["state"]) from None
+        return state
+
+
 @admin.register(Status)
 class StatusAdmin(admin.ModelAdmin):
+    form = StatusForm
     list_display = ["name", "state", "order", "is_default"]
     list_filter = ["state"]
 
@@ -89,8 +107,8 @@ class AlertSettingAdmin(admin.ModelAdmin):
             {
                 "fields": ["event", "assignee", "team", "department", "manager"],
                 "description": gettext_lazy(
-                    "Overdue alerts can be configured here, but Tessera does not send them yet: nothing "
-                    "marks a ticket overdue and alerts about it."
+                    "Who is told. SLA warnings and overdue alerts are sent by the SLA scan, once per "
+                    "ticket and target; the assignee is told first, else the team, else the department."
                 ),
             },
         )

@@ -10,6 +10,7 @@ from tessera.api.models import Scope
 from tessera.audit.models import AuditEntry
 from tessera.rules.models import Rule
 from tessera.tickets.models import HelpTopic, Priority
+from tessera.tickets.models import Status as TicketStatus
 
 
 @pytest.fixture
@@ -144,3 +145,41 @@ def test_a_malformed_body_is_a_problem_never_a_500(api, desk, admin_key, body):
     response = api.post("/api/v1/departments", body, key=admin_key)
     assert 400 <= response.status_code < 500, response.content
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_an_admin_key_adds_a_status_and_renames_it(api, desk, admin_key):
+    created = api.post("/api/v1/statuses", {"name": "Waiting on vendor", "state": "pending", "order": 5}, key=admin_key)
+    assert created.status_code == 201, created.content
+    waiting = TicketStatus.objects.get(name="Waiting on vendor")
+    assert waiting.state == "pending" and not waiting.is_default
+    renamed = api.patch(f"/api/v1/statuses/{waiting.pk}", {"name": "Waiting on a supplier"}, key=admin_key)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Waiting on a supplier"
+    assert AuditEntry.objects.filter(object_type="tickets.status", object_id=str(waiting.pk)).count() == 2
+
+
+def test_a_second_default_for_a_state_or_an_unknown_state_is_a_422(api, desk, admin_key):
+    second = api.post("/api/v1/statuses", {"name": "Also open", "state": "open", "is_default": True}, key=admin_key)
+    assert second.status_code == 422 and not TicketStatus.objects.filter(name="Also open").exists()
+    unknown = api.post("/api/v1/statuses", {"name": "Limbo", "state": "limbo"}, key=admin_key)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "state"
+
+
+def test_a_status_that_tickets_have_keeps_its_state_in_the_api_and_the_admin(api, client, desk, admin_key, ken_ticket):
+    refused = api.patch(f"/api/v1/statuses/{desk.open.pk}", {"state": "closed"}, key=admin_key)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "state"
+    client.force_login(desk.admin)
+    page = client.post(
+        f"/admin/tickets/status/{desk.open.pk}/change/",
+        {"name": desk.open.name, "state": "closed", "order": desk.open.order, "is_default": "on"},
+    )
+    assert page.status_code == 200 and "cannot change" in page.content.decode()
+    desk.open.refresh_from_db()
+    assert desk.open.state == "open"
+    ken_ticket.refresh_from_db()
+    assert ken_ticket.state == "open"
+
+
+def test_only_an_admin_scope_writes_statuses(api, desk, make_key):
+    _, reader = make_key("Reader", scopes=[Scope.TICKETS_READ, Scope.TICKETS_WRITE])
+    response = api.post("/api/v1/statuses", {"name": "Sneaky", "state": "closed"}, key=reader)
+    assert response.status_code == 403 and not TicketStatus.objects.filter(name="Sneaky").exists()

@@ -308,7 +308,7 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "api-v1:topic": API_GET_KEY_ONLY,
     "api-v1:priorities": API_KEY_ONLY,
     "api-v1:priority": API_GET_KEY_ONLY,
-    "api-v1:statuses": API_GET_KEY_ONLY,
+    "api-v1:statuses": API_KEY_ONLY,
     "api-v1:status": API_GET_KEY_ONLY,
     "api-v1:sla_plans": API_GET_KEY_ONLY,
     "api-v1:sla_plan": API_GET_KEY_ONLY,

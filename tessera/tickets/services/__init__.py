@@ -15,7 +15,7 @@ from .auto_close import close_if_quiet
 from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
 from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
 from .conversation import add_note, reply
-from .desk_setup import save_priority, save_topic
+from .desk_setup import save_priority, save_status, save_topic
 from .escalation import ESCALATION_NOTICE, escalate
 from .intake import open_ticket, open_ticket_for_guest
 from .intake_warnings import record_intake_warnings
@@ -60,6 +60,7 @@ __all__ = [
     "remove_collaborator",
     "reply",
     "save_priority",
+    "save_status",
     "save_topic",
     "set_due_date",
     "set_priority",
