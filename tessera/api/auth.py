@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from tessera import ratelimit
 from tessera.accounts.models import User
 from tessera.api import keys
 from tessera.api.models import ApiKey
@@ -28,7 +29,10 @@ REFUSALS = {
 
 
 def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The address a key's allow-list is checked against: the one every limit and lockout
+    names, so behind TESSERA_TRUSTED_PROXIES it is the client's, not the proxy's, and never a
+    forwarded header the client wrote itself."""
+    return ratelimit.client_ip(request)
 
 
 def presented_key(request: HttpRequest) -> str | None:

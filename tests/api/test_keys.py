@@ -95,3 +95,25 @@ def test_a_key_for_a_disabled_agent_is_refused(client, desk, make_key):
     desk.john.user.is_active = False
     desk.john.user.save()
     assert "disabled" in client.get("/api/v1/me", headers={"X-API-Key": raw}).json()["detail"]
+
+
+def test_behind_a_trusted_proxy_the_allow_list_sees_the_client_and_a_forged_header_is_ignored(
+    client, desk, make_key, settings
+):
+    _, raw = make_key("Proxied", allowed_ips=["192.0.2.0/24"])
+    # No proxy configured: X-Forwarded-For is the client's own words and changes nothing.
+    forged = client.get(
+        "/api/v1/me", headers={"X-API-Key": raw, "X-Forwarded-For": "192.0.2.7"}, REMOTE_ADDR="198.51.100.1"
+    )
+    assert forged.status_code == 401
+    settings.TESSERA = {**settings.TESSERA, "TRUSTED_PROXIES": 1}
+    proxied = client.get(
+        "/api/v1/me", headers={"X-API-Key": raw, "X-Forwarded-For": "192.0.2.7"}, REMOTE_ADDR="10.0.0.2"
+    )
+    assert proxied.status_code == 200
+    outsider = client.get(
+        "/api/v1/me",
+        headers={"X-API-Key": raw, "X-Forwarded-For": "192.0.2.7, 198.51.100.1"},
+        REMOTE_ADDR="10.0.0.2",
+    )
+    assert outsider.status_code == 401
