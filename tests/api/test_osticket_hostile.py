@@ -141,3 +141,11 @@ def test_lone_surrogates_and_nul_characters_are_stored_harmlessly(ost, desk):
 def test_nul_in_a_base64_message_is_dropped(ost, desk):
     ticket = Ticket.objects.get(number=number(ost.json({**MINIMAL, "message": "data:text/plain;base64,SGkASGk="})))
     assert ticket.entries.get().body_text == "HiHi"
+
+
+def test_a_key_cannot_open_a_ticket_as_a_member_of_staff(ost, desk):
+    for address in ("admin@example.com", "john@example.com"):
+        response = ost.json({"name": "Ada", "email": address, "subject": "Reset all passwords", "message": "Please."})
+        assert response.status_code == 400
+        assert response.content.decode().startswith("Unable to create new ticket")
+    assert not Ticket.objects.filter(subject="Reset all passwords").exists()

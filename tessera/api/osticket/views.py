@@ -26,7 +26,7 @@ from tessera.api.auth import channel_label, client_address
 from tessera.api.models import ApiKey, Scope
 from tessera.mail import ingest
 from tessera.mail.models import Channel, InboundStatus
-from tessera.tickets import channel, services
+from tessera.tickets import channel, policy, services
 from tessera.tickets.models import Ticket
 
 from . import answers, parse_json, parse_xml, submission
@@ -114,6 +114,12 @@ def _open(request: HttpRequest, key: ApiKey, prepared: submission.Prepared) -> H
     try:
         with channel.acting_via(channel_label(request)), transaction.atomic():
             requester = end_user_for_email(email=prepared.email, name=prepared.name)
+            if policy.is_desk_staff(requester):
+                # The requester is the actor here: "Ada Admin opened the ticket" must not be
+                # something an integration can make appear, nor borrow her rights to open it.
+                raise ValidationError(
+                    {"email": _("This address belongs to a member of the help desk staff; use a customer's address.")}
+                )
             ticket = services.open_ticket(
                 requester,
                 requester=requester,
