@@ -6,6 +6,11 @@ entry, but the core never imports an adapter. An adapter registers a callback he
 callbacks get it all at once after the commit: one `Batch` per atomic block, not a call per
 row, and nothing at all for a change that rolled back.
 
+Each batch also knows, per ticket, where it stands in the ticket's history (`Batch.version`):
+callbacks run after the commit, in whatever order the processes get there, so a listener that
+must keep a ticket's changes in order (webhooks) needs the order the commits had, and every
+change holds the ticket's row lock while it writes, so its version then is that order.
+
 A listener also says whether it wants anything right now (`wants`, e.g. "is there an active
 subscription?", answered from a per-process memo): when none does, recording costs one call.
 """
@@ -19,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from .models import Event, ThreadEntry
+from .models import Event, ThreadEntry, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,10 @@ class Batch:
     they were written."""
 
     items: list[Event | Written] = field(default_factory=list)
+    # Per ticket: its version in the transaction when the batch first heard of it (read under the
+    # change's row lock), and the instance the change wrote through, which `_touch` updates
+    # with the version it commits.
+    heard: dict[int, tuple[int, Ticket | None]] = field(default_factory=dict)
 
     @property
     def events(self) -> list[Event]:
@@ -46,6 +55,17 @@ class Batch:
     @property
     def entries(self) -> list[Written]:
         return [item for item in self.items if isinstance(item, Written)]
+
+    def version(self, ticket_id: int) -> tuple[int, bool] | None:
+        """The ticket's version as this batch committed it, and whether the batch moved it
+        there (False for a change that does not bump the version, such as an SLA alert: it comes
+        after the change that made that version and before the one that makes the next)."""
+        if ticket_id not in self.heard:
+            return None
+        heard, ticket = self.heard[ticket_id]
+        committed = ticket.version if ticket is not None and isinstance(ticket.version, int) else heard
+        opened = any(isinstance(i, Written) and i.opening and i.entry.ticket_id == ticket_id for i in self.items)
+        return (max(heard, committed), committed > heard or opened)  # opening makes the first version
 
 
 Listener = Callable[[Batch], None]
@@ -108,14 +128,24 @@ def _pending() -> _Pending:
     return pending
 
 
+def _hear(batch: Batch, item: Event | Written) -> None:
+    row = item.entry if isinstance(item, Written) else item
+    batch.items.append(item)
+    if row.ticket_id in batch.heard:
+        return
+    ticket = row.ticket if type(row).ticket.is_cached(row) else None
+    version = Ticket.objects.filter(pk=row.ticket_id).values_list("version", flat=True).first()
+    batch.heard[row.ticket_id] = (version or 0, ticket)
+
+
 def _add(item: Event | Written) -> None:
     if not _anyone_listening():
         return
     if transaction.get_connection().in_atomic_block:
-        _pending().batch.items.append(item)
+        _hear(_pending().batch, item)
         return
     now = _Pending(None)  # autocommit: the row is already committed
-    now.batch.items.append(item)
+    _hear(now.batch, item)
     now.flush()
 
 

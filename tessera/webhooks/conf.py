@@ -19,6 +19,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_ATTEMPTS": 8,
     "WEBHOOK_RETRY_SECONDS": 60,
     "WEBHOOK_RETRY_MAX_SECONDS": 6 * 3600,
+    # Seconds a queue's first waiting delivery must have been queued before it is sent: a change
+    # committed a moment earlier in another process may still be writing its delivery, which
+    # goes first (services, "Order").
+    "WEBHOOK_SETTLE_SECONDS": 1.0,
     # Failed attempts in a row, over all of a subscription's deliveries, before it pauses itself.
     "WEBHOOK_PAUSE_AFTER_FAILURES": 20,
 }

@@ -1,10 +1,13 @@
 """Sending deliveries: in order per ticket, signed, retried with a doubling wait, logged.
 
-One (subscription, ticket) queue is sent by `send_queue`: its oldest waiting delivery is
-claimed with a conditional UPDATE (so two workers never send the same one, nor two of one
-queue at once), sent, and only once it was delivered or given up does the next one go. A
-failure leaves the queue waiting for its retry time; `run`, the periodic job, hands due queues
-back to the worker. Every attempt is an `Attempt` row (response code, milliseconds, error).
+One (subscription, ticket) queue is sent by `send_queue`: its first waiting delivery (lowest
+sequence, i.e. earliest in the ticket's history) goes once it is WEBHOOK_SETTLE_SECONDS old
+(until then the queue is handed to the worker again for that moment, or, on a backend that
+cannot defer, to the periodic job). It is claimed with a conditional UPDATE (so two workers
+never send the same one, nor two of one queue at once), sent, and only once it was delivered
+or given up does the next one go. A failure leaves the queue waiting for its retry time; `run`,
+the periodic job, hands due queues back to the worker. Every attempt is an `Attempt` row
+(response code, milliseconds, error).
 
 The connection goes to the address `addresses.resolve` checked just now, never to the name
 (DNS rebinding), with short connect and read timeouts, no redirects followed (a 3xx is a
@@ -205,8 +208,14 @@ def send_queue(subscription_id: int, ticket_id: int, *, now: datetime | None = N
             .order_by("sequence")
             .first()
         )
-        if head is None or (head.next_attempt_at is not None and head.next_attempt_at > moment):
+        if head is None:
             return delivered
+        due_at = max(head.next_attempt_at or head.created_at, head.created_at + services.settle_window())
+        if due_at > moment:
+            if not head.attempts:
+                # Written a moment ago: an earlier change's delivery may still be on its way.
+                schedule(subscription_id, ticket_id, now=now, at=due_at)
+            return delivered  # a retry waits for run(), the periodic job
         claimed = (
             Delivery.objects.filter(pk=head.pk, status=DeliveryStatus.PENDING, attempts=head.attempts)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
@@ -225,8 +234,19 @@ def send(subscription_id: int, ticket_id: int, now: str | None = None) -> int:
     return send_queue(subscription_id, ticket_id, now=datetime.fromisoformat(now) if now else None)
 
 
-def schedule(subscription_id: int, ticket_id: int, *, now: datetime | None = None) -> None:
+def can_defer() -> bool:
+    return bool(getattr(send.get_backend(), "supports_defer", False))
+
+
+def schedule(subscription_id: int, ticket_id: int, *, now: datetime | None = None, at: datetime | None = None) -> None:
+    """Hand a queue to the worker, now or at `at` (when its head settles). A backend that cannot
+    defer is not handed a queue that is not due: the periodic job (`run`) hands it over once
+    its head's next_attempt_at, which includes the settle window, has come."""
     try:
+        if at is not None and at > (now or timezone.now()):
+            if can_defer():
+                send.using(run_after=at).enqueue(subscription_id, ticket_id, at.isoformat() if now else None)
+            return
         send.enqueue(subscription_id, ticket_id, now.isoformat() if now else None)
     except Exception:
         # The rows are written; the periodic job picks the queue up within a minute.

@@ -5,6 +5,16 @@ the change committed, so a rolled-back change never reaches a receiver. It build
 once, writes the Delivery rows in one transaction and hands each (subscription, ticket) queue
 to the task worker. Which subscriptions exist is read from a per-process memo, forgotten
 when this process saves one: a desk without webhooks pays one dictionary lookup per change.
+
+Order: each ticket's deliveries are numbered by the change's place in the ticket's history, not
+by when this listener got to them (two processes committing changes to one ticket a moment
+apart may write their deliveries in either order). A change that moved the ticket to version v
+numbers from v·1000; one that left the version as it was (an SLA alert) from v·1000+500, after
+the change that made v and before the one that makes v+1. The sender waits until a queue's
+head is WEBHOOK_SETTLE_SECONDS old (delivery.send_queue), so a delivery written a moment late
+is in its place before the one after it goes. (Deliveries queued before this numbering have
+small sequences, below any version's, so they still go first.)
+
 A paused subscription still collects deliveries (they wait, in order, until it is resumed): a
 receiver that keeps a copy of the desk's tickets would otherwise silently miss changes. A
 subscription added in another process is seen within `process_memo.SECONDS`.
@@ -14,18 +24,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from tessera import process_memo
 from tessera.tickets.listeners import Batch, Written
 from tessera.tickets.models import Event, Ticket
 
-from . import payloads
+from . import conf, payloads
 from .events import BY_ENTRY_KIND, BY_EVENT_KIND, WebhookEvent
 from .models import Delivery, DeliveryStatus, Subscription, SubscriptionState, new_secret
 
@@ -39,6 +49,26 @@ GATHERED = {
     WebhookEvent.TICKET_ASSIGNED,
     WebhookEvent.TICKET_STATUS_CHANGED,
 }
+
+
+# Sequence numbers per ticket version: the first half for the change that made the version, the
+# second for changes after it that did not bump it.
+PER_VERSION = 1000
+# Numbering races another process writing into the same queue: each retry reads again.
+NUMBERING_TRIES = 10
+
+
+@dataclass(frozen=True)
+class Place:
+    """The sequence numbers a change's deliveries may take in each of its ticket's queues."""
+
+    first: int
+    last: int
+
+
+def place_of(version: int, moved: bool) -> Place:
+    first = version * PER_VERSION + (0 if moved else PER_VERSION // 2)
+    return Place(first, first + PER_VERSION // 2 - 1)
 
 
 @process_memo.memo("webhooks.Subscription")
@@ -127,24 +157,35 @@ def on_change(batch: Batch) -> None:
         payload = _payload(step, ticket)
         rows += [Delivery(subscription_id=pk, ticket=ticket, event=step.event, payload=payload) for pk in receivers]
     if rows:
-        queue(rows)
+        places: dict[int, Place] = {}
+        for ticket_id in tickets:
+            version = batch.version(ticket_id)
+            if version is not None and version[0] > 0:
+                places[ticket_id] = place_of(*version)
+        queue(rows, places=places)
 
 
-def queue(rows: list[Delivery], *, now: datetime | None = None) -> None:
-    """Number the rows at the end of their (subscription, ticket) queues, write them, and hand
-    each queue to the worker. Two processes numbering the same queue at once collide on the
-    unique (subscription, ticket, sequence): the loser numbers again."""
-    now = now or timezone.now()
-    for attempt in range(5):
+def settle_window() -> timedelta:
+    return timedelta(seconds=float(conf.get("WEBHOOK_SETTLE_SECONDS")))
+
+
+def queue(rows: list[Delivery], *, places: dict[int, Place] | None = None, now: datetime | None = None) -> None:
+    """Number the rows (in their change's place in each queue, else at its end), write them, and
+    hand each queue to the worker once its head has settled. Two processes numbering into the
+    same place at once collide on the unique (subscription, ticket, sequence): the loser
+    numbers again, so no delivery is lost to a collision."""
+    moment = now or timezone.now()
+    for attempt in range(NUMBERING_TRIES):
         try:
             with transaction.atomic():
-                _number(rows)
+                _number(rows, places or {})
                 for row in rows:
-                    row.created_at = row.next_attempt_at = now
+                    row.created_at = moment
+                    row.next_attempt_at = moment + settle_window()
                 Delivery.objects.bulk_create(rows)
             break
         except IntegrityError:
-            if attempt == 4:
+            if attempt == NUMBERING_TRIES - 1:
                 raise
             for row in rows:
                 row.pk = None
@@ -152,23 +193,33 @@ def queue(rows: list[Delivery], *, now: datetime | None = None) -> None:
     from . import delivery
 
     for subscription_id, ticket_id in dict.fromkeys((r.subscription_id, r.ticket_id) for r in rows):
-        delivery.schedule(subscription_id, ticket_id, now=now)
+        delivery.schedule(subscription_id, ticket_id, now=now, at=moment + settle_window())
 
 
-def _number(rows: list[Delivery]) -> None:
-    pairs = {(r.subscription_id, r.ticket_id) for r in rows}
-    last = {
-        (row["subscription_id"], row["ticket_id"]): row["last"] or 0
-        for row in Delivery.objects.filter(
-            subscription_id__in={s for s, _t in pairs}, ticket_id__in={t for _s, t in pairs}
-        )
-        .values("subscription_id", "ticket_id")
-        .annotate(last=Max("sequence"))
-    }
+def _number(rows: list[Delivery], places: dict[int, Place]) -> None:
+    """Rows of one change take consecutive numbers from their place's first free one; a row
+    with no place (a redelivery), or whose place is full, goes after the queue's last."""
+    counts: dict[tuple[int, int], int] = {}
     for row in rows:
         key = (row.subscription_id, row.ticket_id)
-        last[key] = last.get(key, 0) + 1
-        row.sequence = last[key]
+        counts[key] = counts.get(key, 0) + 1
+    following: dict[tuple[int, int], int] = {}
+    for (subscription_id, ticket_id), count in counts.items():
+        place = places.get(ticket_id)
+        highest: dict[str, Max] = {"end": Max("sequence")}
+        if place is not None:
+            highest["inside"] = Max("sequence", filter=Q(sequence__range=(place.first, place.last)))
+        found = Delivery.objects.filter(subscription_id=subscription_id, ticket_id=ticket_id).aggregate(**highest)
+        start = (found["end"] or 0) + 1
+        if place is not None:
+            first_free = max(place.first, (found["inside"] or 0) + 1)
+            if first_free + count - 1 <= place.last:
+                start = first_free
+        following[(subscription_id, ticket_id)] = start
+    for row in rows:
+        key = (row.subscription_id, row.ticket_id)
+        row.sequence = following[key]
+        following[key] += 1
 
 
 def redeliver(original: Delivery, *, now: datetime | None = None) -> Delivery:

@@ -106,7 +106,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(autouse=True)
 def _webhook_settings(settings: Any) -> None:
-    """The receiver's address is allowed; short timeouts; pause after 3 failures in a row."""
+    """The receiver's address is allowed; short timeouts; pause after 3 failures in a row; no
+    settle window."""
     settings.TESSERA = {
         **settings.TESSERA,
         "WEBHOOK_ALLOWED_NETWORKS": [RECEIVER_NETWORK],
@@ -116,6 +117,8 @@ def _webhook_settings(settings: Any) -> None:
         "WEBHOOK_ATTEMPTS": 4,
         "WEBHOOK_RETRY_SECONDS": 60,
         "WEBHOOK_PAUSE_AFTER_FAILURES": 3,
+        # Sent as soon as queued; the settle window has its own tests (test_order_by_commit).
+        "WEBHOOK_SETTLE_SECONDS": 0,
     }
 
 

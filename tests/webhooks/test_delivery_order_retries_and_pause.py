@@ -64,7 +64,7 @@ def test_the_wait_doubles_and_the_delivery_is_given_up_after_the_last_try(desk, 
     receiver.plan = [503, 503, 503, 503]
     ticket = committed(open_ticket, desk)
     first = Delivery.objects.get()
-    start = first.created_at
+    start = first.attempt_log.get().at
     assert first.next_attempt_at - start == timedelta(minutes=1)
     delivery.run(now=start + timedelta(minutes=1))
     first.refresh_from_db()
