@@ -303,6 +303,7 @@ TESSERA = {
     # Webhooks may reach private, loopback and link-local addresses (or only these CIDR networks).
     "WEBHOOK_ALLOW_PRIVATE": env.bool("TESSERA_WEBHOOK_ALLOW_PRIVATE", default=False),
     "WEBHOOK_ALLOWED_NETWORKS": env.list("TESSERA_WEBHOOK_ALLOWED_NETWORKS", default=[]),
+    "WEBHOOK_SETTLE_SECONDS": env.float("TESSERA_WEBHOOK_SETTLE_SECONDS", default=1.0),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
