@@ -11,10 +11,11 @@ osTicket's `POST /api/tickets.json`, from `--clients` concurrent clients (thread
 connection per request as gunicorn's sync workers close them; each ticket from a new address).
 
 Per endpoint it prints the median over rounds of tickets per second (wall clock, first request
-sent to last answer received), the p50/p95 latency seen by the clients, and the CPU time the
-server's processes (gunicorn master and workers, read from /proc) spent per ticket. The clients
-run on the same cores; their CPU is not counted. Notifications are queued as task rows and not
-sent (production's set-up with a worker), mail stays in memory. gunicorn is stopped by its PID.
+sent to last answer received), the p50/p95 latency seen by the clients, and the CPU spent per
+ticket by the server's processes (gunicorn master and workers), by PostgreSQL's processes and by
+the clients (this process), all read from /proc: the three share the machine's cores.
+Notifications are queued as task rows and not sent (production's set-up with a worker), mail
+stays in memory. gunicorn is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -51,6 +52,29 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:
             total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """User and system CPU of every PostgreSQL process on the machine (the bench's backends and
+    the server's own helpers), readable when the server runs locally; 0 when none is found."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[-1] == "postgres":
+            fields = tail.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def process_cpu_seconds() -> float:
+    """This process's CPU: the clients' threads."""
+    usage = os.times()
+    return usage.user + usage.system
 
 
 def v1_request(serial: int, key: str, topic: int) -> tuple[str, bytes, dict[str, str]]:
@@ -172,10 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         for _round in range(args.rounds):
             for name, make in endpoints.items():
                 cpu_before = group_cpu_seconds(server.proc.pid)
+                pg_before, client_before = postgres_cpu_seconds(), process_cpu_seconds()
                 wall, latencies, made = run_round(port, args.clients, args.tickets, make, serials)
                 cpu = group_cpu_seconds(server.proc.pid) - cpu_before
+                pg_cpu = postgres_cpu_seconds() - pg_before
+                client_cpu = process_cpu_seconds() - client_before
                 results[name].append((made / wall, cpu * 1000 / made, latencies))
-                print(f"  {name}: {made / wall:.1f} tickets/s, {cpu * 1000 / made:.2f} ms CPU per ticket", flush=True)
+                print(
+                    f"  {name}: {made / wall:.1f} tickets/s; CPU per ticket: server {cpu * 1000 / made:.2f} ms, "
+                    f"PostgreSQL {pg_cpu * 1000 / made:.2f} ms, clients {client_cpu * 1000 / made:.2f} ms",
+                    flush=True,
+                )
     finally:
         server.stop()
     for name, rounds in results.items():
