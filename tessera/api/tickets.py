@@ -40,7 +40,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Agent, Department, Team, User
+from tessera.accounts.models import Agent, Department, Organization, Team, User
 from tessera.accounts.services import end_user_for_email
 from tessera.api import cursors, etags
 from tessera.api.auth import channel_label, require_agent, require_scope
@@ -76,7 +76,7 @@ from tessera.search import query as search_query
 from tessera.search.syntax import parse_query
 from tessera.staff.filters import FILTER_PARAMS, QueueFilter
 from tessera.tickets import attachments as attachment_store
-from tessera.tickets import channel, policy, relations, selectors, services
+from tessera.tickets import channel, policy, reference, relations, selectors, services
 from tessera.tickets.event_sentences import event_sentence
 from tessera.tickets.models import (
     Attachment,
@@ -411,6 +411,40 @@ def _filter_errors(request: HttpRequest) -> list[tuple[str, str]]:
     ]
 
 
+# The filters naming a row by id, and where that row lives. The reference tables are read once
+# per request (tickets.reference), and the page's rows reuse them, so the check costs little.
+_REFERENCED: dict[str, type[models.Model]] = {
+    "status": Status,
+    "priority": Priority,
+    "department": Department,
+    "team": Team,
+    "topic": HelpTopic,
+}
+
+
+def _unknown_ids(request: HttpRequest) -> list[tuple[str, str]]:
+    """A filter on an id that names nothing is the client's mistake, not an empty queue."""
+    errors: list[tuple[str, str]] = []
+    for key in (*_REFERENCED, "assignee", "org"):
+        wanted = {
+            int(part)
+            for value in request.GET.getlist(key)
+            for part in value.split(",")
+            if part.strip().isdigit() and len(part.strip()) < 12
+        }
+        if not wanted:
+            continue
+        if key in _REFERENCED:
+            missing = wanted - set(reference.by_pk(_REFERENCED[key]))
+        elif key == "assignee":
+            missing = wanted - set(Agent.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        else:
+            missing = wanted - set(Organization.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if missing:
+            errors.append((key, _("Nothing has the id %(ids)s.") % {"ids": ", ".join(str(i) for i in sorted(missing))}))
+    return errors
+
+
 def _next_link(request: HttpRequest, cursor: str) -> str:
     params = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "cursor"]
     return request.build_absolute_uri(f"{request.path}?{urlencode([*params, ('cursor', cursor)])}")
@@ -425,7 +459,7 @@ def _next_link(request: HttpRequest, cursor: str) -> str:
 )
 def ticket_list(request: HttpRequest, response: HttpResponse, filters: Query[TicketFilters]) -> TicketPage:
     require_scope(request, Scope.TICKETS_READ)
-    errors = _filter_errors(request)
+    errors = _filter_errors(request) or _unknown_ids(request)
     if errors:
         detail = errors[0][1] if len(errors) == 1 else _("The request has %(count)d problems.") % {"count": len(errors)}
         raise ApiProblem("validation", detail, errors=errors)

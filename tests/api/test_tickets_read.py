@@ -75,6 +75,15 @@ def test_a_filter_value_it_cannot_use_is_a_422_naming_the_filter(api, desk):
     problem(api.get(URL, {"user": "ken\x00@example.com"}), 422, "validation")
 
 
+def test_a_filter_on_an_id_that_names_nothing_is_a_422_not_an_empty_queue(api, desk, ken_ticket):
+    body = problem(api.get(URL, {"status": "999999", "assignee": "888888"}), 422, "validation")
+    assert [e["field"] for e in body["errors"]] == ["status", "assignee"]
+    assert "999999" in body["errors"][0]["message"]
+    # Ids that exist, comma-separated or repeated, still filter as the workspace does.
+    listed = api.get(URL, {"status": f"{desk.open.pk},{desk.pending.pk}", "priority": desk.sev_c.pk})
+    assert listed.status_code == 200 and [t["number"] for t in listed.json()["items"]] == [ken_ticket.number]
+
+
 def test_search_ranks_matches_among_what_the_agent_may_see(api, desk, ken_ticket):
     _open(desk, "Printer on fire", desk.outage)  # not John's
     _open(desk, "Password reset")
