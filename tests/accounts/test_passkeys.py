@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from django.template.loader import get_template
 from django.urls import reverse
 
 BEGIN = reverse("otp_webauthn:credential-registration-begin")
@@ -89,3 +92,14 @@ def test_an_administrator_can_remove_a_lost_passkey(client, desk):
     client.post(reverse("admin:django_otp_webauthn_webauthncredential_delete", args=[passkey.pk]), {"post": "yes"})
 
     assert not WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+
+
+@pytest.mark.parametrize("kind", ["auth", "register"])
+def test_the_passkey_script_never_runs_before_its_translations(kind):
+    """The library's own template loads the catalog "async": on a busy machine the passkey
+    script ran first and its button died on "gettext is not defined". Deferred scripts run in
+    document order, so the catalog must be deferred, never async, and come first."""
+    html = get_template(f"django_otp_webauthn/{kind}_scripts.html").render({"configuration": {}})
+    catalog = re.search(r"<script[^>]*jsi18n[^>]*>|<script[^>]*i18n[^>]*>", html)
+    assert catalog is not None and " defer" in catalog.group(0) and "async" not in catalog.group(0)
+    assert html.index(catalog.group(0)) < html.index(f"otp_webauthn_{kind}.js")
