@@ -38,25 +38,9 @@ from bench.run import ROOT, Server, free_port, p95
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User and system CPU of every process in the process group (gunicorn's session)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # after "(comm)": state ppid pgrp session ... utime(12) stime(13) counting from state=0
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
-
-
-def postgres_cpu_seconds() -> float:
-    """User and system CPU of every PostgreSQL process on the machine (the bench's backends and
-    the server's own helpers), readable when the server runs locally; 0 when none is found."""
+def _cpu_seconds(wanted: Callable[[str, list[str]], bool]) -> float:
+    """User and system CPU of every process whose (name, stat fields after the name) `wanted`
+    accepts, read from /proc; fields[2] is the process group, [11] and [12] the CPU ticks."""
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -65,10 +49,21 @@ def postgres_cpu_seconds() -> float:
             head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        if head.split("(", 1)[-1] == "postgres":
-            fields = tail.split()
+        fields = tail.split()
+        if wanted(head.split("(", 1)[-1], fields):
             total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """gunicorn's session: the master and its workers share its process group."""
+    return _cpu_seconds(lambda _name, fields: int(fields[2]) == pgid)
+
+
+def postgres_cpu_seconds() -> float:
+    """Every PostgreSQL process on the machine (the bench's backends and the server's helpers),
+    readable when the server runs locally; 0 when none is found."""
+    return _cpu_seconds(lambda name, _fields: name == "postgres")
 
 
 def process_cpu_seconds() -> float:

@@ -141,7 +141,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Switch off the selected keys"))
     def switch_off(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.filter(is_active=True).update(is_active=False)
+        count = keys.switch_off(request.user, queryset)  # type: ignore[arg-type]
         self.message_user(
             request,
             ngettext("%(n)d key switched off.", "%(n)d keys switched off.", count) % {"n": count},

@@ -115,6 +115,19 @@ def issue_key(
     return key, raw
 
 
+def switch_off(actor: User | None, chosen: Iterable[ApiKey]) -> int:
+    """Switch keys off at once (the admin's bulk action), each change audited; how many were on."""
+    count = 0
+    with transaction.atomic():
+        for key in ApiKey.objects.select_for_update().filter(pk__in=[k.pk for k in chosen], is_active=True):
+            before = audit.snapshot(key)
+            key.is_active = False
+            key.save(update_fields=["is_active"])
+            audit.record_change(actor, key, before, detail="API key switched off")
+            count += 1
+    return count
+
+
 def address_allowed(key: ApiKey, address: str) -> bool:
     if not key.allowed_ips:
         return True

@@ -321,7 +321,7 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
         try:
             with transaction.atomic():
                 requester = end_user_for_email(email=payload.requester_email, name=payload.requester_name)
-                if agent is None and (requester.is_staff or requester.is_superuser or requester.is_agent):
+                if agent is None and policy.is_desk_staff(requester):
                     # Otherwise an integration could make "Ada Admin opened the ticket" appear to agents.
                     raise ValidationError(
                         {"email": _("This address belongs to a member of the help desk staff; use an agent key.")}

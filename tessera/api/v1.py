@@ -20,10 +20,8 @@ from tessera.api.auth import KeyAuth
 from tessera.api.models import ApiKey
 from tessera.api.problems import (
     COMMON,
-    MEDIA_TYPE,
     ApiProblem,
     ProblemsAPI,
-    document,
     from_django_validation,
     respond,
 )
@@ -40,10 +38,7 @@ api = ProblemsAPI(
 
 
 def _problem(request: HttpRequest, kind: str, detail: str, errors: list[tuple[str, str]] | None = None) -> HttpResponse:
-    body = document(kind, detail, errors)
-    response = api.create_response(request, body, status=body["status"])
-    response["Content-Type"] = MEDIA_TYPE
-    return response
+    return respond(request, ApiProblem(kind, detail, errors=errors))
 
 
 @api.exception_handler(ApiProblem)
