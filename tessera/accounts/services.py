@@ -39,7 +39,10 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
     name = (name or "").strip()[:150]
     # With its agent profile (or the knowledge that there is none): the services asked next
     # want to know, and would otherwise query for it.
-    user = User.objects.select_related("agent").filter(email=email).first()
+    try:
+        user = User.objects.select_related("agent").get(email=email)
+    except User.DoesNotExist:
+        user = None
     if user is not None:
         if not user.is_active:
             raise ValidationError({"email": _("This address cannot open tickets. Contact the help desk another way.")})

@@ -148,9 +148,12 @@ def authenticate(raw: str | None, address: str, *, now: datetime | None = None) 
     """The key `raw` names, if it may be used now from `address`; else `Refused` with the reason."""
     if not raw or not raw.strip():
         raise Refused(Reason.MISSING)
-    key = ApiKey.objects.select_related("agent__user").filter(digest=digest_of(raw)).first()
-    if key is None:
-        raise Refused(Reason.UNKNOWN)
+    try:
+        # get(), not first(): the digest is unique, and first()'s ORDER BY costs a fifth of this
+        # query's compiling, which every API request pays.
+        key = ApiKey.objects.select_related("agent__user").get(digest=digest_of(raw))
+    except ApiKey.DoesNotExist:
+        raise Refused(Reason.UNKNOWN) from None
     now = now or timezone.now()
     if not key.is_active:
         raise Refused(Reason.INACTIVE)

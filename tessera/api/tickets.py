@@ -137,13 +137,14 @@ def _acts_for_desk(request: HttpRequest, ticket: Ticket) -> bool:
     return agent is not None and policy.acts_as_agent(agent.user, ticket)
 
 
-def _row[M: models.Model](model: type[M], pk: int | None, field: str, message: str) -> M | None:
+def _row[M: models.Model](source: type[M] | models.QuerySet[M], pk: int | None, field: str, message: str) -> M | None:
     if pk is None:
         return None
-    found = model._default_manager.filter(pk=pk).first()
-    if found is None:
-        raise ApiProblem("validation", message, errors=[(field, message)])
-    return found
+    rows = source._default_manager.all() if isinstance(source, type) else source
+    try:
+        return rows.get(pk=pk)
+    except rows.model.DoesNotExist:
+        raise ApiProblem("validation", message, errors=[(field, message)]) from None
 
 
 # ---------------------------------------------------------------------------- changes
@@ -311,7 +312,9 @@ def _entry_answer(ticket: Ticket, entry: ThreadEntry) -> EntryOut:
 def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketIn) -> Answer[TicketOut]:
     require_scope(request, Scope.TICKETS_WRITE)
     agent = _agent(request)
-    topic = _row(HelpTopic, payload.topic_id, "topic_id", _("There is no such help topic."))
+    # With what open_ticket reads from it next (its department, its default priority).
+    topics = HelpTopic.objects.select_related("department", "default_priority")
+    topic = _row(topics, payload.topic_id, "topic_id", _("There is no such help topic."))
     department = _row(Department, payload.department_id, "department_id", _("There is no such department."))
     priority = _row(Priority, payload.priority_id, "priority_id", _("There is no such priority."))
     uploads = _uploads(payload.attachments)
