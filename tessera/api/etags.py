@@ -10,7 +10,10 @@ last saw. A tag for another ticket, or a version that is no longer current, answ
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -53,10 +56,16 @@ def expected_version(request: HttpRequest, ticket: Ticket) -> int | None:
     raise stale(ticket)
 
 
-def check_now(request: HttpRequest, ticket: Ticket) -> None:
-    """For the services that take no version (collaborators, links): compare with the ticket as
-    just read. The service then locks the row; a change landing between the two is the one race
-    this leaves, and it cannot lose data (adding a person or a link is idempotent-refused)."""
+@contextmanager
+def holding(request: HttpRequest, ticket: Ticket) -> Iterator[None]:
+    """For the services that take no version (collaborators, links): compare with the ticket's
+    row locked, and keep it locked through the change the block makes, so no other change can
+    land between the comparison and this one."""
     version = expected_version(request, ticket)
-    if version is not None and version != ticket.version:
-        raise stale(ticket)
+    with transaction.atomic():
+        if version is not None:
+            current = Ticket.objects.select_for_update().values_list("version", flat=True).get(pk=ticket.pk)
+            if current != version:
+                ticket.version = current
+                raise stale(ticket)
+        yield

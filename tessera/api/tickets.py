@@ -773,8 +773,7 @@ def ticket_add_collaborator(
     require_scope(request, Scope.TICKETS_WRITE)
     actor = require_agent(request)
     ticket = _ticket(request, number)
-    etags.check_now(request, ticket)
-    with _changing(request, ticket):
+    with etags.holding(request, ticket), _changing(request, ticket):
         services.add_collaborator_by_email(actor, ticket, email=payload.email)
     _with_etag(response, _reread(ticket))
     return Answer(201, _collaborators(ticket))
@@ -795,8 +794,7 @@ def ticket_remove_collaborator(
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise ApiProblem("not-found", _("There is no such person."))
-    etags.check_now(request, ticket)
-    with _changing(request, ticket):
+    with etags.holding(request, ticket), _changing(request, ticket):
         services.remove_collaborator(actor, ticket, user=user)
     _with_etag(response, _reread(ticket))
     return _collaborators(ticket)
@@ -848,8 +846,7 @@ def ticket_link(request: HttpRequest, response: HttpResponse, number: Id, payloa
     actor = require_agent(request)
     ticket = _ticket(request, number)
     other = _other(request, payload.number, "number")
-    etags.check_now(request, ticket)
-    with _changing(request, ticket):
+    with etags.holding(request, ticket), _changing(request, ticket):
         services.link(actor, ticket, other=other)
     _with_etag(response, _reread(ticket))
     return Answer(201, _links(request, ticket))
@@ -866,8 +863,7 @@ def ticket_unlink(request: HttpRequest, response: HttpResponse, number: Id, othe
     actor = require_agent(request)
     ticket = _ticket(request, number)
     other = _ticket(request, other_number)
-    etags.check_now(request, ticket)
-    with _changing(request, ticket, {"number": "other_number"}):
+    with etags.holding(request, ticket), _changing(request, ticket, {"number": "other_number"}):
         services.unlink(actor, ticket, other=other)
     _with_etag(response, _reread(ticket))
     return _links(request, ticket)

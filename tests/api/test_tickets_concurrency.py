@@ -60,3 +60,37 @@ def test_if_match_star_or_a_list_with_the_current_tag_goes_through(api, desk, ke
     assert api.post(f"{URL}/{ken_ticket.number}/claim", headers={"If-Match": "*"}).status_code == 200
     listed = f'"1-1", {etag(ken_ticket)}'
     assert api.post(f"{URL}/{ken_ticket.number}/release", headers={"If-Match": listed}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "collaborators", {"email": "mary@example.net"}),
+        ("post", "links", {"number": "other"}),
+    ],
+)
+def test_a_change_landing_between_the_read_and_a_collaborator_or_link_change_is_a_412(
+    api, desk, ken_ticket, monkeypatch, method, path, body
+):
+    """The services for people and links take no version: the API compares it with the row
+    locked, so a colleague's change that lands after the request read the ticket still counts."""
+    from tessera.api import tickets as api_tickets
+
+    other = services.open_ticket(desk.ken, requester=desk.ken, subject="Other", message="x", topic=desk.general)
+    body = {k: other.number if v == "other" else v for k, v in body.items()}
+    current = etag(ken_ticket)
+    read = api_tickets._ticket
+
+    def read_then_a_colleague_changes_it(request, number):
+        found = read(request, number)
+        if number == ken_ticket.number:
+            services.set_priority(desk.john.user, Ticket.objects.get(pk=ken_ticket.pk), priority=desk.sev_b)
+        return found
+
+    monkeypatch.setattr(api_tickets, "_ticket", read_then_a_colleague_changes_it)
+    response = getattr(api, method)(f"{URL}/{ken_ticket.number}/{path}", body, headers={"If-Match": current})
+    problem(response, 412, "precondition-failed")
+    ken_ticket.refresh_from_db()
+    assert response["ETag"] == etag(ken_ticket)
+    assert not ken_ticket.collaborators.exists()
+    assert not ken_ticket.links_out.exists() and not ken_ticket.links_in.exists()
