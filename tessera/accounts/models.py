@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -71,6 +72,9 @@ class Organization(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
+        # The people lookup's "starts with", case ignored (accounts/lookup.py); PostgreSQL only,
+        # made by migration 0009_user_lookup_index (SQLite has no operator classes).
+        indexes = [models.Index(OpClass(Lower("name"), name="text_pattern_ops"), name="org_name_lookup")]
 
     def __str__(self) -> str:
         return self.name
@@ -115,6 +119,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         ordering = ["name", "email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        # The people lookup's "name starts with", case ignored (accounts/lookup.py); PostgreSQL
+        # only, made by migration 0009_user_lookup_index. Addresses use the email column's own
+        # LIKE index.
+        indexes = [models.Index(OpClass(Lower("name"), name="text_pattern_ops"), name="user_name_lookup")]
 
     def __str__(self) -> str:
         return self.display_name
