@@ -1,19 +1,20 @@
-"""Indexes for the workspace's people lookup (accounts/lookup.py): lower(name) with
-text_pattern_ops, so "name starts with" (case ignored) walks an index whatever the database's
-collation. PostgreSQL only: SQLite has no operator classes, and the embedded desk is small."""
+"""Indexes for the workspace's people lookup (accounts/lookup.py): each key lower-cased where it
+needs to be and in byte order (COLLATE "C"), so "starts with …, the first ten in order" reads
+ten index entries and stops, whatever the database's own collation: the user's name, the rest
+of it after the first word, the address; the organisation's name. PostgreSQL only: the
+embedded SQLite desk is small and scans."""
 
-import django.contrib.postgres.indexes
-import django.db.models.functions.text
 from django.db import migrations, models
+from django.db.models.functions import Collate, Lower, StrIndex, Substr
 
 
 def _indexes():
-    lookup = django.contrib.postgres.indexes.OpClass(
-        django.db.models.functions.text.Lower("name"), name="text_pattern_ops"
-    )
+    rest_of_name = Lower(Substr(models.F("name"), StrIndex(models.F("name"), models.Value(" ")) + 1))
     return [
-        ("organization", models.Index(lookup, name="org_name_lookup")),
-        ("user", models.Index(lookup, name="user_name_lookup")),
+        ("organization", models.Index(Collate(Lower("name"), "C"), name="org_name_lookup")),
+        ("user", models.Index(Collate(Lower("name"), "C"), name="user_name_lookup")),
+        ("user", models.Index(Collate(rest_of_name, "C"), name="user_rest_of_name_lookup")),
+        ("user", models.Index(Collate("email", "C"), name="user_email_lookup")),
     ]
 
 
