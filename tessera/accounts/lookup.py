@@ -32,8 +32,8 @@ def bytewise(expression: Expression | str) -> Collate:
     """`expression` compared byte by byte (PostgreSQL's "C", SQLite's BINARY): the order of the
     lookup indexes, so "starts with … first ten in order" reads ten index entries and stops,
     however many people share the start."""
-    expression = F(expression) if isinstance(expression, str) else expression
-    return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
+    key = F(expression) if isinstance(expression, str) else expression
+    return Collate(key, "C" if connection.vendor == "postgresql" else "BINARY")
 
 
 # The lookup's keys, each indexed as written here on PostgreSQL (migration 0009_user_lookup_index).

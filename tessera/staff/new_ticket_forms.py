@@ -38,6 +38,7 @@ class NewTicketChoices:
     priorities: Sequence[Priority]
     agents: Sequence[Agent]  # who may be made the assignee in one of those departments
     teams: Sequence[Team]
+    may_prioritise: bool
     may_assign: bool
     may_note: bool
     may_copy: bool
@@ -48,7 +49,16 @@ def _addresses(text: str) -> list[str]:
 
 
 class NewTicketForm(forms.Form):
-    requester = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    requester = forms.IntegerField(
+        label=_("Requester"),
+        required=False,
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "invalid": _("Choose the person from the list."),
+            "min_value": _("Choose the person from the list."),
+        },
+    )
     requester_search = forms.CharField(
         label=_("Requester"),
         required=False,
@@ -109,9 +119,10 @@ class NewTicketForm(forms.Form):
             required=False,
             error_messages={"invalid_choice": _("Choose one of the departments listed.")},
         )
-        self.fields["priority"] = ObjectChoiceField(
-            label=_("Priority"), objects=choices.priorities, empty_label=_("The topic's default"), required=False
-        )
+        if choices.may_prioritise:
+            self.fields["priority"] = ObjectChoiceField(
+                label=_("Priority"), objects=choices.priorities, empty_label=_("The topic's default"), required=False
+            )
         if choices.may_assign:
             self.fields["assignee"] = ObjectChoiceField(
                 label=_("Assign to"),
@@ -172,7 +183,7 @@ class NewTicketForm(forms.Form):
         return addresses
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         chosen_or_typed = data.get("requester") is not None or data.get("requester_email")
         if not chosen_or_typed and "requester" not in self.errors and "requester_email" not in self.errors:
             self.add_error(

@@ -46,6 +46,7 @@ def new_ticket_choices(actor: User) -> NewTicketChoices:
         priorities=selectors.priority_choices(),
         agents=agents,
         teams=selectors.team_choices() if assign_in else [],
+        may_prioritise=any(policy.can_act_in(actor, Action.PRIORITY, d) for d in departments),
         may_assign=bool(assign_in),
         may_note=any(policy.can_act_in(actor, Action.NOTE, d) for d in departments),
         may_copy=any(policy.can_act_in(actor, Action.MANAGE, d) for d in departments),

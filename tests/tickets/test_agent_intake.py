@@ -160,7 +160,7 @@ def test_john_cannot_open_in_a_department_he_does_not_work_in(desk):
     assert not Ticket.objects.exists()
 
 
-def test_an_observer_may_open_but_not_assign(desk):
+def test_an_observer_may_open_but_not_assign_or_set_the_priority(desk):
     with pytest.raises(ValidationError) as refused:
         services.open_ticket_for_caller(
             desk.olga.user,
@@ -171,6 +171,16 @@ def test_an_observer_may_open_but_not_assign(desk):
             assignee=desk.john,
         )
     assert "assignee" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        services.open_ticket_for_caller(
+            desk.olga.user,
+            requester=desk.ken,
+            subject="Printer",
+            message="Jams.",
+            topic=desk.general,
+            priority=desk.sev_a,
+        )
+    assert "priority" in refused.value.message_dict
     ticket = services.open_ticket_for_caller(
         desk.olga.user, requester=desk.ken, subject="Printer", message="Jams.", topic=desk.general
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -72,7 +73,9 @@ def open_ticket_for_caller(
         raise _deny(_("Only agents can open tickets on behalf of someone else."))
     where = department if department is not None else (topic.department if topic is not None else None)
     addresses = _addresses(collaborators)
-    _check_before(actor, requester, new_requester, where, department, source, assignee, team, internal_note, addresses)
+    _check_before(
+        actor, requester, new_requester, where, department, source, priority, assignee, team, internal_note, addresses
+    )
     try:
         with transaction.atomic():
             person = requester if requester is not None else _new_person(actor, new_requester)
@@ -95,7 +98,7 @@ def open_ticket_for_caller(
                 _as_field(lambda: add_note(actor, ticket, note=internal_note), ticket, "internal_note", where=landed)
             for address in addresses:
                 _as_field(
-                    lambda a=address: add_collaborator_by_email(actor, ticket, email=a),
+                    partial(add_collaborator_by_email, actor, ticket, email=address),
                     ticket,
                     "collaborators",
                     where=landed,
@@ -115,6 +118,7 @@ def _check_before(
     where: Department | None,
     department: Department | None,
     source: str,
+    priority: Priority | None,
     assignee: Agent | None,
     team: Team | None,
     internal_note: str,
@@ -133,6 +137,8 @@ def _check_before(
         if not policy.can_open_in(actor, where):
             errors[field] = [_("You cannot open tickets in %(dept)s.") % {"dept": where.name}]
         else:
+            if priority is not None and not policy.can_act_in(actor, Action.PRIORITY, where):
+                errors["priority"] = [_("You cannot set the priority of tickets in %(dept)s.") % {"dept": where.name}]
             if (assignee is not None or team is not None) and not policy.can_act_in(actor, Action.ASSIGN, where):
                 errors["assignee"] = [_("You cannot assign tickets in %(dept)s.") % {"dept": where.name}]
             if internal_note.strip() and not policy.can_act_in(actor, Action.NOTE, where):
