@@ -135,3 +135,44 @@ def test_benchmarked_pages_run_as_many_queries_as_recorded_for_a_million_tickets
 
     assert querycounts.differences(cached, querycounts.expected()) == []
     assert querycounts.differences(recounted, querycounts.expected(counts_cache=False)) == []
+
+
+def test_new_ticket_page_and_people_lookup_cost_the_same_on_a_desk_ten_times_bigger():
+    """The "New ticket" form and its people lookup run a fixed number of queries: more people,
+    organisations, agents, teams and topics add none."""
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.generate import BENCH_AGENT_EMAIL
+    from tessera.accounts.models import Agent, Membership, Organization, Team, User
+    from tessera.tickets.models import HelpTopic
+
+    _generate(200, seed=3)
+    client = Client()
+    client.force_login(User.objects.get(email=BENCH_AGENT_EMAIL))
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as page:
+            assert client.get("/staff/tickets/new/").status_code == 200
+        with CaptureQueriesContext(connection) as lookup:
+            html = client.get("/staff/people/lookup/", {"q": "lo"}).content.decode()
+        assert html.count('role="option"') == 10
+        return len(page), len(lookup)
+
+    orgs = Organization.objects.bulk_create(Organization(name=f"Lofty {n} Ltd") for n in range(40))
+    User.objects.bulk_create(
+        User(email=f"lois{n}@example.com", name=f"Lois Lane {n}", organization=orgs[n % 40]) for n in range(20)
+    )
+    small = queries()
+
+    User.objects.bulk_create(
+        User(email=f"lorna{n}@example.net", name=f"Lorna Doone {n}", organization=orgs[n % 40]) for n in range(400)
+    )
+    department = Membership.objects.filter(agent__user__email=BENCH_AGENT_EMAIL).first().department
+    role = Membership.objects.filter(agent__user__email=BENCH_AGENT_EMAIL).first().role
+    for n in range(20):
+        agent = Agent.objects.create(user=User.objects.create_user(f"helper{n}@desk.example", name=f"Helper {n}"))
+        Membership.objects.create(agent=agent, department=department, role=role, is_primary=True)
+    Team.objects.bulk_create(Team(name=f"Team {n}") for n in range(10))
+    HelpTopic.objects.bulk_create(HelpTopic(name=f"Topic {n}", department=department) for n in range(20))
+
+    assert queries() == small

@@ -1,4 +1,5 @@
-// Keyboard shortcuts for every workspace page: "?" lists them, "/" goes to the search box.
+// Keyboard shortcuts for every workspace page: "?" lists them, "/" goes to the search box,
+// "n" opens the "New ticket" page (the ticket page gives "n" to its internal note instead).
 // Page scripts add their own keys with tesseraShortcuts.register (ticket.js: r, n, s, p, a, t,
 // d, h, c, l; every key is listed in templates/staff/_shortcuts.html).
 // A shortcut never fires while the agent types in a field, or with Ctrl, Alt or Meta held.
@@ -53,6 +54,13 @@
     return true;
   });
   register("/", focusSearch);
+  register("n", () => {
+    const dialog = document.getElementById("shortcuts-dialog");
+    const url = dialog && dialog.dataset.newTicketUrl;
+    if (!url || window.location.pathname === url) return false;
+    window.location.assign(url);
+    return true;
+  });
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing) return;

@@ -387,7 +387,7 @@ class TicketFilters(Schema):
     team: Text | None = Field(None, description="A team id, or `none`.")
     assignee: Text | None = Field(None, description="An agent id, or `none`.")
     topic: Text | None = Field(None, description="A help topic id.")
-    source: Text | None = Field(None, description="web, email, api, phone or staff.")
+    source: Text | None = Field(None, description="web, email, api, phone, staff, walk_in or other.")
     org: Text | None = Field(None, description="An organisation id.")
     user: Text | None = Field(None, description="The requester's user id or email address.")
     answered: Text | None = Field(None, description="yes or no.")

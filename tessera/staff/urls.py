@@ -12,6 +12,8 @@ from . import (
     bulk_views,
     density_views,
     lock_views,
+    new_ticket_views,
+    people_lookup_views,
     priority_css,
     profile_views,
     properties_views,
@@ -86,4 +88,7 @@ urlpatterns = [
     path("profile/", profile_views.profile, name="profile"),
     path("density/", density_views.set_density, name="density"),
     path("priorities.css", priority_css.priority_css, name="priority_css"),
+    # tickets opened by agents (new_ticket_views) and the people lookup for their requester
+    path("tickets/new/", new_ticket_views.new_ticket, name="new_ticket"),
+    path("people/lookup/", people_lookup_views.people_lookup, name="people_lookup"),
 ]

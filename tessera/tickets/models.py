@@ -27,6 +27,8 @@ class Source(models.TextChoices):
     API = "api", _("API")
     PHONE = "phone", _("Phone")
     STAFF = "staff", _("Agent")
+    WALK_IN = "walk_in", _("Walk-in")
+    OTHER = "other", _("Other")
 
 
 class Priority(models.Model):

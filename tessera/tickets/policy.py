@@ -503,3 +503,32 @@ def visible_tickets(agent: Agent, qs: QuerySet[Ticket] | None = None) -> QuerySe
     if teams:
         q |= Q(team_id__in=teams)
     return qs.filter(q)
+
+
+# ---------------------------------------------------------------------------- tickets opened by agents
+
+
+def can_open_in(actor: User | None, department: Department) -> bool:
+    """May `actor` open a ticket on someone's behalf in `department` (the workspace's "New
+    ticket": a phone call, a walk-in)? An active agent who may view that department's tickets,
+    or a superuser with an agent profile: nobody opens a ticket they could not then see."""
+    agent = _active_agent(actor)
+    if actor is None or agent is None:
+        return False
+    return actor.is_superuser or Perm.VIEW in department_perms(agent, department.pk)
+
+
+def can_act_in(actor: User | None, action: Action | str, department: Department) -> bool:
+    """Would `actor` be allowed `action` (assign, note, manage) on a ticket in `department`? For
+    a form that offers those controls before the ticket exists; the services decide again on
+    the ticket itself once it does."""
+    if _active_agent(actor) is None:
+        return False
+    return can(actor, action, department=department)
+
+
+def may_be_requester(person: User) -> bool:
+    """Can `person` be the requester of a ticket an agent opens? End users only: someone who works
+    or configures the desk is never a requester (their name on a customer's message would read
+    as the desk speaking), as the API refuses staff addresses."""
+    return person.is_active and not is_desk_staff(person)

@@ -206,4 +206,11 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:density": lambda s, sub: {"density": "compact", "next": "/staff/queues/open/"},
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
+    "staff:new_ticket": lambda s, sub: {
+        "requester": s.desk.ken.pk,
+        "source": "phone",
+        "topic": s.desk.general.pk,
+        "subject": "Matrix phone call",
+        "message": "Ken phoned.",
+    },
 }

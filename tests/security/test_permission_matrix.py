@@ -167,6 +167,18 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
         bill=(REDIRECT, NOT_FOUND),
         bill_requester=(REDIRECT, NOT_FOUND),
     ),
+    # Tickets opened by agents: every agent has the page; a ticket goes only where they may open
+    # one (Bill works in Billing, the body names a Support topic: refused, nothing made).
+    "staff:new_ticket": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        bill=(OK, INVALID),
+        bill_requester=(OK, INVALID),
+    ),
+    # The people lookup for its requester box: any agent (end users only are listed).
+    "staff:people_lookup": row(GET_ONLY, **WORKSPACE_GET),
     "staff:ticket_lock": row((M, OK), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     "staff:ticket_unlock": row((M, OK), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     "staff:attachment": row(GET_ONLY, **WORKSPACE_GET, bill=(NOT_FOUND, M), bill_requester=(NOT_FOUND, M)),

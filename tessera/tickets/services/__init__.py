@@ -10,6 +10,7 @@ Callers use the package (`services.reply(...)`), which re-exports every service 
 feature (SLA, tasks) adds its own module here and lists its services in `__all__`.
 """
 
+from .agent_intake import AGENT_SOURCES, NewRequester, open_ticket_for_caller
 from .auto_assign import assign_automatically, assign_new_ticket
 from .auto_close import close_if_quiet
 from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
@@ -28,10 +29,12 @@ from .sla import pending_alerts, record_sla_alert, set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 
 __all__ = [
+    "AGENT_SOURCES",
     "ESCALATION_NOTICE",
     "FIRST_TICKET_NUMBER",
     "MAIL_EVENTS",
     "TOPIC_CHANGED",
+    "NewRequester",
     "StaleTicket",
     "TicketRefused",
     "add_collaborator",
@@ -50,6 +53,7 @@ __all__ = [
     "link",
     "merge",
     "open_ticket",
+    "open_ticket_for_caller",
     "open_ticket_for_guest",
     "pending_alerts",
     "record_intake_warnings",
