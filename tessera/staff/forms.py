@@ -453,7 +453,7 @@ class ProfileForm(forms.Form):
         label=_("Signature"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Added under your replies when you tick “Add my signature”."),
+        help_text=_("Added under your replies when you choose “Mine” as the signature (the default)."),
     )
     is_available = forms.BooleanField(
         label=_("Available for assignment"),
