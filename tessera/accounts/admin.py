@@ -109,6 +109,7 @@ class DepartmentForm(forms.ModelForm):
             "assignment_mode",
             "open_ticket_limit",
             "auto_close_days",
+            "signature",
         ]
         # The form's own check on negative numbers says what to enter instead, as the model's does.
         error_messages = {

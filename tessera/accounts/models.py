@@ -31,6 +31,7 @@ class Perm(models.TextChoices):
     DELETE = "delete", _("Delete tickets")
     MERGE = "merge", _("Merge tickets")
     MANAGE = "manage", _("Manage collaborators and ticket details")
+    CANNED = "canned", _("Manage canned responses")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -246,6 +247,14 @@ class Department(models.Model):
         ],
         help_text=_(
             "Automatic assignment passes over agents who already have this many open tickets. Empty: no limit."
+        ),
+    )
+    signature = models.TextField(
+        _("signature"),
+        blank=True,
+        help_text=_(
+            "Signs the department's automatic mail to customers (acknowledgements, resolved and closed notices), "
+            "and replies whose agent chooses the department's signature. Plain text or Markdown."
         ),
     )
     auto_close_days = models.PositiveSmallIntegerField(

@@ -149,7 +149,13 @@ class TicketIn(Schema):
 class ReplyIn(Schema):
     message: Text
     status_id: Id | None = Field(None, description="Set this status with the reply (agent keys).")
-    signature: bool = Field(False, description="Append the agent's signature.")
+    signature: Literal["none", "agent", "department"] | bool = Field(
+        False,
+        description=(
+            'Sign the reply (agent keys): "none", "agent" (the agent\'s own signature) or "department" (the '
+            "ticket's department's). true and false still work: true is \"agent\"."
+        ),
+    )
     attachments: list[AttachmentIn] = Field(default_factory=list)
 
 

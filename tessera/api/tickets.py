@@ -541,7 +541,7 @@ def ticket_reply(request: HttpRequest, response: HttpResponse, number: Id, paylo
             status=status,
             source=Source.API,
             expected_version=etags.expected_version(request, ticket),
-            append_signature=payload.signature,
+            signature=services.signature_choice(payload.signature),
         )
     _with_etag(response, _reread(ticket))
     return Answer(201, _entry_answer(ticket, entry))

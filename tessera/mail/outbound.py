@@ -31,7 +31,8 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 # Notices a person may answer by mail: they start with the reply marker, so the answer can be
 # cut there and the quoted history dropped.
 REPLY_NOTICES = frozenset({"new_ticket", "response", "resolved", "closed"})
+# The department's automatic mail to the people on a ticket ends with the department's signature
+# (Department.signature). An agent's reply ("response") is signed as its agent chose instead.
+DEPARTMENT_SIGNED = frozenset({"new_ticket", "resolved", "closed"})
 
 # RFC 3834: mail a person wrote carries no Auto-Submitted header (so vacation responders still
 # answer it, and other desks treat it as a real reply); the acknowledgement of a new ticket is an
@@ -420,6 +424,9 @@ def _context(delivery: Delivery, user: User, extra: NoticeExtra) -> Values:
         **extra,
         **(_alert_context(ticket, entry, extra) if is_agent else {}),
         "state_line": _state_line(delivery.notice, extra),
+        "department_signature": (
+            ticket.department.signature.strip() if delivery.notice in DEPARTMENT_SIGNED and not is_agent else ""
+        ),
     }
 
 
@@ -483,6 +490,10 @@ def render(notice: str, context: Values) -> tuple[str, str, str]:
                 render_to_string(f"emails/{notice}.html", context),
             )
     subject, text, html = rendered
+    signature = str(context.get("department_signature") or "")
+    if signature:
+        text = f"{text.rstrip()}\n\n-- \n{signature}\n"
+        html = _append_signature_html(html, signature)
     subject = single_line(subject)  # one line, no encoded word, even from data stored before that rule
     marker = str(context.get("reply_marker") or "")
     if marker and not text.lstrip().startswith(marker):
@@ -498,6 +509,16 @@ _BODY_CLOSE = re.compile(r"</body>", re.I)
 
 def _append_html(html: str, line: str) -> str:
     paragraph = format_html('<p class="state-line"><strong>{}</strong></p>', line)
+    found = _BODY_CLOSE.search(html)
+    if found:
+        return html[: found.start()] + paragraph + html[found.start() :]
+    return html + paragraph
+
+
+def _append_signature_html(html: str, signature: str) -> str:
+    """The department's signature under the message: its text escaped, its lines kept."""
+    lines = format_html_join(mark_safe("<br>"), "{}", ((line,) for line in signature.splitlines()))
+    paragraph = format_html('<p class="department-signature" style="color:#4b5563;white-space:normal">{}</p>', lines)
     found = _BODY_CLOSE.search(html)
     if found:
         return html[: found.start()] + paragraph + html[found.start() :]

@@ -97,6 +97,26 @@ class ObjectChoiceField(forms.TypedChoiceField):
 # ---------------------------------------------------------------------------- action forms
 
 
+class IdListField(forms.Field):
+    """Hidden inputs that each carry an id; cleans to a list of distinct ints (at most 20)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        ids = []
+        for item in values:
+            try:
+                ids.append(int(str(item)))
+            except ValueError:
+                raise ValidationError(
+                    _("The form was incomplete. Reload the ticket and try again."), code="invalid"
+                ) from None
+        return list(dict.fromkeys(ids))[:20]
+
+
 class TicketActionForm(forms.Form):
     """Base of every ticket action: the version the agent saw when the page loaded."""
 
@@ -127,7 +147,40 @@ class ReplyForm(TicketActionForm):
         error_messages={"required": _("Write a message first.")},
     )
     attachments = MultipleFileField(label=_("Reply attachments"))
-    signature = forms.BooleanField(label=_("Add my signature"), required=False, initial=True)
+    signature = forms.ChoiceField(
+        label=_("Signature"),
+        choices=[("none", _("None")), ("agent", _("Mine")), ("department", _("The department's"))],
+        initial="agent",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    # The canned responses inserted into this reply (static/js/canned.js adds one hidden input
+    # each): their files go with it and their use is counted when it is sent.
+    canned = IdListField(required=False)
+
+    def clean_signature(self) -> str:
+        return self.cleaned_data.get("signature") or "none"  # not sent: unsigned, as an unticked box was
+
+    def offer_signatures(self, agent_signature: str, department: Department) -> str:
+        """Offer only the signatures that exist, default to the agent's own (else the
+        department's, else none), and return a note when the default had to fall back."""
+        field = cast(forms.ChoiceField, self.fields["signature"])
+        have = {"none": True, "agent": bool(agent_signature.strip()), "department": bool(department.signature.strip())}
+        labels = {
+            "none": _("None"),
+            "agent": _("Mine"),
+            "department": _("The department's (%(name)s)") % {"name": department.name},
+        }
+        field.widget.choices = [(value, label) for value, label in labels.items() if have[value]]
+        if have["agent"]:
+            field.initial = "agent"
+            return ""
+        field.initial = "department" if have["department"] else "none"
+        return str(
+            _("You have no signature of your own yet, so the department's is chosen. Add yours in your profile.")
+            if have["department"]
+            else _("You have no signature yet. Add one in your profile.")
+        )
 
     def setup(self, choices: TicketChoices) -> None:
         keep = _("Keep current status (%(status)s)") % {"status": choices.current_status.name}
@@ -400,7 +453,7 @@ class ProfileForm(forms.Form):
         label=_("Signature"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Added under your replies when you tick “Add my signature”."),
+        help_text=_("Added under your replies when you choose “Mine” as the signature (the default)."),
     )
     is_available = forms.BooleanField(
         label=_("Available for assignment"),

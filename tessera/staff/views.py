@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, User
+from tessera.canned import selectors as canned_selectors
+from tessera.canned import services as canned_services
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
 from tessera.tickets import attachments as attachment_store
@@ -113,16 +115,25 @@ def _ticket_missing(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _reply(actor: User, ticket: Ticket, data: dict[str, Any]) -> str:
+    canned = canned_selectors.several_for_ticket(ticket, data["canned"])
+    if len(canned) != len(data["canned"]):
+        raise ValidationError(
+            {"message": _("A canned response you inserted is no longer offered on this ticket: insert it again.")}
+        )
     services.reply(
         actor,
         ticket,
         message=data["message"],
-        uploads=attachment_store.from_uploaded_files(data["attachments"]),
+        uploads=[
+            *attachment_store.from_uploaded_files(data["attachments"]),
+            *canned_services.reply_uploads(canned),
+        ],
         status=data["status"],
         source=Source.STAFF,
         expected_version=data["version"],
-        append_signature=data["signature"],
+        signature=data["signature"],
     )
+    canned_services.count_use(canned)  # counted when the reply that used them is sent
     locks.release_lock(actor, ticket)  # sent: nobody is writing on this ticket any more
     if data["status"] is not None:
         return _("Reply sent. The ticket is now %(status)s.") % {"status": data["status"].name}
@@ -245,6 +256,8 @@ def _render_ticket(
         else:
             form = spec.form_class(prefix=slug, choices=choices)
         forms[slug] = form
+    reply_form = cast(ReplyForm, forms["reply"])
+    signature_note = reply_form.offer_signatures(agent.signature, ticket.department)
     if panel is None:
         panel = properties_panel.build(request.user, ticket, able=abilities, lists=choices)
     show = {slug: abilities[slug] for slug in ACTIONS}
@@ -272,6 +285,8 @@ def _render_ticket(
         "bound": bound,
         "bound_shown": bound_shown,
         "status_code": status,
+        "signature_note": signature_note,
+        "canned_usable": show["reply"] and policy.can_use_canned(request.user, ticket),
     }
     return render(request, "staff/ticket.html", context, status=status)
 

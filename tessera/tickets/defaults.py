@@ -41,6 +41,7 @@ ROLES = {
         "delete",
         "merge",
         "manage",
+        "canned",
     ],
     "Observer": ["view", "note"],
 }

@@ -49,6 +49,7 @@ class Action(StrEnum):
     SLA_PLAN = "sla_plan"  # put the ticket on another SLA plan
     DUE_DATE = "due_date"  # set a due date of one's own, which wins over the plan's
     TOPIC = "topic"  # say what the ticket is about (its help topic): a ticket detail, see `can`
+    CANNED = Perm.CANNED.value  # manage canned responses: not about one ticket, see can_manage_canned
 
 
 # Actions an end user may take on a ticket they own or are copied on.
@@ -532,3 +533,49 @@ def may_be_requester(person: User) -> bool:
     or configures the desk is never a requester (their name on a customer's message would read
     as the desk speaking), as the API refuses staff addresses."""
     return person.is_active and not is_desk_staff(person)
+# ---------------------------------------------------------------------------- canned responses
+
+
+@dataclass(frozen=True)
+class CannedScope:
+    """Which canned responses an agent may create, change and delete: all of them (a
+    superuser), or those shared only with departments where their role grants Perm.CANNED, plus
+    those shared with everyone when their primary department's role grants it."""
+
+    everything: bool
+    department_ids: frozenset[int]
+    everyone: bool
+
+    @property
+    def any(self) -> bool:
+        return self.everything or self.everyone or bool(self.department_ids)
+
+
+def canned_scope(actor: User | AnonymousUser | None) -> CannedScope:
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return CannedScope(False, frozenset(), False)
+    if actor.is_superuser:
+        return CannedScope(True, frozenset(), True)
+    agent = _active_agent(actor)
+    if agent is None:
+        return CannedScope(False, frozenset(), False)
+    departments = frozenset(m.department_id for m in _memberships(agent) if Perm.CANNED in m.role.permissions)
+    return CannedScope(False, departments, Perm.CANNED in primary_perms(agent))
+
+
+def can_manage_canned(actor: User | AnonymousUser | None, department_ids: Collection[int]) -> bool:
+    """Creating, changing or deleting a canned response shared with these departments (none:
+    shared with everyone). Every department it reaches must be one the agent manages responses
+    for, so nobody changes what another department's agents send."""
+    scope = canned_scope(actor)
+    if scope.everything:
+        return True
+    if not department_ids:
+        return scope.everyone
+    return all(d in scope.department_ids for d in department_ids)
+
+
+def can_use_canned(actor: User | None, ticket: Ticket) -> bool:
+    """Inserting canned responses into a reply on this ticket: whoever may reply to it as an agent
+    (which responses are offered is the ticket's department's business, see canned.selectors)."""
+    return actor is not None and acts_as_agent(actor, ticket) and can(actor, Action.REPLY, ticket)

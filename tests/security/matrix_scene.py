@@ -101,6 +101,18 @@ def build(desk) -> SimpleNamespace:
     other_browser.force_login(desk.john.user)
     john_session = UserSession.objects.get(session_key=other_browser.session.session_key)
     saved = queue_services.create_saved_queue(desk.john.user, name="John's urgent", params={"sort": "-updated"})
+    # A canned response shared with Support, with a file: Mia (Manager) and the administrator
+    # manage it; Support's agents use it on Ken's ticket.
+    from tessera.canned import services as canned_services
+
+    canned = canned_services.save_response(
+        desk.admin,
+        None,
+        title="Printer tray",
+        body="Hello %{user.first_name}, try the other tray.",
+        departments=[desk.support],
+        uploads=[Upload("tray-guide.txt", b"Open tray 2.", "text/plain")],
+    )
     users = {
         "anonymous": None,
         "ken": desk.ken,
@@ -122,6 +134,8 @@ def build(desk) -> SimpleNamespace:
         reset_uid=urlsafe_base64_encode(force_bytes(desk.ken.pk)),
         department_type=ContentType.objects.get_for_model(desk.support).pk,
         rule=rule,
+        canned=canned,
+        canned_file=canned.attachments.get().pk,
     )
 
 
@@ -157,6 +171,10 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("api-v1:status", "status_id"): lambda s, sub: s.archived.pk,
     ("api-v1:sla_plan", "plan_id"): lambda s, sub: 1,
     ("api-v1:routing_rule", "rule_id"): lambda s, sub: s.rule.pk,
+    ("canned:edit", "pk"): lambda s, sub: s.canned.pk,
+    ("canned:delete", "pk"): lambda s, sub: s.canned.pk,
+    ("canned:render", "pk"): lambda s, sub: s.canned.pk,
+    ("canned:file", "file_id"): lambda s, sub: s.canned_file,
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
@@ -204,6 +222,16 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:saved_queue_rename": lambda s, sub: {"name": "Renamed by the matrix"},
     "staff:saved_queue_create": lambda s, sub: {"name": "Matrix queue"},
     "staff:density": lambda s, sub: {"density": "compact", "next": "/staff/queues/open/"},
+    "canned:create": lambda s, sub: {
+        "title": "Matrix answer",
+        "body": "Hi %{user.name}.",
+        "departments": [s.desk.support.pk],
+    },
+    "canned:edit": lambda s, sub: {
+        "title": "Matrix answer",
+        "body": "Hi %{user.name}.",
+        "departments": [s.desk.support.pk],
+    },
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "staff:new_ticket": lambda s, sub: {

@@ -198,6 +198,45 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # The original of a mail: agents who work the ticket; Bill, its requester, sees his own
     # (public) message's original, as the portal would show him the message.
     "mail:original": row(GET_ONLY, **WORKSPACE_GET, bill=(NOT_FOUND, M)),
+    # ------------------------------------------------------------ canned responses (/staff/canned/)
+    # Managed by agents whose role grants it where the response is shared (Mia, the Manager of
+    # Support) and administrators; other agents get 403 on the pages and 404 for a response.
+    "canned:list": row(
+        GET_ONLY, **WORKSPACE_GET, bill=(FORBIDDEN, M), bill_requester=(FORBIDDEN, M), john=(FORBIDDEN, M)
+    ),
+    "canned:create": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        bill=FORBIDDEN,
+        bill_requester=FORBIDDEN,
+        john=FORBIDDEN,
+    ),
+    "canned:edit": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        bill=NOT_FOUND,
+        bill_requester=NOT_FOUND,
+        john=NOT_FOUND,
+    ),
+    "canned:delete": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        bill=NOT_FOUND,
+        bill_requester=NOT_FOUND,
+        john=NOT_FOUND,
+    ),
+    "canned:file": row(
+        GET_ONLY, **WORKSPACE_GET, bill=(NOT_FOUND, M), bill_requester=(NOT_FOUND, M), john=(NOT_FOUND, M)
+    ),
+    # The reply box's picker: whoever may reply to the ticket; 404 to agents outside it.
+    "canned:picker": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "canned:render": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
     # ------------------------------------------------------------ accounts: sessions and second factors
     # Ending a session: one's own only (John's other browser); anyone else's is 404.
     "account_sessions:end": row((M, NOT_FOUND), anonymous=(M, REDIRECT_LOGIN), john=(M, REDIRECT)),

@@ -43,20 +43,24 @@ def test_workspace_times_follow_the_agents_time_zone(john_client, desk, ken_tick
     assert local.strftime("%-I:%M") in page
 
 
-def test_reply_signed_with_the_agents_signature_when_ticked(john_client, desk, ken_ticket):
+def test_reply_signed_with_the_agents_signature_when_chosen(john_client, desk, ken_ticket):
     desk.john.signature = "John Doe\nSupport, tier 1"
     desk.john.save()
     page = john_client.get(f"/staff/tickets/{ken_ticket.number}/").content.decode()
-    assert "Add my signature" in page
+    assert 'name="reply-signature" value="agent"' in page
     john_client.post(
         f"/staff/tickets/{ken_ticket.number}/reply/",
-        {"reply-message": "Try turning it off and on.", "reply-version": ken_ticket.version, "reply-signature": "on"},
+        {
+            "reply-message": "Try turning it off and on.",
+            "reply-version": ken_ticket.version,
+            "reply-signature": "agent",
+        },
     )
     entry = ken_ticket.entries.get(kind=EntryKind.RESPONSE)
     assert entry.body_text.endswith("Support, tier 1")
 
 
-def test_reply_without_signature_when_unticked(john_client, desk, ken_ticket):
+def test_reply_without_signature_when_none_is_sent(john_client, desk, ken_ticket):
     desk.john.signature = "John Doe"
     desk.john.save()
     john_client.post(

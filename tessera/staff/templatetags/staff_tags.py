@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from tessera.fast_html import due_element, render_options, render_rows, time_element
 from tessera.staff.priority_css import sheet_url
-from tessera.tickets import selectors
+from tessera.tickets import policy, selectors
 from tessera.tickets.models import Ticket
 
 register = template.Library()
@@ -59,3 +59,12 @@ def options(choices: Iterable[tuple[object, object]], selected: object) -> SafeS
     organisations and agents; a loop in the template cost milliseconds per page
     (fast_html.render_options)."""
     return render_options(choices, selected)
+
+
+@register.simple_tag(takes_context=True)
+def manages_canned(context: template.Context) -> bool:
+    """Show the workspace's "Canned responses" link? (policy.canned_scope; the agent's
+    memberships are usually read already by the page, and are cached on the agent.)"""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and policy.workspace_agent(user) and policy.canned_scope(user).any)

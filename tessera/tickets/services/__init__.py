@@ -15,7 +15,7 @@ from .auto_assign import assign_automatically, assign_new_ticket
 from .auto_close import close_if_quiet
 from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
 from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
-from .conversation import add_note, reply
+from .conversation import add_note, reply, signature_choice
 from .desk_setup import save_priority, save_status, save_topic
 from .escalation import ESCALATION_NOTICE, escalate
 from .intake import open_ticket, open_ticket_for_guest
@@ -71,6 +71,7 @@ __all__ = [
     "set_sla_plan",
     "set_status",
     "set_topic",
+    "signature_choice",
     "transfer",
     "unlink",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,9 +34,13 @@ def reply(
     expected_version: int | None = None,
     append_signature: bool = False,
     html: str | None = None,
+    signature: str | None = None,
 ) -> ThreadEntry:
-    """A public reply. From an agent it is a response (signed with their signature when asked);
-    from the end user, a message (which reopens a pending, resolved or closed ticket)."""
+    """A public reply. From an agent it is a response, signed as asked: `signature` is "none",
+    "agent" (their own) or "department" (the ticket's department's); without it,
+    `append_signature=True` means "agent" (older callers). An empty signature adds nothing. From
+    the end user, a message (which reopens a pending, resolved or closed ticket)."""
+    choice = signature_choice(signature if signature is not None else append_signature)
     denied = _("You cannot reply to this ticket.")
     _require(actor, Action.REPLY, ticket, denied)
     _validate_body(message, "message")
@@ -44,9 +49,9 @@ def reply(
     with transaction.atomic():
         ticket = _lock(ticket, expected_version, actor=actor, action=Action.REPLY, message=denied)
         if policy.acts_as_agent(actor, ticket):
-            signature = actor.agent.signature.strip() if append_signature and actor.agent_or_none else ""
-            if signature:
-                message = f"{message.rstrip()}\n\n{signature}"
+            signed = signature_text(choice, actor, ticket)
+            if signed:
+                message = f"{message.rstrip()}\n\n{signed}"
                 html = None  # the signature is typed text: render the whole reply from text
             entry = _entry(ticket, actor, EntryKind.RESPONSE, message, source, uploads, now, html)
             late = note_first_response(ticket, now)
@@ -86,6 +91,31 @@ def reply(
         _touch(ticket, now, *dict.fromkeys(fields))
         _on_commit(lambda: notifications.entry_posted(ticket.pk, entry.pk, actor.pk, entry.kind))
     return entry
+
+
+SIGNATURE_CHOICES = ("none", "agent", "department")
+
+
+def signature_choice(value: str | bool | None) -> str:
+    """ "none", "agent" or "department" from what callers send: the choice itself, or the older
+    yes/no (yes: the agent's own). Anything else is refused."""
+    if value is True:
+        return "agent"
+    if value is False or value is None:
+        return "none"
+    if value in SIGNATURE_CHOICES:
+        return value
+    raise ValidationError({"signature": _("Choose no signature, yours or the department's.")})
+
+
+def signature_text(choice: str, actor: User, ticket: Ticket) -> str:
+    """The signature a response ends with: the agent's own or the ticket's department's."""
+    if choice == "agent":
+        agent = actor.agent_or_none
+        return agent.signature.strip() if agent is not None else ""
+    if choice == "department":
+        return ticket.department.signature.strip()
+    return ""
 
 
 def add_note(
