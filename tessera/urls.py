@@ -22,6 +22,7 @@ urlpatterns = [
     path("account/", include("tessera.accounts.urls")),
     path("account/passkeys/", include("tessera.accounts.passkey_urls")),
     path("staff/mail/", include("tessera.mail.urls")),
+    path("staff/tasks/", include("tessera.tasks.urls")),
     path("staff/", include("tessera.staff.urls")),
     path("account/sessions/", include("tessera.audit.urls")),
     path("", include("tessera.portal.urls")),
