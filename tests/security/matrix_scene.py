@@ -57,8 +57,8 @@ def build(desk) -> SimpleNamespace:
     from tessera.mail.models import EmailTemplate
     from tessera.rules.models import Rule
     from tessera.staff import services as queue_services
-    from tessera.tickets import access_links, services
     from tessera.tasks import services as task_services
+    from tessera.tickets import access_links, services
     from tessera.tickets.attachments import Upload
     from tessera.tickets.models import Attachment, Status
 
