@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tessera.api",
     "tessera.webhooks",
     "tessera.canned",
+    "tessera.tasks",
 ]
 
 MIDDLEWARE = [

@@ -176,3 +176,42 @@ def test_new_ticket_page_and_people_lookup_cost_the_same_on_a_desk_ten_times_big
     HelpTopic.objects.bulk_create(HelpTopic(name=f"Topic {n}", department=department) for n in range(20))
 
     assert queries() == small
+def test_task_pages_run_as_many_queries_for_many_tasks_as_for_few(desk, ken_ticket):
+    """The ticket page (its task list), the task queue, My tasks and a task's page cost the same
+    number of queries with 2 tasks as with 30, each with notes and history."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from tessera.tasks import services as task_services
+
+    def add_tasks(count: int) -> int:
+        number = 0
+        for n in range(count):
+            task = task_services.create_task(
+                desk.john.user, ticket=ken_ticket, title=f"Task {n}", assignee=desk.john, team=desk.ops
+            )
+            task_services.add_task_note(desk.john.user, task, note=f"Note {n}")
+            task_services.transfer_task(desk.john.user, task, department=desk.sysadmin if n % 2 else desk.billing)
+            number = task.number
+        return number
+
+    client = Client()
+    client.force_login(desk.john.user)
+
+    def counts(task_number: int) -> dict[str, int]:
+        pages = {
+            "ticket": f"/staff/tickets/{ken_ticket.number}/",
+            "queue": "/staff/tasks/",
+            "mine": "/staff/tasks/mine/",
+            "task": f"/staff/tasks/{task_number}/",
+        }
+        found = {}
+        for name, url in pages.items():
+            with CaptureQueriesContext(db) as queries:
+                assert client.get(url).status_code == 200, url
+            found[name] = len(queries)
+        return found
+
+    few = counts(add_tasks(2))
+    many = counts(add_tasks(28))
+    assert many == few

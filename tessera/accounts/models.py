@@ -32,6 +32,12 @@ class Perm(models.TextChoices):
     MERGE = "merge", _("Merge tickets")
     MANAGE = "manage", _("Manage collaborators and ticket details")
     CANNED = "canned", _("Manage canned responses")
+    # Tasks (tessera.tasks): pieces of work on a ticket or on their own, as osTicket's task permissions.
+    TASK_CREATE = "task_create", _("Create tasks")
+    TASK_EDIT = "task_edit", _("Edit tasks (title, description, due date)")
+    TASK_ASSIGN = "task_assign", _("Assign tasks")
+    TASK_TRANSFER = "task_transfer", _("Transfer tasks to another department")
+    TASK_CLOSE = "task_close", _("Close and reopen tasks")
 
 
 class UserManager(BaseUserManager["User"]):

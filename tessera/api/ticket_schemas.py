@@ -185,6 +185,11 @@ class PriorityIn(Schema):
 class StatusIn(Schema):
     status_id: Id
     note: Text = ""
+    close_tasks: bool = Field(
+        False,
+        description="Closing a ticket that has open tasks is refused (409) unless this is true: then its open "
+        "tasks close with it (the key's agent needs the right to close each).",
+    )
 
 
 class CollaboratorIn(Schema):

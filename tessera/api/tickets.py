@@ -77,6 +77,7 @@ from tessera.search.syntax import parse_query
 from tessera.staff.filters import FILTER_PARAMS, QueueFilter
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import channel, policy, reference, relations, selectors, services
+from tessera.tickets.close_guards import CloseRefused
 from tessera.tickets.event_sentences import event_sentence
 from tessera.tickets.models import (
     Attachment,
@@ -740,7 +741,11 @@ def ticket_priority(request: HttpRequest, response: HttpResponse, number: Id, pa
 
 
 @router.post(
-    "/{number}/status", response={200: TicketOut, **CHANGE}, url_name="ticket_status", summary="Set the status"
+    "/{number}/status",
+    response={200: TicketOut, **CHANGE, 409: Problem},
+    url_name="ticket_status",
+    summary="Set the status",
+    description="Closing a ticket with open tasks answers 409 unless `close_tasks` is true.",
 )
 def ticket_status(request: HttpRequest, response: HttpResponse, number: Id, payload: StatusIn) -> TicketOut:
     require_scope(request, Scope.TICKETS_WRITE)
@@ -749,7 +754,19 @@ def ticket_status(request: HttpRequest, response: HttpResponse, number: Id, payl
     status = cast(Status, _row(Status, payload.status_id, "status_id", _("There is no such status.")))
     with _changing(request, ticket, {"status": "status_id"}):
         expected = etags.expected_version(request, ticket)
-        services.set_status(actor, ticket, status=status, note=payload.note, expected_version=expected)
+        try:
+            services.set_status(
+                actor,
+                ticket,
+                status=status,
+                note=payload.note,
+                expected_version=expected,
+                confirm_close=payload.close_tasks,
+            )
+        except CloseRefused as exc:
+            # Open tasks: a conflict with the ticket's state, settled by confirming.
+            detail = _("%(why)s Send close_tasks: true to close them with the ticket.") % {"why": exc.detail}
+            raise ApiProblem("conflict", detail, errors=[("close_tasks", exc.detail)]) from None
     return _changed(request, response, ticket)
 
 

@@ -101,12 +101,14 @@ def bulk(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
         return _back(request, back)
     data = form.cleaned_data
     action, field = _BY_VALUE[data["action"]]
-    params = {}
+    params: dict[str, object] = {}
     if field and data[field] is not None:
         params[field] = CHOSEN[field](data[field])
         if params[field] is None:
             messages.error(request, _("That choice is no longer available. Reload the queue and try again."))
             return _back(request, back)
+    if action == "status" and data.get("close_tasks"):
+        params["close_tasks"] = True  # tickets with open tasks close with them
     try:
         result = bulk_apply(request.user, numbers, action, **params)
     except ValidationError as exc:

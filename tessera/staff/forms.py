@@ -413,6 +413,8 @@ class BulkForm(forms.Form):
             gettext("New priority"), choices.priorities, gettext("Choose a priority")
         )
         self.fields["status"] = _value_field(gettext("New status"), choices.statuses, gettext("Choose a status"))
+        # Closing a ticket with open tasks is refused unless they close with it (tickets.close_guards).
+        self.fields["close_tasks"] = forms.BooleanField(label=gettext("Also close their open tasks"), required=False)
 
     def value_fields(self) -> list[tuple[forms.BoundField, str]]:
         """The value selects, each with the action that uses it (for bulk.js to show just that one)."""

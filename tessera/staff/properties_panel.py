@@ -143,6 +143,14 @@ def sla_controls(user: User, ticket: Ticket) -> SlaControls:
     )
 
 
+@dataclass(frozen=True)
+class CloseConfirm:
+    """A close the guards refused (open tasks): the status asked for and what confirming does."""
+
+    status_id: int
+    label: str
+
+
 @dataclass
 class Panel:
     ticket: Ticket
@@ -152,6 +160,7 @@ class Panel:
     release: ReleaseForm | None
     problems: list[str] = field(default_factory=list)
     sla: SlaControls | None = None
+    close_confirm: CloseConfirm | None = None
 
     @property
     def any_editable(self) -> bool:

@@ -45,13 +45,14 @@ from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
 from tessera.sla.models import SlaPlan
 from tessera.tickets import policy, reference, selectors, services
+from tessera.tickets.close_guards import CloseRefused
 from tessera.tickets.models import HelpTopic, Priority, Status, Ticket
 from tessera.tickets.policy import Action
 
 from . import properties_panel
 from .access import agent_required
 from .forms import PROPERTY_NAMES, PropertiesForm
-from .properties_panel import REFUSED, Panel
+from .properties_panel import REFUSED, CloseConfirm, Panel
 from .views import Submitted, _not_found, _render_ticket, _stale_message, _ticket_missing
 
 UNDO_SECONDS = 10
@@ -91,17 +92,28 @@ def _snapshot(ticket: Ticket) -> dict[str, Value]:
 # ---------------------------------------------------------------------------- changing
 
 
-def _apply(actor: User, ticket: Ticket, changes: Mapping[str, Any], note: str, version: int) -> list[str]:
+def _apply(
+    actor: User,
+    ticket: Ticket,
+    changes: Mapping[str, Any],
+    note: str,
+    version: int,
+    *,
+    confirm_close: bool = False,
+) -> list[str]:
     """Make `changes` (property -> new value) through the services, in one transaction: all of
     them or none. Each service checks the version the previous one left; the reason goes with
     the first change whose service takes a note. Moving the ticket comes last, as it may take
-    the agent's other rights on it away. Returns what to tell the agent."""
+    the agent's other rights on it away. `confirm_close`: the agent confirmed closing a ticket
+    with open tasks (they close with it). Returns what to tell the agent."""
     said: list[str] = []
     pending = dict(changes)
     with transaction.atomic():
         if "status" in pending:
             status: Status = pending.pop("status")
-            ticket = services.set_status(actor, ticket, status=status, note=note, expected_version=version)
+            ticket = services.set_status(
+                actor, ticket, status=status, note=note, expected_version=version, confirm_close=confirm_close
+            )
             note, version = "", ticket.version
             said.append(_("Status changed to %(status)s.") % {"status": status.name})
         if "priority" in pending:
@@ -347,7 +359,9 @@ def _save(request: AuthenticatedHttpRequest, agent: Agent, number: int, names: t
     allowed = properties_panel.editable(able, found, len(lists.statuses))
     form = PropertiesForm(request.POST, prefix="props", choices=lists)
 
-    def again(status: int, problems: list[str], *, keep: bool = True) -> HttpResponse:
+    def again(
+        status: int, problems: list[str], *, keep: bool = True, confirm: CloseConfirm | None = None
+    ) -> HttpResponse:
         """The panel (or the page) again: as chosen (400), or as the ticket is now (403, 409)."""
         fresh = selectors.ticket_for_agent(agent, number)
         if fresh is None:
@@ -359,6 +373,7 @@ def _save(request: AuthenticatedHttpRequest, agent: Agent, number: int, names: t
             errors=form.errors if keep else None,
             problems=problems,
         )
+        panel.close_confirm = confirm
         if _is_htmx(request):
             return _panel_response(request, agent, panel, status=status)
         submitted = Submitted("properties", request.POST, form.errors if keep else None, problems)
@@ -387,10 +402,15 @@ def _save(request: AuthenticatedHttpRequest, agent: Agent, number: int, names: t
         messages.info(request, _("Nothing was changed: every property is as it was."))
         return redirect("staff:ticket", number=number)
     before = found
+    confirm_close = request.POST.get(form.add_prefix("close_tasks")) == "1"
     try:
-        said = _apply(user, found, changes, form.cleaned_data["note"], found.version)
+        said = _apply(user, found, changes, form.cleaned_data["note"], found.version, confirm_close=confirm_close)
     except services.StaleTicket as exc:
         return again(409, exc.messages, keep=False)
+    except CloseRefused as exc:
+        # Open tasks: say so, keep the status chosen, and offer to close them with the ticket.
+        status_id = changes["status"].pk if "status" in changes else found.status_id
+        return again(409, [exc.detail], confirm=CloseConfirm(status_id, exc.confirm_label))
     except ValidationError as exc:
         return again(400, _add_service_errors(form, exc))
     except PermissionDenied as exc:

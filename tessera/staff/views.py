@@ -34,6 +34,7 @@ from tessera.canned import selectors as canned_selectors
 from tessera.canned import services as canned_services
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
+from tessera.tasks import selectors as task_selectors
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import locks, policy, selectors, services
 from tessera.tickets.models import Event, Source, ThreadEntry, Ticket
@@ -214,11 +215,15 @@ def _page_extras(
     request: AuthenticatedHttpRequest, agent: Agent, ticket: Ticket, timeline: list[ThreadEntry | Event]
 ) -> dict[str, Any]:
     """What ticket.html needs on top of the core page. A fixed number of queries: the
-    requester's other tickets (one), the reply lock (one), email that did not go out (one), and
-    — only on arrival from a queue — the two neighbour lookups. Files come from the timeline's
-    prefetched attachments."""
+    requester's other tickets (one), the reply lock (one), email that did not go out (one), the
+    ticket's tasks (one), and — only on arrival from a queue — the two neighbour lookups. Files
+    come from the timeline's prefetched attachments."""
     entries = [item for item in timeline if isinstance(item, ThreadEntry)]
+    tasks = task_selectors.ticket_tasks(ticket)
     return {
+        "ticket_tasks": tasks,
+        "open_task_count": sum(1 for task in tasks if task.is_open),
+        "can_create_task": policy.can_create_task(request.user, ticket=ticket),
         "other_tickets": selectors.other_tickets_of_requester(agent, ticket),
         "queue_nav": queue_nav(request, agent, ticket),
         "presence_holder": locks.lock_held_by_other(request.user, ticket),

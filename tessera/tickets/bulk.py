@@ -54,7 +54,8 @@ def bulk_apply(actor: User, numbers: Sequence[int], action: str, **params: Any) 
     """Apply `action` to the tickets with these numbers, one ticket at a time.
 
     Parameters by action: assign: `agent` and/or `team`; transfer: `department`; priority:
-    `priority`; status: `status`; merge: none (the first number is the ticket that survives,
+    `priority`; status: `status` (and `close_tasks`: a ticket with open tasks is refused unless
+    true, which closes them with it); merge: none (the first number is the ticket that survives,
     the others are merged into it, each on its own). A problem with the request itself (no
     tickets, an unknown action, a missing choice) raises ValidationError before any ticket is
     touched; a problem with one ticket becomes a Refusal and the others go on.
@@ -128,7 +129,8 @@ def _change(action: str, params: dict[str, Any]) -> Callable[[User, Ticket], Any
         status: Status | None = params.get("status")
         if status is None:
             raise ValidationError(_("Choose the new status."), code="status")
-        return lambda actor, ticket: services.set_status(actor, ticket, status=status)
+        confirm = bool(params.get("close_tasks"))
+        return lambda actor, ticket: services.set_status(actor, ticket, status=status, confirm_close=confirm)
     raise ValueError(action)
 
 

@@ -27,8 +27,11 @@ STATUSES = [
     ("Closed", "closed", 4),
     ("Archived", "archived", 5),
 ]
+# Task permissions (tessera.tasks), given to the working roles; tasks migration 0002 adds them
+# to desks whose roles were made before tasks existed.
+TASK_PERMS = ["task_create", "task_edit", "task_assign", "task_transfer", "task_close"]
 ROLES = {
-    "Agent": ["view", "reply", "note", "assign", "transfer", "priority", "status", "close", "manage"],
+    "Agent": ["view", "reply", "note", "assign", "transfer", "priority", "status", "close", "manage", *TASK_PERMS],
     "Manager": [
         "view",
         "reply",
@@ -42,6 +45,7 @@ ROLES = {
         "merge",
         "manage",
         "canned",
+        *TASK_PERMS,
     ],
     "Observer": ["view", "note"],
 }

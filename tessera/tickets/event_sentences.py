@@ -3,6 +3,8 @@ shows a ticket's history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -115,8 +117,24 @@ def _sentence(event: Event) -> str:
         return _("Not used from the request (%(before)s): %(after)s") % names
     if kind == EventKind.INTAKE_DETAILS:
         return _("The request also gave %(after)s") % names
+    if kind in TASK_SENTENCES:
+        # event.after is the task as it was named then ("#12 Replace the toner"); data["to"] whom
+        # or where an assignment or transfer sent it.
+        return TASK_SENTENCES[kind]() % {**names, "task": event.after, "to": str(data.get("to") or "")}
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
+
+
+# Tasks on the ticket (tessera.tasks; written by services/task_events.py), translated when used.
+TASK_SENTENCES: dict[str, Callable[[], str]] = {
+    EventKind.TASK_CREATED: lambda: _("%(actor)s created task %(task)s"),
+    EventKind.TASK_UPDATED: lambda: _("%(actor)s edited task %(task)s"),
+    EventKind.TASK_ASSIGNED: lambda: _("%(actor)s assigned task %(task)s to %(to)s"),
+    EventKind.TASK_TRANSFERRED: lambda: _("%(actor)s transferred task %(task)s to %(to)s"),
+    EventKind.TASK_NOTE: lambda: _("%(actor)s added a note to task %(task)s"),
+    EventKind.TASK_CLOSED: lambda: _("%(actor)s closed task %(task)s"),
+    EventKind.TASK_REOPENED: lambda: _("%(actor)s reopened task %(task)s"),
+}
 
 
 def _automatic_sentence(event: Event, names: dict[str, str], data: dict[str, object]) -> str:

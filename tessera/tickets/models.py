@@ -383,6 +383,14 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA target missed")
     INTAKE_WARNING = "intake_warning", _("part of the request not used")
     INTAKE_DETAILS = "intake_details", _("caller details recorded")
+    # Tasks on the ticket (tessera.tasks), recorded by services/task_events.py.
+    TASK_CREATED = "task_created", _("task created")
+    TASK_UPDATED = "task_updated", _("task edited")
+    TASK_ASSIGNED = "task_assigned", _("task assigned")
+    TASK_TRANSFERRED = "task_transferred", _("task transferred")
+    TASK_NOTE = "task_note", _("task note added")
+    TASK_CLOSED = "task_closed", _("task closed")
+    TASK_REOPENED = "task_reopened", _("task reopened")
 
 
 class Event(models.Model):

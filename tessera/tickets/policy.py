@@ -579,3 +579,110 @@ def can_use_canned(actor: User | None, ticket: Ticket) -> bool:
     """Inserting canned responses into a reply on this ticket: whoever may reply to it as an agent
     (which responses are offered is the ticket's department's business, see canned.selectors)."""
     return actor is not None and acts_as_agent(actor, ticket) and can(actor, Action.REPLY, ticket)
+# ---------------------------------------------------------------------------- tasks (tessera.tasks)
+
+
+class TaskLike(Protocol):
+    """A task as policy sees it (the core does not import the tasks app)."""
+
+    department_id: int
+    assignee_id: int | None
+    team_id: int | None
+    ticket_id: int | None
+
+    @property
+    def ticket(self) -> Ticket | None: ...
+
+    @property
+    def is_open(self) -> bool: ...
+
+
+class TaskAction(StrEnum):
+    """What `can_task` is asked about a task that exists."""
+
+    VIEW = "view"
+    NOTE = "note"  # add a note to its thread: the note permission, as on tickets
+    EDIT = Perm.TASK_EDIT.value  # title, description, due date
+    ASSIGN = Perm.TASK_ASSIGN.value
+    TRANSFER = Perm.TASK_TRANSFER.value
+    CLOSE = Perm.TASK_CLOSE.value
+    REOPEN = "task_reopen"  # the close permission, on a closed task
+
+
+def task_perms(actor: User | None, task: TaskLike) -> frozenset[str] | None:
+    """The permissions `actor` holds on `task`, or None when the task does not exist for them.
+
+    A task is seen by the agents of its department (their role there), its assignee and its
+    team's members (their primary role), and whoever works its ticket (their role on the ticket;
+    an agent who only follows a referred ticket may read its tasks and nothing more)."""
+    agent = _active_agent(actor)
+    if actor is None or agent is None:
+        return None
+    if actor.is_superuser:
+        return ALL_PERMS
+    dept = department_perms(agent, task.department_id)
+    if Perm.VIEW in dept:
+        return dept
+    if task.assignee_id == agent.pk or (task.team_id is not None and task.team_id in _team_ids(agent)):
+        return primary_perms(agent) | {Perm.VIEW}
+    ticket = task.ticket if task.ticket_id is not None else None
+    if ticket is not None:
+        acc = access(agent, ticket)
+        if acc.via_department or acc.via_assignment:
+            return acc.role_perms
+        if acc.via_referral:
+            return frozenset({Perm.VIEW})
+    return None
+
+
+def can_task(actor: User | None, action: TaskAction | str, task: TaskLike) -> bool:
+    """May `actor` do `action` to `task`? Closed tasks take notes and reopening only."""
+    perms = task_perms(actor, task)
+    if perms is None:
+        return False
+    if action == TaskAction.VIEW:
+        return True
+    if action == TaskAction.NOTE:
+        return Perm.NOTE in perms
+    if action == TaskAction.REOPEN:
+        return Perm.TASK_CLOSE in perms and not task.is_open
+    return action in perms and task.is_open
+
+
+def can_create_task(actor: User | None, *, ticket: Ticket | None = None) -> bool:
+    """May `actor` create a task on `ticket` (their role on it; the ticket still open to work:
+    not closed, archived or merged), or, with no ticket, a task of its own (the permission in any
+    of their departments)?"""
+    agent = _active_agent(actor)
+    if actor is None or agent is None:
+        return False
+    if ticket is None:
+        return actor.is_superuser or any(Perm.TASK_CREATE in m.role.permissions for m in _memberships(agent))
+    if ticket.merged_into_id is not None or ticket.state in (State.CLOSED, State.ARCHIVED):
+        return False
+    acc = _agent_access(actor, agent, ticket)
+    if acc is None or not (acc.via_department or acc.via_assignment):
+        return False
+    return Perm.TASK_CREATE in acc.role_perms
+
+
+def visible_tasks_q(agent: Agent, *, via_tickets: bool = True) -> Q:
+    """`task_perms is not None` as a filter over tasks (fields department, assignee, team, ticket);
+    Q() (everything) for a superuser. The task queue leaves out (`via_tickets=False`) tasks seen
+    only through their ticket: those are listed on the ticket's page."""
+    if agent.user.is_superuser:
+        return Q()
+    view_depts = [m.department_id for m in _memberships(agent) if Perm.VIEW in m.role.permissions]
+    q = Q(department_id__in=view_depts) | assigned_tasks_q(agent)
+    if via_tickets:
+        q |= Q(ticket_id__in=visible_tickets(agent).values("pk"))
+    return q
+
+
+def assigned_tasks_q(agent: Agent) -> Q:
+    """Tasks assigned to `agent` or to one of their active teams ("My tasks")."""
+    q = Q(assignee_id=agent.pk)
+    teams = _team_ids(agent)
+    if teams:
+        q |= Q(team_id__in=teams)
+    return q

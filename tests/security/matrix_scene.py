@@ -32,6 +32,7 @@ class Subject:
     note_file: int  # an attachment on an internal note
     received: int  # the InboundMessage that opened the ticket
     token: str  # the requester's access link
+    task: int = 0  # the number of a task on the ticket (tessera.tasks), created by John
 
 
 def _mail(sender: str, subject: str) -> bytes:
@@ -56,6 +57,7 @@ def build(desk) -> SimpleNamespace:
     from tessera.mail.models import EmailTemplate
     from tessera.rules.models import Rule
     from tessera.staff import services as queue_services
+    from tessera.tasks import services as task_services
     from tessera.tickets import access_links, services
     from tessera.tickets.attachments import Upload
     from tessera.tickets.models import Attachment, Status
@@ -82,12 +84,14 @@ def build(desk) -> SimpleNamespace:
             note="Internal: the customer's contract is under review.",
             uploads=[Upload("contract-review.txt", b"internal only", "text/plain")],
         )
+        task = task_services.create_task(desk.john.user, ticket=ticket, title="Check the tray")
         ticket.refresh_from_db()
         return Subject(
             ticket=ticket,
             note_file=Attachment.objects.get(entry=entry).pk,
             received=row.pk,
             token=access_links.make_token(ticket, ticket.user),
+            task=task.number,
         )
 
     kens = subject_for("Ken Adams <ken@example.com>", "Printer jams")
@@ -150,6 +154,9 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("staff:ticket_action", "action"): lambda s, sub: "note",
     ("staff:ticket_property", "name"): lambda s, sub: "priority",
     ("staff:ticket_sla", "what"): lambda s, sub: "due",
+    ("tasks:task", "number"): lambda s, sub: sub.task,
+    ("tasks:task_action", "number"): lambda s, sub: sub.task,
+    ("tasks:task_action", "action"): lambda s, sub: "note",
     ("admin:view_on_site", "content_type_id"): lambda s, sub: s.department_type,
     ("admin:view_on_site", "object_id"): lambda s, sub: s.desk.support.pk,
     ("admin:app_list", "app_label"): lambda s, sub: "accounts",
@@ -233,6 +240,8 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
         "departments": [s.desk.support.pk],
     },
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
+    "tasks:new": lambda s, sub: {"title": "Matrix task", "department": s.desk.support.pk},
+    "tasks:task_action": lambda s, sub: {"note-note": "Matrix task note", "note-version": 1},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "staff:new_ticket": lambda s, sub: {
         "requester": s.desk.ken.pk,

@@ -195,6 +195,14 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
         (M, REDIRECT), **WORKSPACE_POST, bill=(M, unchanged(REDIRECT)), bill_requester=(M, unchanged(REDIRECT))
     ),
     "staff:ticket_unlink": row((M, unchanged(REDIRECT)), **WORKSPACE_POST),  # nothing is linked yet
+    # Tasks (tessera.tasks): the queues for every agent; a task on the subject ticket for those who
+    # work that ticket, 404 to other agents (Bill; Bill on the ticket he requested). Any agent whose
+    # role creates tasks may create one of its own (in any department, as in osTicket).
+    "tasks:queue": row(GET_ONLY, **WORKSPACE_GET),
+    "tasks:mine": row(GET_ONLY, **WORKSPACE_GET),
+    "tasks:new": row((OK, REDIRECT), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
+    "tasks:task": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "tasks:task_action": row((M, REDIRECT), **WORKSPACE_POST, **OUTSIDE_AGENTS_POST),
     # The original of a mail: agents who work the ticket; Bill, its requester, sees his own
     # (public) message's original, as the portal would show him the message.
     "mail:original": row(GET_ONLY, **WORKSPACE_GET, bill=(NOT_FOUND, M)),
@@ -301,6 +309,10 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # An administrator never sees an agent's second-factor secret.
     "admin:otp_totp_totpdevice_config": row(**ADMIN_ONLY, admin=FORBIDDEN),
     "admin:otp_totp_totpdevice_qrcode": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    # Tasks change through their services only: the admin lists and shows them, never adds or deletes.
+    "admin:tasks_task_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    "admin:tasks_task_change": row(**ADMIN_ONLY, admin=(OK, FORBIDDEN)),
+    "admin:tasks_task_delete": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # Task results are written by the worker, not by hand.
     "admin:django_tasks_database_dbtaskresult_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # Periodic jobs are registered by the apps' code: the admin lists and re-runs them, never adds one.

@@ -14,7 +14,7 @@ from .agent_intake import AGENT_SOURCES, NewRequester, open_ticket_for_caller
 from .auto_assign import assign_automatically, assign_new_ticket
 from .auto_close import close_if_quiet
 from .collaborators import add_collaborator, add_collaborator_by_email, copy_mail_sender, remove_collaborator
-from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status
+from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status, next_counter_value
 from .conversation import add_note, reply, signature_choice
 from .desk_setup import save_priority, save_status, save_topic
 from .escalation import ESCALATION_NOTICE, escalate
@@ -27,12 +27,14 @@ from .routing import assign, claim, release, transfer
 from .rules_applied import TicketRefused, count_refusal, record_refusal
 from .sla import pending_alerts, record_sla_alert, set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
+from .task_events import TASK_EVENTS, record_task_event
 
 __all__ = [
     "AGENT_SOURCES",
     "ESCALATION_NOTICE",
     "FIRST_TICKET_NUMBER",
     "MAIL_EVENTS",
+    "TASK_EVENTS",
     "TOPIC_CHANGED",
     "NewRequester",
     "StaleTicket",
@@ -52,6 +54,7 @@ __all__ = [
     "escalate",
     "link",
     "merge",
+    "next_counter_value",
     "open_ticket",
     "open_ticket_for_caller",
     "open_ticket_for_guest",
@@ -60,6 +63,7 @@ __all__ = [
     "record_mail_event",
     "record_refusal",
     "record_sla_alert",
+    "record_task_event",
     "release",
     "remove_collaborator",
     "reply",

@@ -178,20 +178,27 @@ def default_status(state: str) -> Status:
 
 
 def _next_number() -> int:
-    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
-    # so concurrent creators queue here; Ticket.number's unique constraint backs it up.
-    # One statement (RETURNING, both databases) where the ORM needed three.
+    return next_counter_value("ticket", FIRST_TICKET_NUMBER)
+
+
+def next_counter_value(name: str, first: int) -> int:
+    """The next value of the counter `name` (ticket numbers; task numbers use their own), the
+    first being `first`. Call inside the creating transaction.
+
+    The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) until commit,
+    so concurrent creators queue here; the numbers' unique constraints back it up.
+    One statement (RETURNING, both databases) where the ORM needed three."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Counter._meta.db_table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608  the table name is the model's own, never input
-            ["ticket"],
+            [name],
         )
         row = cursor.fetchone()
     if row is not None:
         number: int = row[0]  # the counter is a BigIntegerField
         return number
-    Counter.objects.get_or_create(name="ticket", defaults={"value": FIRST_TICKET_NUMBER - 1})
-    return _next_number()
+    Counter.objects.get_or_create(name=name, defaults={"value": first - 1})
+    return next_counter_value(name, first)
 
 
 def _keep_following(actor: User | None, ticket: Ticket) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 
-from .. import notifications, policy
+from .. import close_guards, notifications, policy
 from ..models import EntryKind, EventKind, Priority, Source, State, Status, Ticket
 from ..policy import Action
 from .common import _deny, _entry, _event, _lock, _on_commit, _require, _touch, _validate_note, default_status
@@ -53,12 +53,20 @@ def set_priority(
     return ticket
 
 
-def _apply_status(actor: User, ticket: Ticket, status: Status, now: datetime) -> list[str]:
-    """Move the (locked) ticket to `status` and record it; the caller saves the returned fields."""
+def _apply_status(
+    actor: User, ticket: Ticket, status: Status, now: datetime, *, confirm_close: bool = False
+) -> list[str]:
+    """Move the (locked) ticket to `status` and record it; the caller saves the returned fields.
+
+    Closing or archiving asks the registered close guards first (tickets.close_guards: open
+    tasks refuse it unless `confirm_close`, which closes them with the ticket)."""
     if not policy.can_set_status(actor, ticket, status.state):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     before = ticket.status
     old_state = ticket.state
+    ending = (State.CLOSED, State.ARCHIVED)
+    if status.state in ending and old_state not in ending:
+        close_guards.check(actor, ticket, confirmed=confirm_close, now=now)
     due_before = ticket.due_at
     ticket.status = status
     ticket.state = status.state
@@ -89,9 +97,18 @@ def _apply_status(actor: User, ticket: Ticket, status: Status, now: datetime) ->
 
 
 def set_status(
-    actor: User, ticket: Ticket, *, status: Status, note: str = "", expected_version: int | None = None
+    actor: User,
+    ticket: Ticket,
+    *,
+    status: Status,
+    note: str = "",
+    expected_version: int | None = None,
+    confirm_close: bool = False,
 ) -> Ticket:
-    """Resolve, close, reopen or park a ticket by choosing one of the admin-defined statuses."""
+    """Resolve, close, reopen or park a ticket by choosing one of the admin-defined statuses.
+
+    A close the guards refuse (open tasks) raises close_guards.CloseRefused unless
+    `confirm_close`, which settles that work in the same transaction."""
     if not policy.can_set_status(actor, ticket, status.state):
         raise _deny(_("You cannot set this ticket to %(status)s.") % {"status": status.name})
     _validate_note(note)
@@ -100,7 +117,7 @@ def set_status(
         ticket = _lock(ticket, expected_version)
         if status.pk == ticket.status_id:
             raise ValidationError({"status": _("The ticket is already %(name)s.") % {"name": status.name}})
-        fields = _apply_status(actor, ticket, status, now)
+        fields = _apply_status(actor, ticket, status, now, confirm_close=confirm_close)
         if note.strip():
             _entry(ticket, actor, EntryKind.NOTE, note, Source.STAFF, now=now)
         _touch(ticket, now, *fields)

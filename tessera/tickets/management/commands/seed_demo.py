@@ -13,7 +13,7 @@ from django.db import transaction
 
 from tessera.accounts.models import Agent, Department, Membership, Organization, Role, Team, User
 from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan, SlaTarget
-from tessera.tickets import services
+from tessera.tickets import demo, services
 from tessera.tickets.models import HelpTopic, Priority, Ticket
 
 DEMO_USERS = [
@@ -97,6 +97,7 @@ class Command(BaseCommand):
             services.open_ticket(ken, requester=ken, subject=subject, message=body, topic=general)
         if Ticket.objects.count() != len(samples):
             raise CommandError("Demo data: not every sample ticket was opened.")
+        demo.run_extras(self.stdout.write)  # what other apps add (tessera.tasks: sample tasks)
 
     def _service_levels(self, support: Department, sysadmin: Department) -> None:
         """Support works office hours; System Administration's on-call plan runs around the clock.
