@@ -538,3 +538,16 @@ def can_delete_directory_note(actor: User | None, note: DirectoryNote) -> bool:
     if not can_read_directory(actor) or actor is None:
         return False
     return actor.is_superuser or (note.author_id is not None and note.author_id == actor.pk)
+
+
+def can_import_people(actor: User | None) -> bool:
+    """Importing end users from a file: whoever may create and change end users (any agent).
+    Agents' and administrators' rows are refused row by row, as in `can_edit_person`."""
+    return can_edit_person(actor, None)
+
+
+def can_export_directory(actor: User | None) -> bool:
+    """Downloading every end user's or organisation's details at once: administrators only. An
+    agent meets people one ticket at a time; a whole address book leaving the desk is an
+    administrator's decision."""
+    return can_change_desk_setup(actor)
