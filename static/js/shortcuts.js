@@ -1,6 +1,6 @@
 // Keyboard shortcuts for every workspace page: "?" lists them, "/" goes to the search box.
 // Page scripts add their own keys with tesseraShortcuts.register (ticket.js: r, n, s, p, a, t,
-// d, h, c, l; every key is listed in templates/staff/_shortcuts.html).
+// d, h, c, l; directory.js: n, e; every key is listed in templates/staff/_shortcuts.html).
 // A shortcut never fires while the agent types in a field, or with Ctrl, Alt or Meta held.
 (() => {
   "use strict";
@@ -21,7 +21,11 @@
   }
 
   function searchBox() {
-    return document.getElementById("staff-search") || document.getElementById("jump-q");
+    return (
+      document.querySelector("[data-shortcut-search]") ||
+      document.getElementById("staff-search") ||
+      document.getElementById("jump-q")
+    );
   }
 
   function focusSearch() {

@@ -70,7 +70,7 @@ def organization_lines() -> Iterator[str]:
             " ".join(sorted(d.domain for d in o.domains.all())),
             o.account_manager.user.email if o.account_manager else "",
             _("yes") if o.share_tickets else _("no"),
-            o.members,  # type: ignore[attr-defined]  # annotated above
+            o.members,
             _utc(o.created_at),
         ]
         for o in orgs

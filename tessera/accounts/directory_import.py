@@ -189,7 +189,9 @@ def read(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
             values = {key: (cells[i].strip() if i < len(cells) else "") for i, key in columns.items()}
             rows.append((reader.line_num, values))
     except csv.Error as exc:
-        raise ValueError(_("Line %(line)s cannot be read: %(reason)s") % {"line": reader.line_num, "reason": exc}) from None
+        raise ValueError(
+            _("Line %(line)s cannot be read: %(reason)s") % {"line": reader.line_num, "reason": exc}
+        ) from None
     return rows, ignored
 
 
@@ -206,9 +208,8 @@ def plan(data: bytes) -> Plan:
         for user in User.objects.select_related("agent", "organization").filter(email__in=wanted[start : start + 500]):
             existing[user.email] = user
     org_names = {values.get("organisation", "").strip().lower() for _line, values in rows} - {""}
-    organizations = {
-        o.lowered: o  # type: ignore[attr-defined]  # annotated below
-        for o in Organization.objects.annotate(lowered=Lower("name")).filter(lowered__in=org_names)
+    organizations: dict[str, Organization] = {
+        o.lowered: o for o in Organization.objects.annotate(lowered=Lower("name")).filter(lowered__in=org_names)
     }
     zones = _time_zones()
     seen: dict[str, int] = {}
@@ -231,7 +232,11 @@ def _plan_row(
     try:
         validate_email(email)
     except ValidationError:
-        row.errors.append(_("“%(email)s” is not a valid email address.") % {"email": email[:80]} if email else _("The email address is missing."))
+        row.errors.append(
+            _("“%(email)s” is not a valid email address.") % {"email": email[:80]}
+            if email
+            else _("The email address is missing.")
+        )
         return row
     if email in seen:
         row.errors.append(_("This address is also on line %(line)s.") % {"line": seen[email]})
@@ -308,7 +313,10 @@ def apply(actor: User, token: str) -> Plan:
     current = plan(data)
     if current.digest() != sealed.get("plan") or not current.can_apply:
         raise ImportRefused(
-            _("The directory changed since the preview, so the import would no longer do what it showed. Check the new preview.")
+            _(
+                "The directory changed since the preview, so the import would no longer do what it showed. "
+                "Upload the file again to see the new preview."
+            )
         )
     users = {u.pk: u for u in User.objects.filter(pk__in=[r.user_id for r in current.rows if r.user_id])}
     step_row = None

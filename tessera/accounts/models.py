@@ -488,9 +488,7 @@ class DirectoryNote(models.Model):
         related_name="directory_notes",
         verbose_name=_("organisation"),
     )
-    author = models.ForeignKey(
-        User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author")
-    )
+    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author"))
     body = models.TextField(_("note"), max_length=4000)
     created_at = models.DateTimeField(_("written"), default=timezone.now)
 
