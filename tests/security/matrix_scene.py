@@ -49,7 +49,7 @@ def build(desk) -> SimpleNamespace:
     """Build the scene on top of the shared `desk` fixture (John, Jane, Bill, Ken, Ada Admin)."""
     from django.test import Client
 
-    from tessera.accounts.models import Agent, Membership, Role, User
+    from tessera.accounts.models import Agent, DirectoryNote, Membership, Organization, Role, User
     from tessera.api import keys as api_keys
     from tessera.audit.models import UserSession
     from tessera.mail import ingest as inbox
@@ -101,6 +101,9 @@ def build(desk) -> SimpleNamespace:
     other_browser.force_login(desk.john.user)
     john_session = UserSession.objects.get(session_key=other_browser.session.session_key)
     saved = queue_services.create_saved_queue(desk.john.user, name="John's urgent", params={"sort": "-updated"})
+    # The people directory: an organisation, and John's note about Ken.
+    organization = Organization.objects.create(name="Matrix Corp")
+    note = DirectoryNote.objects.create(user=desk.ken, author=desk.john.user, body="Prefers email.")
     users = {
         "anonymous": None,
         "ken": desk.ken,
@@ -122,6 +125,8 @@ def build(desk) -> SimpleNamespace:
         reset_uid=urlsafe_base64_encode(force_bytes(desk.ken.pk)),
         department_type=ContentType.objects.get_for_model(desk.support).pk,
         rule=rule,
+        organization=organization,
+        note=note,
     )
 
 
@@ -167,6 +172,8 @@ BY_PARAMETER: dict[str, Filler] = {
     "uidb64": lambda s, sub: s.reset_uid,
     "user_id": lambda s, sub: s.desk.ken.pk,  # api-v1:ticket_remove_collaborator
     "other_number": lambda s, sub: s.other.number,  # api-v1:ticket_unlink
+    "org_id": lambda s, sub: s.organization.pk,  # staff:organisation*
+    "note_id": lambda s, sub: s.note.pk,  # staff:directory_note_delete
 }
 
 
@@ -205,5 +212,10 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:saved_queue_create": lambda s, sub: {"name": "Matrix queue"},
     "staff:density": lambda s, sub: {"density": "compact", "next": "/staff/queues/open/"},
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
+    "staff:person_edit": lambda s, sub: {"name": "Ken Adams", "email": "ken@example.com"},
+    "staff:person_note": lambda s, sub: {"body": "Matrix note"},
+    "staff:organisation_note": lambda s, sub: {"body": "Matrix note"},
+    "staff:organisation_create": lambda s, sub: {"name": "Matrix Two"},
+    "staff:organisation_edit": lambda s, sub: {"name": "Matrix Corp", "domains": "matrix.example"},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
 }
