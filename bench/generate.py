@@ -254,7 +254,7 @@ class Generator:
     def _plan_ids(self) -> None:
         from django.db.models import Max
 
-        from tessera.accounts.models import Organization, User
+        from tessera.accounts.models import Organization, OrganizationDomain, User
         from tessera.tickets.models import Counter, Event, ThreadEntry, Ticket
         from tessera.tickets.services import FIRST_TICKET_NUMBER
 
@@ -271,6 +271,7 @@ class Generator:
         self.event_id0 = next_id(Event)
         self.user_id0 = next_id(User)
         self.org_id0 = next_id(Organization)
+        self.org_domain_id0 = next_id(OrganizationDomain)
         self.columns = {
             "user": Columns(
                 User,
@@ -289,7 +290,8 @@ class Generator:
                 ],
                 self.connection,
             ),
-            "org": Columns(Organization, ["id", "name", "domain", "created_at"], self.connection),
+            "org": Columns(Organization, ["id", "name", "created_at"], self.connection),
+            "org_domain": Columns(OrganizationDomain, ["id", "organization_id", "domain"], self.connection),
             "ticket": Columns(
                 Ticket,
                 [
@@ -451,8 +453,14 @@ class Generator:
             name = f"{a} {b}" + (f" {round_ + 1}" if round_ else "") + (f" ({oid})" if self.org_id0 > 1 else "")
             domain = f"{a}-{b}{round_ + 1 if round_ else ''}{oid if self.org_id0 > 1 else ''}.example".lower()
             self.org_domains.append(domain)
-            rows.append((oid, name, domain, fmt(self.start_us - 30 * DAY_US), *extra))
+            rows.append((oid, name, fmt(self.start_us - 30 * DAY_US), *extra))
         return rows
+
+    def _org_domain_rows(self) -> list[tuple]:
+        extra = self.columns["org_domain"].extra
+        return [
+            (self.org_domain_id0 + k, self.org_id0 + k, domain, *extra) for k, domain in enumerate(self.org_domains)
+        ]
 
     def _user_rows(self) -> list[tuple]:
         from bench import text
@@ -940,6 +948,7 @@ class Generator:
         t = time.monotonic()
         orgs = self._org_rows()
         self.sink.write(self.columns["org"].table, self.columns["org"].names, orgs)
+        self.sink.write(self.columns["org_domain"].table, self.columns["org_domain"].names, self._org_domain_rows())
         users = self._user_rows()
         self.sink.write(self.columns["user"].table, self.columns["user"].names, users)
         self.summary.organizations, self.summary.users = len(orgs), len(users)
@@ -1015,7 +1024,7 @@ class Generator:
         from django.core.management.color import no_style
         from django.db import transaction
 
-        from tessera.accounts.models import Organization, User
+        from tessera.accounts.models import Organization, OrganizationDomain, User
         from tessera.tickets.models import Counter, Event, ThreadEntry, Ticket
 
         last = self.first_number + self.summary.tickets - 1
@@ -1025,7 +1034,7 @@ class Generator:
             if self.vendor == "postgresql":
                 with self.connection.cursor() as cursor:
                     for statement in self.connection.ops.sequence_reset_sql(
-                        no_style(), [User, Organization, Ticket, ThreadEntry, Event]
+                        no_style(), [User, Organization, OrganizationDomain, Ticket, ThreadEntry, Event]
                     ):
                         cursor.execute(statement)
         t = time.monotonic()

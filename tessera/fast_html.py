@@ -306,9 +306,12 @@ def _due(t: Ticket, none: str, now: datetime) -> str:
 
 
 def _cells(unassigned: str, none: str, now: datetime) -> dict[str, Callable[[Ticket], str]]:
-    """Column name → the <td> for one ticket."""
+    """Column name → the <td> for one ticket. The requester links to their page in the directory."""
+    person_prefix = esc(reverse("staff:people"))
     return {
-        "user": lambda t: f'<td class="col-user">{_cut(t.user.display_name)}</td>',
+        "user": lambda t: (
+            f'<td class="col-user"><a href="{person_prefix}{t.user_id}/">{_cut(t.user.display_name)}</a></td>'
+        ),
         "priority": lambda t: (
             f'<td class="col-priority"><span class="badge badge-priority priority-{esc(t.priority.urgency)}">'
             f"{esc(t.priority.name)}</span></td>"

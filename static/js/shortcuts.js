@@ -1,7 +1,7 @@
 // Keyboard shortcuts for every workspace page: "?" lists them, "/" goes to the search box,
 // "n" opens the "New ticket" page (the ticket page gives "n" to its internal note instead).
 // Page scripts add their own keys with tesseraShortcuts.register (ticket.js: r, n, s, p, a, t,
-// d, h, c, l; canned.js: i; every key is listed in templates/staff/_shortcuts.html).
+// d, h, c, l; canned.js: i; directory.js: n, e; every key is listed in templates/staff/_shortcuts.html).
 // A shortcut never fires while the agent types in a field, or with Ctrl, Alt or Meta held.
 (() => {
   "use strict";
@@ -22,7 +22,11 @@
   }
 
   function searchBox() {
-    return document.getElementById("staff-search") || document.getElementById("jump-q");
+    return (
+      document.querySelector("[data-shortcut-search]") ||
+      document.getElementById("staff-search") ||
+      document.getElementById("jump-q")
+    );
   }
 
   function focusSearch() {

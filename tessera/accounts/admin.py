@@ -17,7 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import throttle, twofactor
-from .models import Agent, Department, Membership, Organization, Perm, Role, Team, Throttle, TwoFactorPolicy, User
+from .models import (
+    Agent,
+    Department,
+    Membership,
+    Organization,
+    OrganizationDomain,
+    Perm,
+    Role,
+    Team,
+    Throttle,
+    TwoFactorPolicy,
+    User,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -136,10 +148,17 @@ class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
+class OrganizationDomainInline(admin.TabularInline):
+    model = OrganizationDomain
+    extra = 1
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "domain"]
-    search_fields = ["name", "domain"]
+    list_display = ["name", "account_manager", "share_tickets"]
+    search_fields = ["name", "domains__domain"]
+    autocomplete_fields = ["account_manager"]
+    inlines = [OrganizationDomainInline]
 
 
 class LockedNowFilter(admin.SimpleListFilter):

@@ -1,5 +1,6 @@
-"""Changes to the desk's directory made outside the admin (the REST API): end users,
-organisations, departments and teams.
+"""Changes to the desk's directory made outside the admin (the REST API and the workspace's
+people pages): end users, organisations and their email domains, notes about either,
+departments and teams.
 
 `actor` is the person the change is made for, or None for a system integration that its adapter
 has already let in (an API key limited by its scopes alone). Every change is validated by the
@@ -9,6 +10,7 @@ exist) so the API and the admin refuse the same things, and is recorded in the a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,11 +22,21 @@ from django.utils.translation import gettext as _
 from tessera.audit import services as audit
 from tessera.tickets import policy
 
-from .models import Agent, Department, Organization, Team, User
-from .services import _time_zones
+from .models import (
+    Agent,
+    Department,
+    DirectoryNote,
+    Organization,
+    OrganizationDomain,
+    Team,
+    User,
+    validate_email_domain,
+)
+from .services import _time_zones, organization_for_email
 
 USER_FIELDS = ("email", "name", "organization", "time_zone")
-ORGANIZATION_FIELDS = ("name", "domain")
+ORGANIZATION_FIELDS = ("name", "account_manager", "share_tickets")
+NOTE_MAX_LENGTH = 4000
 DEPARTMENT_FIELDS = (
     "name",
     "parent",
@@ -121,6 +133,11 @@ def create_end_user(actor: User | None, values: Mapping[str, Any]) -> User:
     if not values.get("email"):
         raise ValidationError({"email": _("This field is required.")})
     cleaned = _clean_person_values(values, None)
+    if not cleaned.get("organization"):
+        # No organisation chosen: the one that claims the address's domain, as for every new user.
+        placed = organization_for_email(cleaned["email"])
+        if placed is not None:
+            cleaned["organization"] = placed.pk
     user = User(email=cleaned["email"])
     user.set_unusable_password()
     return save_checked(
@@ -142,27 +159,130 @@ def _check_organization_rights(actor: User | None) -> None:
         raise PermissionDenied(_("Only administrators create and change organisations."))
 
 
-def _clean_domain(values: Mapping[str, Any]) -> dict[str, Any]:
+def _split_organization_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str] | None]:
+    """The organisation's own fields, and its email domains when they are to change (None: keep
+    them). `domains` is a list or text split at commas, semicolons and spaces; `domain` (one
+    domain, the REST API's older field) replaces them all with that one, or clears them when empty."""
     cleaned = dict(values)
+    domains: list[str] | None = None
     if "domain" in cleaned:
-        cleaned["domain"] = str(cleaned["domain"] or "").strip().lower()
+        one = str(cleaned.pop("domain") or "").strip()
+        domains = [one] if one else []
+    if "domains" in cleaned:
+        raw = cleaned.pop("domains")
+        items = re.split(r"[\s,;]+", raw) if isinstance(raw, str) else list(raw or [])
+        domains = [str(item) for item in items]
     if "name" in cleaned:
         cleaned["name"] = str(cleaned["name"] or "").strip()
-    return cleaned
+    if "share_tickets" in cleaned:
+        if cleaned["share_tickets"] is None:
+            del cleaned["share_tickets"]
+        else:
+            cleaned["share_tickets"] = bool(cleaned["share_tickets"])
+    return cleaned, domains
+
+
+def _clean_domains(organization: Organization, domains: Iterable[str]) -> list[str]:
+    wanted: list[str] = []
+    errors: list[str] = []
+    for raw in domains:
+        domain = raw.strip().lstrip("@").strip().lower()
+        if not domain or domain in wanted:
+            continue
+        try:
+            validate_email_domain(domain)
+        except ValidationError:
+            errors.append(_("“%(domain)s” is not an email domain such as example.com.") % {"domain": domain[:80]})
+            continue
+        wanted.append(domain)
+    taken = OrganizationDomain.objects.filter(domain__in=wanted).select_related("organization")
+    if organization.pk is not None:
+        taken = taken.exclude(organization_id=organization.pk)
+    errors += [
+        _("%(domain)s already belongs to %(organisation)s.") % {"domain": d.domain, "organisation": d.organization.name}
+        for d in taken
+    ]
+    if errors:
+        raise ValidationError({"domains": errors})
+    return sorted(wanted)
+
+
+def _set_domains(actor: User | None, organization: Organization, domains: list[str]) -> None:
+    before = sorted(organization.domains.values_list("domain", flat=True))
+    if before == domains:
+        return
+    organization.domains.exclude(domain__in=domains).delete()
+    OrganizationDomain.objects.bulk_create(
+        [OrganizationDomain(organization=organization, domain=d) for d in domains if d not in before]
+    )
+    audit.record(
+        audit.Action.CHANGE,
+        actor=actor,
+        obj=organization,
+        before={"domains": before},
+        after={"domains": domains},
+        detail="organisation domains",
+    )
+
+
+def _save_organization(
+    actor: User | None, organization: Organization, values: Mapping[str, Any], *, detail: str
+) -> Organization:
+    _check_organization_rights(actor)
+    cleaned, domains = _split_organization_values(values)
+    wanted = _clean_domains(organization, domains) if domains is not None else None
+    try:
+        with transaction.atomic():
+            save_checked(actor, organization, cleaned, allowed=ORGANIZATION_FIELDS, detail=detail)
+            if wanted is not None:
+                _set_domains(actor, organization, wanted)
+    except IntegrityError:
+        # Another organisation took one of the domains between the check and the save.
+        raise ValidationError({"domains": _("Another change took one of these domains; try again.")}) from None
+    return organization
 
 
 def create_organization(actor: User | None, values: Mapping[str, Any]) -> Organization:
-    _check_organization_rights(actor)
-    return save_checked(
-        actor, Organization(), _clean_domain(values), allowed=ORGANIZATION_FIELDS, detail="organisation created"
-    )
+    return _save_organization(actor, Organization(), values, detail="organisation created")
 
 
 def update_organization(actor: User | None, organization: Organization, values: Mapping[str, Any]) -> Organization:
-    _check_organization_rights(actor)
-    return save_checked(
-        actor, organization, _clean_domain(values), allowed=ORGANIZATION_FIELDS, detail="organisation changed"
-    )
+    return _save_organization(actor, organization, values, detail="organisation changed")
+
+
+# ---------------------------------------------------------------------------- notes about people
+
+
+def add_note(
+    actor: User, *, body: str, user: User | None = None, organization: Organization | None = None
+) -> DirectoryNote:
+    """Write down something about an end user or an organisation (exactly one), for agents."""
+    if (user is None) == (organization is None):
+        raise ValueError("A note is about one user or one organisation.")
+    if not policy.can_note_about(actor, user):
+        raise PermissionDenied(_("You may not write notes about this person."))
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError({"body": _("Write the note first.")})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"body": _("Keep the note under %(count)s characters.") % {"count": f"{NOTE_MAX_LENGTH:,}"}}
+        )
+    with transaction.atomic():
+        note = DirectoryNote.objects.create(user=user, organization=organization, author=actor, body=text)
+        audit.record(
+            audit.Action.CHANGE, actor=actor, obj=user or organization, after={"note": text}, detail="note added"
+        )
+    return note
+
+
+def delete_note(actor: User, note: DirectoryNote) -> None:
+    if not policy.can_delete_directory_note(actor, note):
+        raise PermissionDenied(_("Only the note's author or an administrator may delete it."))
+    about = note.user or note.organization
+    with transaction.atomic():
+        audit.record(audit.Action.CHANGE, actor=actor, obj=about, before={"note": note.body}, detail="note deleted")
+        note.delete()
 
 
 # ---------------------------------------------------------------------------- departments and teams

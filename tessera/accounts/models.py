@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Collate, Lower, StrIndex, Substr
 from django.utils import timezone
@@ -68,9 +68,23 @@ class UserManager(BaseUserManager["User"]):
 
 
 class Organization(models.Model):
+    """A customer company. New users whose address is at one of its email domains
+    (`OrganizationDomain`) join it; with `share_tickets` its members see each other's tickets."""
+
     name = models.CharField(_("name"), max_length=200, unique=True)
-    domain = models.CharField(
-        _("email domain"), max_length=200, blank=True, help_text=_("Users with this email domain join automatically.")
+    account_manager = models.ForeignKey(
+        "Agent",
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_organizations",
+        help_text=_("The agent who looks after this customer. For information only: it grants no access."),
+    )
+    share_tickets = models.BooleanField(
+        _("share tickets among members"),
+        default=False,
+        help_text=_("Members may then read and answer every ticket of the organisation on the Help Center."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -84,6 +98,43 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+validate_email_domain = RegexValidator(
+    r"(?i)^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$",
+    message=_("Enter a domain such as example.com, without @ or spaces."),
+)
+
+
+class OrganizationDomain(models.Model):
+    """An email domain whose new users join the organisation (stored lower-case; a domain
+    belongs to one organisation at most)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="domains", verbose_name=_("organisation")
+    )
+    domain = models.CharField(
+        _("email domain"),
+        max_length=200,
+        unique=True,
+        validators=[validate_email_domain],
+        error_messages={"unique": _("Another organisation already has this email domain.")},
+    )
+
+    class Meta:
+        verbose_name = _("email domain")
+        verbose_name_plural = _("email domains")
+        ordering = ["domain"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(domain=Lower("domain")), name="organizationdomain_lower_case")
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.domain = (self.domain or "").strip().lower()
+        super().save(*args, **kwargs)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -449,3 +500,44 @@ class TwoFactorPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Two-factor policy"))
+
+
+class DirectoryNote(models.Model):
+    """What an agent wrote down about an end user or an organisation (exactly one of the two);
+    agents only, never shown on the Help Center."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="directory_notes", verbose_name=_("user")
+    )
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="directory_notes",
+        verbose_name=_("organisation"),
+    )
+    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author"))
+    body = models.TextField(_("note"), max_length=4000)
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, organization__isnull=True)
+                    | models.Q(user__isnull=True, organization__isnull=False)
+                ),
+                name="directorynote_about_one",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="directorynote_user"),
+            models.Index(fields=["organization", "-created_at"], name="directorynote_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:60]

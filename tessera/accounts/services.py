@@ -12,18 +12,25 @@ from tessera import process_memo
 from tessera.audit import services as audit
 from tessera.tickets import policy
 
-from .models import Agent, Density, Organization, User
+from .models import Agent, Density, Organization, OrganizationDomain, User
 
 
-@process_memo.memo("accounts.Organization")
+@process_memo.memo("accounts.Organization", "accounts.OrganizationDomain")
 def _organizations_by_domain() -> dict[str, Organization]:
-    """Organisations that claim an email domain, by domain (lower-cased; the oldest claim wins).
-    Every new address needs it, so it is read at most every few seconds per process
+    """Organisations by the email domains they claim (stored lower-case, one organisation per
+    domain). Every new address needs it, so it is read at most every few seconds per process
     (tessera.process_memo)."""
-    found: dict[str, Organization] = {}
-    for org in Organization.objects.exclude(domain="").order_by("pk"):
-        found.setdefault(org.domain.strip().lower(), org)
-    return found
+    return {row.domain: row.organization for row in OrganizationDomain.objects.select_related("organization")}
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """The organisation a new user with this address joins: the one that claims its domain.
+
+    The one rule for every way a person is created (portal, mail, API, the workspace and its CSV
+    import): they all create end users through `end_user_for_email` or
+    `directory_services.create_end_user`, which ask here."""
+    domain = (email or "").strip().lower().rpartition("@")[2]
+    return _organizations_by_domain().get(domain) if domain else None
 
 
 def end_user_for_email(*, email: str, name: str = "") -> User:
@@ -50,8 +57,7 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
             user.name = name
             user.save(update_fields=["name"])
         return user
-    domain = email.rsplit("@", 1)[-1]
-    org = _organizations_by_domain().get(domain) if domain else None
+    org = organization_for_email(email)
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, name=name, organization=org)

@@ -231,8 +231,21 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> UserO
 # ---------------------------------------------------------------------------- organisations
 
 
+def _organisations() -> models.QuerySet[Organization]:
+    return Organization.objects.prefetch_related("domains")
+
+
 def _organisation_out(org: Organization) -> OrganisationOut:
-    return OrganisationOut(id=org.pk, name=org.name, domain=org.domain, created_at=org.created_at)
+    domains = sorted(d.domain for d in org.domains.all())
+    return OrganisationOut(
+        id=org.pk,
+        name=org.name,
+        domain=domains[0] if domains else "",
+        domains=domains,
+        account_manager=org.account_manager_id,
+        share_tickets=org.share_tickets,
+        created_at=org.created_at,
+    )
 
 
 @router.get(
@@ -240,7 +253,7 @@ def _organisation_out(org: Organization) -> OrganisationOut:
 )
 def list_organisations(request: HttpRequest, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> OrganisationPage:
     _reader(request, Scope.USERS_READ)
-    rows, following = _page(Organization.objects.all(), cursor, limit)
+    rows, following = _page(_organisations(), cursor, limit)
     return OrganisationPage(items=[_organisation_out(o) for o in rows], next_cursor=following)
 
 
@@ -249,7 +262,9 @@ def list_organisations(request: HttpRequest, cursor: str | None = None, limit: i
 )
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status[OrganisationOut]:
     actor = _writer(request, Scope.USERS_WRITE)
-    return Status(201, _organisation_out(directory.create_organization(actor, _values(payload, partial=False))))
+    values = {k: v for k, v in _values(payload, partial=False).items() if v is not None}
+    org = directory.create_organization(actor, values)
+    return Status(201, _organisation_out(_one(_organisations(), org.pk)))
 
 
 @router.get(
@@ -260,7 +275,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status
 )
 def read_organisation(request: HttpRequest, organisation_id: int) -> OrganisationOut:
     _reader(request, Scope.USERS_READ)
-    return _organisation_out(_one(Organization.objects.all(), organisation_id))
+    return _organisation_out(_one(_organisations(), organisation_id))
 
 
 @router.patch(
@@ -271,8 +286,9 @@ def read_organisation(request: HttpRequest, organisation_id: int) -> Organisatio
 )
 def update_organisation(request: HttpRequest, organisation_id: int, payload: OrganisationPatch) -> OrganisationOut:
     actor = _writer(request, Scope.USERS_WRITE)
-    org = _one(Organization.objects.all(), organisation_id)
-    return _organisation_out(directory.update_organization(actor, org, _values(payload, partial=True)))
+    org = _one(_organisations(), organisation_id)
+    directory.update_organization(actor, org, _values(payload, partial=True))
+    return _organisation_out(_one(_organisations(), organisation_id))
 
 
 # ---------------------------------------------------------------------------- agents

@@ -64,18 +64,27 @@ class UserPage(Schema):
 class OrganisationOut(Schema):
     id: int
     name: str
-    domain: str
+    domain: str = Field(description="The first of `domains` (empty without any); kept for older clients.")
+    domains: list[str] = Field(description="Email domains whose new users join the organisation.")
+    account_manager: int | None = Field(description="The agent id of the account manager (information only).")
+    share_tickets: bool = Field(description="Members see and answer each other's tickets on the Help Center.")
     created_at: datetime
 
 
 class OrganisationIn(Schema):
     name: Text
-    domain: Text = ""
+    domain: Text | None = Field(None, description="One email domain; `domains` sets several.")
+    domains: list[Text] | None = None
+    account_manager: Id | None = None
+    share_tickets: bool = False
 
 
 class OrganisationPatch(Schema):
     name: Text | None = None
-    domain: Text | None = None
+    domain: Text | None = Field(None, description="Replaces the email domains with this one (empty: none).")
+    domains: list[Text] | None = None
+    account_manager: Id | None = None
+    share_tickets: bool | None = None
 
 
 class OrganisationPage(Schema):

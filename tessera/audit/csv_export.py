@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC
@@ -10,20 +9,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from tessera import csv_cells
+from tessera.csv_cells import safe_cell
+
 from .models import AuditEntry
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """The value as text, with an apostrophe in front when a spreadsheet would run it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+__all__ = ["header", "lines", "row", "safe_cell"]
 
 
 def header() -> list[str]:
@@ -65,7 +56,4 @@ def _json(value: Any) -> str:
 
 def lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
     """The CSV text, one line at a time (streamed: the log can be long)."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(header())  # the BOM makes spreadsheets read UTF-8
-    for entry in entries:
-        yield writer.writerow(row(entry))
+    return csv_cells.lines(header(), (row(entry) for entry in entries))

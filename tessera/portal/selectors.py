@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import User
-from tessera.tickets import selectors
+from tessera.tickets import policy, selectors
 from tessera.tickets.models import Attachment, EntryKind, HelpTopic, Ticket
 
 MY_TICKETS_PAGE_SIZE = 25
@@ -37,8 +37,19 @@ def account_for_address(email: str) -> User | None:
 
 
 def ticket_of_end_user(user: User, number: int) -> Ticket | None:
-    """One ticket the user opened or is copied on; None hides whether the number exists."""
-    return selectors.tickets_of_user(user).select_related("user", "priority").filter(number=number).first()
+    """One ticket the user opened or is copied on, or one of their organisation's when it
+    shares tickets among members (policy.shares_organisation_ticket); None hides whether the
+    number exists."""
+    found = selectors.tickets_of_user(user).select_related("user", "priority").filter(number=number).first()
+    if found is None and user.organization_id is not None:
+        shared = (
+            Ticket.objects.select_related("status", "department", "user", "priority")
+            .filter(number=number, organization_id=user.organization_id)
+            .first()
+        )
+        if shared is not None and policy.shares_organisation_ticket(user, shared):
+            found = shared
+    return found
 
 
 def my_tickets_page(user: User, *, before: tuple[datetime, int] | None = None) -> tuple[list[Ticket], bool]:

@@ -11,6 +11,7 @@ from django.urls.converters import SlugConverter
 from . import (
     bulk_views,
     density_views,
+    directory_views,
     lock_views,
     new_ticket_views,
     people_lookup_views,
@@ -91,4 +92,19 @@ urlpatterns = [
     # tickets opened by agents (new_ticket_views) and the people lookup for their requester
     path("tickets/new/", new_ticket_views.new_ticket, name="new_ticket"),
     path("people/lookup/", people_lookup_views.people_lookup, name="people_lookup"),
+    # the people directory (directory_views): people, organisations, notes, CSV import and export
+    path("people/", directory_views.people, name="people"),
+    path("people/import/", directory_views.people_import, name="people_import"),
+    path("people/import/confirm/", directory_views.people_import_confirm, name="people_import_confirm"),
+    path("people/export.csv", directory_views.people_export, name="people_export"),
+    path("people/<int:user_id>/", directory_views.person, name="person"),
+    path("people/<int:user_id>/edit/", directory_views.person_edit, name="person_edit"),
+    path("people/<int:user_id>/notes/", directory_views.person_note, name="person_note"),
+    path("people/notes/<int:note_id>/delete/", directory_views.note_delete, name="directory_note_delete"),
+    path("organisations/", directory_views.organisations, name="organisations"),
+    path("organisations/new/", directory_views.organisation_create, name="organisation_create"),
+    path("organisations/export.csv", directory_views.organisations_export, name="organisations_export"),
+    path("organisations/<int:org_id>/", directory_views.organisation, name="organisation"),
+    path("organisations/<int:org_id>/edit/", directory_views.organisation_edit, name="organisation_edit"),
+    path("organisations/<int:org_id>/notes/", directory_views.organisation_note, name="organisation_note"),
 ]

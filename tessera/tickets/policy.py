@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tessera.accounts.models import Agent, Membership, Perm, User
+from tessera.accounts.models import Agent, DirectoryNote, Membership, Perm, User
 
 from .models import State, ThreadEntry, Ticket
 
@@ -256,7 +256,11 @@ def _state_allows(action: Action | str, ticket: Ticket) -> bool:
 
 
 def _end_user_can(user: User, action: Action | str, ticket: Ticket) -> bool:
-    if action not in END_USER_ACTIONS or not is_end_user_party(user, ticket):
+    if action not in END_USER_ACTIONS:
+        return False
+    if not is_end_user_party(user, ticket) and not (
+        action in ORGANISATION_SHARED_ACTIONS and shares_organisation_ticket(user, ticket)
+    ):
         return False
     if action == Action.CLOSE:
         return ticket.user_id == user.pk and ticket.state != State.CLOSED and ticket.state != State.ARCHIVED
@@ -686,3 +690,45 @@ def assigned_tasks_q(agent: Agent) -> Q:
     if teams:
         q |= Q(team_id__in=teams)
     return q
+# ---------------------------------------------------------------------------- organisations and the people directory
+
+# What a member of an organisation that shares its tickets may do to a colleague's ticket: read it
+# and answer it on the Help Center. Closing stays with its requester.
+ORGANISATION_SHARED_ACTIONS = frozenset({Action.VIEW, Action.REPLY})
+
+
+def shares_organisation_ticket(user: User, ticket: Ticket) -> bool:
+    """Is `ticket` one of the organisation's tickets that `user` sees as a member, because the
+    organisation shares tickets among its members? The ticket's organisation is the one it was
+    opened for; the account manager grants nothing."""
+    org_id = user.organization_id
+    if org_id is None or ticket.organization_id != org_id:
+        return False
+    organization = user.organization
+    return organization is not None and organization.share_tickets
+
+
+def can_note_about(actor: User | None, person: User | None) -> bool:
+    """Writing a note about an end user (or, person None, an organisation): any agent who reads
+    the directory. Agents and administrators are not described in the people directory."""
+    return can_read_directory(actor) and (person is None or not is_desk_staff(person))
+
+
+def can_delete_directory_note(actor: User | None, note: DirectoryNote) -> bool:
+    """A note about a person or an organisation: its author, or an administrator."""
+    if not can_read_directory(actor) or actor is None:
+        return False
+    return actor.is_superuser or (note.author_id is not None and note.author_id == actor.pk)
+
+
+def can_import_people(actor: User | None) -> bool:
+    """Importing end users from a file: whoever may create and change end users (any agent).
+    Agents' and administrators' rows are refused row by row, as in `can_edit_person`."""
+    return can_edit_person(actor, None)
+
+
+def can_export_directory(actor: User | None) -> bool:
+    """Downloading every end user's or organisation's details at once: administrators only. An
+    agent meets people one ticket at a time; a whole address book leaving the desk is an
+    administrator's decision."""
+    return can_change_desk_setup(actor)

@@ -110,7 +110,9 @@ def test_organisations_are_created_changed_and_read(api, desk, people_key):
     assert changed.json()["name"] == "Acme Ltd"
     listed = api.get("/api/v1/organisations", key=people_key).json()["items"]
     assert [o["name"] for o in listed] == ["Acme Ltd"]
-    assert AuditEntry.objects.filter(object_type="accounts.organization", object_id=str(org_id)).count() == 2
+    # Created, its email domains, renamed.
+    assert AuditEntry.objects.filter(object_type="accounts.organization", object_id=str(org_id)).count() == 3
+    assert api.get(f"/api/v1/organisations/{org_id}", key=people_key).json()["domains"] == ["acme.example"]
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def build(desk) -> SimpleNamespace:
     """Build the scene on top of the shared `desk` fixture (John, Jane, Bill, Ken, Ada Admin)."""
     from django.test import Client
 
-    from tessera.accounts.models import Agent, Membership, Role, User
+    from tessera.accounts.models import Agent, DirectoryNote, Membership, Organization, Role, User
     from tessera.api import keys as api_keys
     from tessera.audit.models import UserSession
     from tessera.mail import ingest as inbox
@@ -117,6 +117,9 @@ def build(desk) -> SimpleNamespace:
         departments=[desk.support],
         uploads=[Upload("tray-guide.txt", b"Open tray 2.", "text/plain")],
     )
+    # The people directory: an organisation, and John's note about Ken.
+    organization = Organization.objects.create(name="Matrix Corp")
+    note = DirectoryNote.objects.create(user=desk.ken, author=desk.john.user, body="Prefers email.")
     users = {
         "anonymous": None,
         "ken": desk.ken,
@@ -140,6 +143,8 @@ def build(desk) -> SimpleNamespace:
         rule=rule,
         canned=canned,
         canned_file=canned.attachments.get().pk,
+        organization=organization,
+        note=note,
     )
 
 
@@ -192,6 +197,8 @@ BY_PARAMETER: dict[str, Filler] = {
     "uidb64": lambda s, sub: s.reset_uid,
     "user_id": lambda s, sub: s.desk.ken.pk,  # api-v1:ticket_remove_collaborator
     "other_number": lambda s, sub: s.other.number,  # api-v1:ticket_unlink
+    "org_id": lambda s, sub: s.organization.pk,  # staff:organisation*
+    "note_id": lambda s, sub: s.note.pk,  # staff:directory_note_delete
 }
 
 
@@ -242,6 +249,11 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "tasks:new": lambda s, sub: {"title": "Matrix task", "department": s.desk.support.pk},
     "tasks:task_action": lambda s, sub: {"note-note": "Matrix task note", "note-version": 1},
+    "staff:person_edit": lambda s, sub: {"name": "Ken Adams", "email": "ken@example.com"},
+    "staff:person_note": lambda s, sub: {"body": "Matrix note"},
+    "staff:organisation_note": lambda s, sub: {"body": "Matrix note"},
+    "staff:organisation_create": lambda s, sub: {"name": "Matrix Two"},
+    "staff:organisation_edit": lambda s, sub: {"name": "Matrix Corp", "domains": "matrix.example"},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "staff:new_ticket": lambda s, sub: {
         "requester": s.desk.ken.pk,

@@ -245,6 +245,25 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # The reply box's picker: whoever may reply to the ticket; 404 to agents outside it.
     "canned:picker": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
     "canned:render": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    # ------------------------------------------------------------ the people directory (staff/directory_views.py)
+    # Every agent reads it and changes end users (Ken) and writes notes; a note is deleted by its
+    # author (John) or an administrator; organisations are created and changed by administrators,
+    # who alone export the directory. End users and visitors never get in.
+    "staff:people": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:person": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:person_edit": row((OK, REDIRECT), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
+    "staff:person_note": row((M, REDIRECT), **WORKSPACE_POST),
+    "staff:directory_note_delete": row((M, FORBIDDEN), **WORKSPACE_POST, john=(M, REDIRECT), admin=(M, REDIRECT)),
+    # An empty upload is refused with the form (400); a confirm without a previewed token likewise.
+    "staff:people_import": row((OK, INVALID), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
+    "staff:people_import_confirm": row((M, INVALID), **WORKSPACE_POST),
+    "staff:people_export": row((FORBIDDEN, M), **WORKSPACE_GET, admin=GET_ONLY),
+    "staff:organisations": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:organisation": row(GET_ONLY, **WORKSPACE_GET),
+    "staff:organisation_create": row(FORBIDDEN, anonymous=REDIRECT_LOGIN, admin=(OK, REDIRECT)),
+    "staff:organisation_edit": row(FORBIDDEN, anonymous=REDIRECT_LOGIN, admin=(OK, REDIRECT)),
+    "staff:organisation_note": row((M, REDIRECT), **WORKSPACE_POST),
+    "staff:organisations_export": row((FORBIDDEN, M), **WORKSPACE_GET, admin=GET_ONLY),
     # ------------------------------------------------------------ accounts: sessions and second factors
     # Ending a session: one's own only (John's other browser); anyone else's is 404.
     "account_sessions:end": row((M, NOT_FOUND), anonymous=(M, REDIRECT_LOGIN), john=(M, REDIRECT)),

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from tessera.accounts.models import Agent, Department, Membership, Organization, Role, Team, User
+from tessera.accounts.models import Agent, Department, Membership, Organization, OrganizationDomain, Role, Team, User
 from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan, SlaTarget
 from tessera.tickets import demo, services
 from tessera.tickets.models import HelpTopic, Priority, Ticket
@@ -74,7 +74,8 @@ class Command(BaseCommand):
         ops = Team.objects.create(name="Infrastructure on-call", lead=jane)
         ops.members.add(jane)
 
-        example = Organization.objects.create(name="Example Corp", domain="example.org")
+        example = Organization.objects.create(name="Example Corp", account_manager=john)
+        OrganizationDomain.objects.create(organization=example, domain="example.org")
         ken = person("ken@example.com", organization=example)
 
         self.stdout.write("Creating help topics…")
