@@ -118,8 +118,8 @@ def test_a_domain_belongs_to_one_organisation_and_is_stored_lower_case(desk, acm
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_every_existing_domain_and_notes_a_domain_two_organisations_claimed():
     executor = MigrationExecutor(connection)
-    before = [("accounts", "0008_automation")]
-    after = [("accounts", "0009_organisation_directory")]
+    before = [("accounts", "0010_department_signature")]
+    after = [("accounts", "0011_organisation_directory")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     OldOrg = old.get_model("accounts", "Organization")

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0009_department_signature'),
+        ('accounts', '0010_department_signature'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_automation'),
-        ('tickets', '0014_task_event_kinds'),
+        ('tickets', '0015_task_event_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("tasks", "0001_initial"),
         ("accounts", "0008_automation"),
-        ("tickets", "0014_task_event_kinds"),
+        ("tickets", "0015_task_event_kinds"),
     ]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0013_intake_warning_events"),
+        ("tickets", "0014_walk_in_source"),
     ]
 
     operations = [

@@ -46,7 +46,7 @@ def copy_domains_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_automation"),
+        ("accounts", "0010_department_signature"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_automation'),
+        ('accounts', '0009_user_lookup_index'),
     ]
 
     operations = [
