@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Collate, Lower, StrIndex, Substr
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -92,9 +92,9 @@ class Organization(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
-        # The people lookup's "starts with", case ignored, in byte order (accounts/lookup.py);
-        # PostgreSQL only, made by migration 0009_user_lookup_index.
-        indexes = [models.Index(Collate(Lower("name"), "C"), name="org_name_lookup")]
+        # The people lookup's "starts with", case ignored, in byte order (accounts/lookup.py) has
+        # an index on PostgreSQL only, made by migration 0009_user_lookup_index and not declared
+        # here: SQLite has no "C" collation and rebuilds a table from its declared indexes.
 
     def __str__(self) -> str:
         return self.name
@@ -177,16 +177,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["name", "email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
         # The people lookup's keys (accounts/lookup.py: the name, the rest of the name after its
-        # first word, the address), each in byte order ("C"), so "starts with, first ten" reads
-        # ten entries; PostgreSQL only, made by migration 0009_user_lookup_index.
-        indexes = [
-            models.Index(Collate(Lower("name"), "C"), name="user_name_lookup"),
-            models.Index(
-                Collate(Lower(Substr(models.F("name"), StrIndex(models.F("name"), models.Value(" ")) + 1)), "C"),
-                name="user_rest_of_name_lookup",
-            ),
-            models.Index(Collate("email", "C"), name="user_email_lookup"),
-        ]
+        # first word, the address) are indexed in byte order ("C") on PostgreSQL only, by migration
+        # 0009_user_lookup_index, and not declared here: SQLite has no "C" collation and rebuilds
+        # a table from its declared indexes whenever a migration changes it.
 
     def __str__(self) -> str:
         return self.display_name

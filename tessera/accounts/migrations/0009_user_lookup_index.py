@@ -2,7 +2,8 @@
 needs to be and in byte order (COLLATE "C"), so "starts with …, the first ten in order" reads
 ten index entries and stops, whatever the database's own collation: the user's name, the rest
 of it after the first word, the address; the organisation's name. PostgreSQL only: the
-embedded SQLite desk is small and scans."""
+embedded SQLite desk is small and scans. The models do not declare them: SQLite knows no "C"
+collation, and rebuilds a table from its declared indexes whenever a later migration changes it."""
 
 from django.db import migrations, models
 from django.db.models.functions import Collate, Lower, StrIndex, Substr
@@ -35,11 +36,4 @@ class Migration(migrations.Migration):
         ("accounts", "0008_automation"),
     ]
 
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AddIndex(model_name=model_name, index=index) for model_name, index in _indexes()
-            ],
-            database_operations=[migrations.RunPython(create, drop)],
-        ),
-    ]
+    operations = [migrations.RunPython(create, drop)]
