@@ -7,8 +7,6 @@ adapter over services.open_ticket_for_caller; what the agent may choose comes fr
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -20,6 +18,7 @@ from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Membership, User
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import policy, selectors, services
+from tessera.tickets.models import Ticket
 from tessera.tickets.policy import Action
 
 from .access import agent_required
@@ -72,7 +71,7 @@ def _put_errors(form: NewTicketForm, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-def _open(request: AuthenticatedHttpRequest, form: NewTicketForm, requester: User | None) -> Any:
+def _open(request: AuthenticatedHttpRequest, form: NewTicketForm, requester: User | None) -> Ticket:
     data = form.cleaned_data
     new = None
     if requester is None and data.get("requester_email"):
@@ -128,7 +127,7 @@ def new_ticket(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     return _page(request, form, requester, status=400)
 
 
-def _opened(request: AuthenticatedHttpRequest, agent: Agent, ticket: Any) -> HttpResponse:
+def _opened(request: AuthenticatedHttpRequest, agent: Agent, ticket: Ticket) -> HttpResponse:
     if policy.sees(agent, ticket):
         messages.success(request, _("Ticket #%(number)s is open.") % {"number": ticket.number})
         return redirect("staff:ticket", number=ticket.number)
@@ -144,11 +143,9 @@ def _opened(request: AuthenticatedHttpRequest, agent: Agent, ticket: Any) -> Htt
 def _page(
     request: AuthenticatedHttpRequest, form: NewTicketForm, requester: User | None, status: int = 200
 ) -> HttpResponse:
-    chosen = requester if requester is not None else None
     context = {
         "form": form,
-        "chosen": chosen,
-        "chosen_label": requester_label(chosen) if chosen is not None else "",
-        "lookup_limit": 10,
+        "chosen": requester,
+        "chosen_label": requester_label(requester) if requester is not None else "",
     }
     return render(request, "staff/new_ticket.html", context, status=status)

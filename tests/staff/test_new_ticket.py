@@ -266,3 +266,31 @@ def test_the_lookup_says_when_nobody_matches(john, desk):
     html = john.get(LOOKUP, {"q": "nobody-here"}).content.decode()
     assert 'aria-disabled="true"' in html and "nobody-here" in html
     assert john.get(LOOKUP, {"q": "  "}).content.decode().strip() == ""
+
+
+def test_a_ticket_a_rule_sends_out_of_johns_sight_opens_and_he_is_told_where_it_went(john, desk):
+    from tessera.rules.models import Action, Condition, Rule
+
+    rule = Rule.objects.create(name="servers", match="all")
+    Condition.objects.create(rule=rule, field="subject", operator="contains", value="server")
+    Action.objects.create(rule=rule, kind="department", department=desk.sysadmin)
+    response = john.post(NEW, form_data(desk, subject="The server is down"))
+    ticket = Ticket.objects.get()
+    assert ticket.department == desk.sysadmin
+    assert response.status_code == 302 and response["Location"] == "/staff/"
+    assert flashes(response) == [
+        f"Ticket #{ticket.number} is open. A routing rule sent it to System Administration, which you cannot see."
+    ]
+
+
+def test_a_rejecting_rule_is_explained_on_the_form_which_keeps_what_was_typed(john, desk):
+    from tessera.rules.models import Action, Condition, Rule
+
+    rule = Rule.objects.create(name="no lottery", match="all")
+    Condition.objects.create(rule=rule, field="subject", operator="contains", value="lottery")
+    Action.objects.create(rule=rule, kind="reject", text="We do not take these.")
+    response = john.post(NEW, form_data(desk, subject="You won the lottery"))
+    html = response.content.decode()
+    assert response.status_code == 400 and not Ticket.objects.exists()
+    assert "A routing rule refused this ticket, so nothing was saved" in html
+    assert 'value="You won the lottery"' in html
