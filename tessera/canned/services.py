@@ -68,7 +68,7 @@ def save_response(
     *,
     title: str,
     body: str,
-    departments: Iterable[Department],
+    departments: Iterable[Department] = (),
     is_active: bool = True,
     uploads: Sequence[attachment_store.Upload] = (),
     remove_files: Iterable[int] = (),
