@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from tessera.accounts.models import Agent, Department, Membership, Organization, Role, Team, User
+from tessera.canned import services as canned_services
 from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan, SlaTarget
 from tessera.tickets import services
 from tessera.tickets.models import HelpTopic, Priority, Ticket
@@ -51,8 +52,14 @@ class Command(BaseCommand):
 
     def _load(self, passwords: dict[str, str]) -> None:
         self.stdout.write("Creating departments, roles and agents…")
-        support = Department.objects.create(name="Support", email="support@example.com")
-        sysadmin = Department.objects.create(name="System Administration", email="sysadmin@example.com")
+        support = Department.objects.create(
+            name="Support", email="support@example.com", signature="The Support team\nsupport@example.com"
+        )
+        sysadmin = Department.objects.create(
+            name="System Administration",
+            email="sysadmin@example.com",
+            signature="System Administration on call\nsysadmin@example.com",
+        )
         Department.objects.create(name="Billing", email="billing@example.com")
         agent_role = Role.objects.get(name="Agent")
         manager_role = Role.objects.get(name="Manager")
@@ -87,6 +94,7 @@ class Command(BaseCommand):
         HelpTopic.objects.create(name="Internal: hardware request", department=sysadmin, is_public=False)
 
         self._service_levels(support, sysadmin)
+        self._canned_responses(admin, support, sysadmin)
 
         self.stdout.write("Opening sample tickets…")
         samples = [
@@ -97,6 +105,40 @@ class Command(BaseCommand):
             services.open_ticket(ken, requester=ken, subject=subject, message=body, topic=general)
         if Ticket.objects.count() != len(samples):
             raise CommandError("Demo data: not every sample ticket was opened.")
+
+    def _canned_responses(self, admin: User, support: Department, sysadmin: Department) -> None:
+        """A few answers agents insert into replies (:: in the reply box), with their variables."""
+        self.stdout.write("Creating canned responses…")
+        answers = [
+            (
+                "We are looking into it",
+                "Hello %{user.first_name},\n\nThank you for ticket #%{ticket.number} (“%{ticket.subject}”). "
+                "%{agent.name} from %{department.name} is looking into it and will write again soon.\n\n"
+                "You can follow the ticket and add details here: %{ticket.link}",
+                [],
+            ),
+            (
+                "Password reset",
+                "Hello %{user.first_name},\n\nYou can choose a new password yourself: open the sign-in page, "
+                "choose **Forgot your password?** and follow the link we email you. The link works for one hour.",
+                [],
+            ),
+            (
+                "Printer jam: the usual fix",
+                "Hello %{user.first_name},\n\n1. Open the front cover and remove any torn paper.\n"
+                "2. Fan the paper and load it into **tray 2**.\n3. Switch the printer off and on again.\n\n"
+                "If it still jams, answer this email and we will send someone.",
+                [support],
+            ),
+            (
+                "Planned maintenance",
+                "Hello %{user.first_name},\n\nThe service was down for planned maintenance and is back. "
+                "If you still see a problem, reply to ticket #%{ticket.number} and we will look at once.",
+                [sysadmin],
+            ),
+        ]
+        for title, body, departments in answers:
+            canned_services.save_response(admin, None, title=title, body=body, departments=departments)
 
     def _service_levels(self, support: Department, sysadmin: Department) -> None:
         """Support works office hours; System Administration's on-call plan runs around the clock.
