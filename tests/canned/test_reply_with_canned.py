@@ -104,3 +104,16 @@ def test_a_forged_canned_id_is_refused_with_the_reply_kept(desk, ken_ticket):
     answer = reply(signed_in(desk.john), ken_ticket, message="Hello there.", canned=["not-a-number"])
     assert answer.status_code == 400
     assert "Hello there." in answer.content.decode()
+
+
+def test_a_reply_that_comes_back_keeps_its_canned_files_and_names_them(desk, ken_ticket, make_response):
+    response = make_response(
+        departments=[desk.support], uploads=[Upload("tray-guide.pdf", b"%PDF-1.4 the guide", "application/pdf")]
+    )
+    john = signed_in(desk.john)
+    answer = reply(john, ken_ticket, message="   ", canned=[response.pk])  # an empty message comes back
+    html = answer.content.decode()
+    assert answer.status_code == 400
+    assert f'<input type="hidden" name="reply-canned" value="{response.pk}">' in html
+    assert "Files from “Printer tray” go with this reply: tray-guide.pdf" in html
+    assert CannedResponse.objects.get(pk=response.pk).usage_count == 0

@@ -92,6 +92,16 @@ def test_manage_then_pick_preview_insert_edit_and_send_by_keyboard(transactional
     expect(page.get_by_role("status").filter(has_text="Inserted “Printer tray”")).to_be_visible()
     expect(page.locator("#canned-inserted")).to_contain_text("tray-guide.txt")
     page.keyboard.type(" It is the lower one.")
+    # "::" meant as text: Escape puts the colons back where they were typed.
+    page.keyboard.type("\n::")
+    expect(search).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(reply).to_be_focused()
+    expect(reply).to_have_value(
+        f"Dear customer,\nHello Ken, please use **tray 2** for ticket {ticket.number}. It is the lower one.\n::"
+    )
+    for _key in range(3):
+        page.keyboard.press("Backspace")
 
     # "i" opens the picker from anywhere on the page; Escape goes back to the reply untouched.
     reply.blur()
