@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from tessera.canned import services
 from tessera.canned.models import CannedResponse
+from tessera.tickets import services as ticket_services
 from tessera.tickets.attachments import Upload
 from tessera.tickets.models import Attachment, ThreadEntry
 
@@ -42,8 +43,6 @@ def test_an_agent_of_another_department_can_neither_see_nor_use_it(desk, ken_tic
     assert bill.get(picker_url(ken_ticket)).status_code == 404
     assert bill.get(render_url(ken_ticket, support_only)).status_code == 404
     # Jane (System Administration) on her own department's ticket: the Support response is not there.
-    from tessera.tickets import services as ticket_services
-
     outage = ticket_services.open_ticket(
         desk.ken, requester=desk.ken, subject="Server down", message="Down.", topic=desk.outage
     )
