@@ -25,11 +25,20 @@
   let results = [];
   let active = -1;
   let range = null; // where the text goes: [start, end] in the reply box
+  let triggered = false; // opened by "::", which goes back into the reply if nothing is inserted
   let searchTimer = null;
   let previewTimer = null;
   let searchSeq = 0;
 
   opener.hidden = false;
+  // Responses kept from a reply that came back: their "Do not attach" buttons work with this script.
+  for (const button of inserted.querySelectorAll("[data-canned-remove]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      button.closest("li").remove();
+      field.focus();
+    });
+  }
   for (const tip of root.querySelectorAll(".canned-tip")) tip.hidden = false;
 
   function say(text) {
@@ -71,8 +80,13 @@
     range = null;
     if (refocus) {
       field.focus();
-      if (at) field.setSelectionRange(at[0], at[0]);
+      if (at && triggered) {
+        field.setRangeText("::", at[0], at[0], "end"); // nothing chosen: the colons were meant as text
+      } else if (at) {
+        field.setSelectionRange(at[0], at[0]);
+      }
     }
+    triggered = false;
   }
 
   function search() {
@@ -240,6 +254,7 @@
     field.setRangeText("", lineStart, at, "start");
     range = [lineStart, lineStart];
     open("");
+    triggered = true;
   });
 
   if (window.tesseraShortcuts) {
@@ -249,6 +264,7 @@
       field.focus();
       field.setSelectionRange(field.value.length, field.value.length);
       range = null;
+      triggered = false;
       open("");
       return true;
     });

@@ -53,6 +53,11 @@ def validate_text(title: str, body: str) -> dict[str, list[str]]:
         for name in variables.unknown_variables(body)
     )
     body_errors.extend(
+        _("“%(written)s” is missing its closing brace: variables are written like %(example)s.")
+        % {"written": written, "example": "%{ticket.number}"}
+        for written in variables.unclosed(body)
+    )
+    body_errors.extend(
         _("“%(written)s” is not a variable here: variables are written like %(example)s.")
         % {"written": written, "example": "%{ticket.number}"}
         for written in variables.foreign_syntax(body)
@@ -68,7 +73,7 @@ def save_response(
     *,
     title: str,
     body: str,
-    departments: Iterable[Department],
+    departments: Iterable[Department] = (),
     is_active: bool = True,
     uploads: Sequence[attachment_store.Upload] = (),
     remove_files: Iterable[int] = (),

@@ -114,6 +114,19 @@ def unknown_variables(text: str) -> list[str]:
     return [name for name in names_in(text) if not is_known(name)]
 
 
+def unclosed(text: str) -> list[str]:
+    """Each "%{" that starts no variable (its closing brace is missing), with what follows it."""
+    text = text or ""
+    starts = {match.start() for match in VARIABLE.finditer(text)}
+    found = []
+    at = text.find("%{")
+    while at != -1:
+        if at not in starts:
+            found.append(text[at : at + 30].split("\n", 1)[0])
+        at = text.find("%{", at + 2)
+    return list(dict.fromkeys(found))
+
+
 def foreign_syntax(text: str) -> list[str]:
     """Template syntax of other engines found in the text ({{ … }}, {% … %}), as written."""
     return list(dict.fromkeys(match.group(0)[:60] for match in FOREIGN_SYNTAX.finditer(text or "")))

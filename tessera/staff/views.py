@@ -291,9 +291,19 @@ def _render_ticket(
         "bound_shown": bound_shown,
         "status_code": status,
         "signature_note": signature_note,
+        "canned_kept": _canned_kept(ticket, submitted),
         "canned_usable": show["reply"] and policy.can_use_canned(request.user, ticket),
     }
     return render(request, "staff/ticket.html", context, status=status)
+
+
+def _canned_kept(ticket: Ticket, submitted: Submitted | None) -> list[Any]:
+    """The canned responses inserted into a reply that came back, so their files still go with
+    it (and the page says which); one query, only then."""
+    if submitted is None or submitted.action != "reply":
+        return []
+    ids = [int(value) for value in submitted.data.getlist("reply-canned") if value.isdigit() and len(value) < 10]
+    return canned_selectors.several_for_ticket(ticket, ids[:20]) if ids else []
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from tessera.canned import services
 from tessera.canned.models import CannedResponse
+from tessera.tickets import services as ticket_services
 from tessera.tickets.attachments import Upload
 from tessera.tickets.models import Attachment, ThreadEntry
 
@@ -42,8 +43,6 @@ def test_an_agent_of_another_department_can_neither_see_nor_use_it(desk, ken_tic
     assert bill.get(picker_url(ken_ticket)).status_code == 404
     assert bill.get(render_url(ken_ticket, support_only)).status_code == 404
     # Jane (System Administration) on her own department's ticket: the Support response is not there.
-    from tessera.tickets import services as ticket_services
-
     outage = ticket_services.open_ticket(
         desk.ken, requester=desk.ken, subject="Server down", message="Down.", topic=desk.outage
     )
@@ -104,3 +103,16 @@ def test_a_forged_canned_id_is_refused_with_the_reply_kept(desk, ken_ticket):
     answer = reply(signed_in(desk.john), ken_ticket, message="Hello there.", canned=["not-a-number"])
     assert answer.status_code == 400
     assert "Hello there." in answer.content.decode()
+
+
+def test_a_reply_that_comes_back_keeps_its_canned_files_and_names_them(desk, ken_ticket, make_response):
+    response = make_response(
+        departments=[desk.support], uploads=[Upload("tray-guide.pdf", b"%PDF-1.4 the guide", "application/pdf")]
+    )
+    john = signed_in(desk.john)
+    answer = reply(john, ken_ticket, message="   ", canned=[response.pk])  # an empty message comes back
+    html = answer.content.decode()
+    assert answer.status_code == 400
+    assert f'<input type="hidden" name="reply-canned" value="{response.pk}">' in html
+    assert "Files from “Printer tray” go with this reply: tray-guide.pdf" in html
+    assert CannedResponse.objects.get(pk=response.pk).usage_count == 0

@@ -112,3 +112,13 @@ def test_a_variable_that_no_longer_exists_becomes_empty_never_raw_braces(
     assert services.render_for(desk.john.user, ken_ticket, response).text == "Order []"
     variables.unregister_namespace("ticket.field.")
     assert services.render_for(desk.john.user, ken_ticket, response).text == "Order []"
+
+
+def test_a_variable_missing_its_closing_brace_is_refused_not_sent_as_text(desk, make_response):
+    with pytest.raises(ValidationError) as refused:
+        make_response(body="Your ticket %{ticket.number is open, %{user.name} (100%{ fine).")
+    messages = refused.value.message_dict["body"]
+    assert any(m.startswith("“%{ticket.number is open,") and "closing brace" in m for m in messages), messages
+    assert any("“%{ fine).”" in m for m in messages), messages
+    assert len(messages) == 2
+    make_response(body="100% sure, {braces} and %{user.name} are fine.")

@@ -51,8 +51,14 @@ class Command(BaseCommand):
 
     def _load(self, passwords: dict[str, str]) -> None:
         self.stdout.write("Creating departments, roles and agents…")
-        support = Department.objects.create(name="Support", email="support@example.com")
-        sysadmin = Department.objects.create(name="System Administration", email="sysadmin@example.com")
+        support = Department.objects.create(
+            name="Support", email="support@example.com", signature="The Support team\nsupport@example.com"
+        )
+        sysadmin = Department.objects.create(
+            name="System Administration",
+            email="sysadmin@example.com",
+            signature="System Administration on call\nsysadmin@example.com",
+        )
         Department.objects.create(name="Billing", email="billing@example.com")
         agent_role = Role.objects.get(name="Agent")
         manager_role = Role.objects.get(name="Manager")
