@@ -48,7 +48,10 @@ def _require(actor: User, action: TaskAction, task: Task, message: str) -> None:
 def _lock(task: Task, expected_version: int | None, actor: User, action: TaskAction, message: str) -> Task:
     """Re-read the task under a row lock, ask policy again about what is really there, and refuse
     stale edits."""
-    locked = Task.objects.select_for_update().select_related("ticket", "department", "assignee__user", "team")
+    # Only the task's own row is locked (PostgreSQL locks no outer-joined row).
+    locked = Task.objects.select_for_update(of=("self",)).select_related(
+        "ticket", "department", "assignee__user", "team"
+    )
     fresh = locked.get(pk=task.pk)
     _require(actor, action, fresh, message)
     if expected_version is not None and fresh.version != expected_version:

@@ -606,6 +606,7 @@ class TaskAction(StrEnum):
 
     VIEW = "view"
     NOTE = "note"  # add a note to its thread: the note permission, as on tickets
+    CREATE = Perm.TASK_CREATE.value  # asked by can_create_task, before there is a task
     EDIT = Perm.TASK_EDIT.value  # title, description, due date
     ASSIGN = Perm.TASK_ASSIGN.value
     TRANSFER = Perm.TASK_TRANSFER.value

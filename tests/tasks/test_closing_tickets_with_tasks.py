@@ -145,3 +145,18 @@ def test_the_bulk_bar_offers_to_close_the_tasks_too(client, desk, ken_ticket, tw
     )
     assert response.status_code == 302
     assert state(ken_ticket) == State.CLOSED
+
+
+def test_a_reply_that_would_close_the_ticket_comes_back_with_the_reason_and_the_text(
+    client, desk, ken_ticket, two_tasks
+):
+    client.force_login(desk.john.user)
+    version = Ticket.objects.get(pk=ken_ticket.pk).version
+    response = client.post(
+        reverse("staff:ticket_action", args=[ken_ticket.number, "reply"]),
+        {"reply-message": "All fixed, closing.", "reply-status": desk.closed.pk, "reply-version": version},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "has 2 open tasks" in page and "All fixed, closing." in page
+    assert state(ken_ticket) == State.OPEN
