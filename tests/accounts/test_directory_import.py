@@ -23,11 +23,11 @@ def acme(desk):
 
 
 GOOD = (
-    "email,name,organisation,time zone\n"
-    "ann@example.net,Ann Archer,acme,Europe/Paris\n"
-    "ken@example.com,Kenneth Adams,,\n"
-    "bob@acme.example,Bob Baker,,\n"
-).encode()
+    b"email,name,organisation,time zone\n"
+    b"ann@example.net,Ann Archer,acme,Europe/Paris\n"
+    b"ken@example.com,Kenneth Adams,,\n"
+    b"bob@acme.example,Bob Baker,,\n"
+)
 
 
 def test_the_preview_says_what_each_row_would_do_and_changes_nothing(desk, acme):
@@ -44,14 +44,14 @@ def test_the_preview_says_what_each_row_would_do_and_changes_nothing(desk, acme)
 
 def test_each_bad_row_is_reported_with_its_line_and_nothing_can_be_imported(desk, acme):
     data = (
-        "Email;Name;Organization\n"
-        "not-an-address;X;\n"
-        "ann@example.net;Ann;\n"
-        "ANN@example.net;Ann again;\n"
-        "carl@example.net;Carl;Nowhere Inc\n"
-        "john@example.com;John;\n"
-        "dora@example.net;Dora;Acme\n"
-    ).encode()
+        b"Email;Name;Organization\n"
+        b"not-an-address;X;\n"
+        b"ann@example.net;Ann;\n"
+        b"ANN@example.net;Ann again;\n"
+        b"carl@example.net;Carl;Nowhere Inc\n"
+        b"john@example.com;John;\n"
+        b"dora@example.net;Dora;Acme\n"
+    )
     plan = directory_import.prepare(desk.john.user, data)
     errors = {row.line: row.errors for row in plan.errors}
     assert errors == {

@@ -3,7 +3,7 @@ box, types part of the name and the list narrows as he types, opens Ken's page, 
 box, writes a note, then opens Ken's organisation. Every directory page passes axe."""
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, FilePayload, expect
 
 from tessera.accounts.models import Organization, OrganizationDomain, User
 from tessera.tickets import services
@@ -81,7 +81,7 @@ def test_an_agent_finds_a_customer_notes_something_and_opens_their_organisation(
     page.goto(base + "/staff/people/import/")
     found["import"] = violations(page)
     page.get_by_label("CSV file", exact=True).set_input_files(
-        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": b"email,name\nnope,X\nann@example.net,Ann\n"}]
+        files=FilePayload(name="people.csv", mimeType="text/csv", buffer=b"email,name\nnope,X\nann@example.net,Ann\n")
     )
     page.get_by_role("button", name="Preview the import").click()
     expect(page.get_by_role("heading", name="Import preview")).to_be_visible()
