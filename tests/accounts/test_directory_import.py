@@ -184,3 +184,11 @@ def test_end_users_cannot_import(client, desk):
     assert client.get(reverse("staff:people_import")).status_code == 403
     with pytest.raises(Exception, match="may not import"):
         directory_import.prepare(desk.ken, GOOD)
+
+
+def test_a_name_that_would_break_a_mail_header_is_imported_on_one_line(desk):
+    data = b'email,name\nann@example.net,"Ann\r\nBcc: victim@example.org"\n'
+    plan = directory_import.prepare(desk.john.user, data)
+    directory_import.apply(desk.john.user, plan.token)
+    name = User.objects.get(email="ann@example.net").name
+    assert "\n" not in name and "\r" not in name and name.startswith("Ann")
