@@ -122,13 +122,13 @@ class OrganizationDomain(models.Model):
     def __str__(self) -> str:
         return self.domain
 
-    def clean(self) -> None:
-        # Before the unique check (full_clean runs it after clean), so "ACME.example" meets "acme.example".
-        self.domain = (self.domain or "").strip().lstrip("@").lower()
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.domain = (self.domain or "").strip().lower()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Before the unique check (full_clean runs it after clean), so "ACME.example" meets "acme.example".
+        self.domain = (self.domain or "").strip().lstrip("@").lower()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
