@@ -215,3 +215,49 @@ def test_task_pages_run_as_many_queries_for_many_tasks_as_for_few(desk, ken_tick
     few = counts(add_tasks(2))
     many = counts(add_tasks(28))
     assert many == few
+def test_directory_pages_run_as_many_queries_for_a_large_directory_as_for_a_small_one(desk):
+    """The people list, the organisations list, a person's page and an organisation's page: the
+    same statements with 1 or 31 people, organisations, tickets and notes each."""
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from tessera.accounts.models import DirectoryNote, Organization, OrganizationDomain, User
+    from tessera.tickets import services
+
+    acme = Organization.objects.create(name="Acme", account_manager=desk.john, share_tickets=True)
+    desk.ken.organization = acme
+    desk.ken.save()
+    client = Client()
+    client.force_login(desk.john.user)
+    pages = [
+        reverse("staff:people"),
+        reverse("staff:people") + "?q=example",
+        reverse("staff:organisations"),
+        reverse("staff:person", args=[desk.ken.pk]),
+        reverse("staff:organisation", args=[acme.pk]),
+    ]
+
+    def grow(n: int, start: int) -> None:
+        for k in range(start, start + n):
+            org = Organization.objects.create(name=f"Org {k}", account_manager=desk.jane)
+            OrganizationDomain.objects.create(organization=org, domain=f"org{k}.example")
+            OrganizationDomain.objects.create(organization=acme, domain=f"acme{k}.example")
+            User.objects.create_user(f"member{k}@acme.example", name=f"Member {k}", organization=acme)
+            User.objects.create_user(f"person{k}@org{k}.example", name=f"Person {k}", organization=org)
+            services.open_ticket(desk.ken, requester=desk.ken, subject=f"Ticket {k}", message="x", topic=desk.general)
+            DirectoryNote.objects.create(user=desk.ken, author=desk.john.user, body=f"Note {k}")
+            DirectoryNote.objects.create(organization=acme, author=desk.jane.user, body=f"Note {k}")
+
+    def counts() -> list[int]:
+        found = []
+        for url in pages:
+            client.get(url)  # warm the per-process memos
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200, url
+            found.append(len(queries))
+        return found
+
+    grow(1, 0)
+    small = counts()
+    grow(30, 1)
+    assert counts() == small, small

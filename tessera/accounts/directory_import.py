@@ -44,6 +44,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from tessera.audit import services as audit
+from tessera.single_line import single_line
 from tessera.tickets import policy
 
 from . import directory_services
@@ -246,7 +247,7 @@ def _plan_row(
     if user is not None and policy.is_desk_staff(user):
         row.errors.append(_("This address belongs to an agent or administrator; change them in the admin."))
         return row
-    name = values.get("name", "")
+    name = single_line(values.get("name", "")).strip()  # as it will be stored: one line, never a header
     if len(name) > NAME_MAX:
         row.errors.append(_("The name is longer than %(count)s characters.") % {"count": NAME_MAX})
     org_name = values.get("organisation", "")

@@ -20,6 +20,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from tessera.audit import services as audit
+from tessera.single_line import single_line
 from tessera.tickets import policy
 
 from .models import (
@@ -119,7 +120,8 @@ def _clean_person_values(values: Mapping[str, Any], person: User | None) -> dict
                 errors["email"] = _("Someone already has this address.")
         cleaned["email"] = email
     if "name" in cleaned:
-        cleaned["name"] = str(cleaned["name"] or "").strip()
+        # A person's name goes into mail headers: one line, never an encoded word (tessera.single_line).
+        cleaned["name"] = single_line(str(cleaned["name"] or "")).strip()
     if cleaned.get("time_zone") and cleaned["time_zone"] not in _time_zones():
         errors["time_zone"] = _("Choose a time zone from the list.")
     if errors:

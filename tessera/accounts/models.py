@@ -136,6 +136,10 @@ class OrganizationDomain(models.Model):
         self.domain = (self.domain or "").strip().lower()
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # Before the unique check (full_clean runs it after clean), so "ACME.example" meets "acme.example".
+        self.domain = (self.domain or "").strip().lstrip("@").lower()
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """Everyone who touches a ticket: end users (who may never set a password) and agents.

@@ -12,6 +12,8 @@ from . import services
 def add_demo_responses(write: Callable[[str], None]) -> None:
     """A few answers agents insert into replies (:: in the reply box), with their variables."""
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    if admin is None:
+        return
     support = Department.objects.get(name="Support")
     sysadmin = Department.objects.get(name="System Administration")
 

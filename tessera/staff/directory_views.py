@@ -205,7 +205,7 @@ def people_import(request: AuthenticatedHttpRequest, agent: Agent) -> HttpRespon
     _require_directory(request)
     if not policy.can_import_people(request.user):
         raise PermissionDenied(_("You may not import people."))
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST" and form.is_valid():
         plan = directory_import.prepare(request.user, form.cleaned_data["file"])
         status = 200 if plan.can_apply else 400

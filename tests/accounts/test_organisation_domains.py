@@ -141,3 +141,22 @@ def test_the_migration_keeps_every_existing_domain_and_notes_a_domain_two_organi
     note = DirectoryNote.objects.get(organization__name="Second")
     assert "first.example" in note.body and "First" in note.body
     assert Organization.objects.get(pk=first.pk).domains.get().domain == "first.example"
+
+
+def test_the_admin_refuses_a_domain_another_organisation_has_in_any_case(client, desk, acme):
+    client.force_login(desk.admin)
+    response = client.post(
+        "/admin/accounts/organization/add/",
+        {
+            "name": "Copycat",
+            "share_tickets": "",
+            "domains-TOTAL_FORMS": "1",
+            "domains-INITIAL_FORMS": "0",
+            "domains-MIN_NUM_FORMS": "0",
+            "domains-MAX_NUM_FORMS": "1000",
+            "domains-0-domain": "ACME.Example",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Another organisation already has this email domain." in response.content.decode()
+    assert not Organization.objects.filter(name="Copycat").exists()

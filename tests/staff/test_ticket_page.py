@@ -50,7 +50,8 @@ def test_header_shows_subject_number_badges_people_and_dates(as_agent, desk, bus
     assert '<span class="badge state-open">Open</span>' in html
     assert '<span class="badge badge-priority priority-1">Sev-A (Emergency)</span>' in html
     head = re.search(r'<header class="ticket-head">.*?</header>', html, re.S).group(0)
-    assert "from <strong>Ken Adams</strong>" in head and "ken@example.com" in head
+    requester = f'from <a href="/staff/people/{desk.ken.pk}/" id="requester-link"><strong>Ken Adams</strong></a>'
+    assert requester in head and "ken@example.com" in head  # the name opens Ken's page in the directory
     facts = re.search(r'<dl class="facts">.*?</dl>', html, re.S).group(0)
     for fact in ("Ken Adams", "ken@example.com", "Created", "Updated"):
         assert fact in facts

@@ -43,6 +43,20 @@ SAMPLES = {
     "profile/": "profile",
     "density/": "density",
     "priorities.css": "priority_css",
+    "people/": "people",
+    "people/import/": "people_import",
+    "people/import/confirm/": "people_import_confirm",
+    "people/export.csv": "people_export",
+    "people/7/": "person",
+    "people/7/edit/": "person_edit",
+    "people/7/notes/": "person_note",
+    "people/notes/7/delete/": "directory_note_delete",
+    "organisations/": "organisations",
+    "organisations/new/": "organisation_create",
+    "organisations/export.csv": "organisations_export",
+    "organisations/7/": "organisation",
+    "organisations/7/edit/": "organisation_edit",
+    "organisations/7/notes/": "organisation_note",
 }
 
 
