@@ -176,6 +176,8 @@ def test_new_ticket_page_and_people_lookup_cost_the_same_on_a_desk_ten_times_big
     HelpTopic.objects.bulk_create(HelpTopic(name=f"Topic {n}", department=department) for n in range(20))
 
     assert queries() == small
+
+
 def test_task_pages_run_as_many_queries_for_many_tasks_as_for_few(desk, ken_ticket):
     """The ticket page (its task list), the task queue, My tasks and a task's page cost the same
     number of queries with 2 tasks as with 30, each with notes and history."""
@@ -215,6 +217,8 @@ def test_task_pages_run_as_many_queries_for_many_tasks_as_for_few(desk, ken_tick
     few = counts(add_tasks(2))
     many = counts(add_tasks(28))
     assert many == few
+
+
 def test_directory_pages_run_as_many_queries_for_a_large_directory_as_for_a_small_one(desk):
     """The people list, the organisations list, a person's page and an organisation's page: the
     same statements with 1 or 31 people, organisations, tickets and notes each."""

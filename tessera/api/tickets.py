@@ -34,7 +34,7 @@ from ninja.responses import Status as Answer
 from pydantic import Field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -144,7 +144,7 @@ def _row[M: models.Model](source: type[M] | models.QuerySet[M], pk: int | None, 
     rows = source._default_manager.all() if isinstance(source, type) else source
     try:
         return rows.get(pk=pk)
-    except rows.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise ApiProblem("validation", message, errors=[(field, message)]) from None
 
 

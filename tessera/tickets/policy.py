@@ -537,6 +537,8 @@ def may_be_requester(person: User) -> bool:
     or configures the desk is never a requester (their name on a customer's message would read
     as the desk speaking), as the API refuses staff addresses."""
     return person.is_active and not is_desk_staff(person)
+
+
 # ---------------------------------------------------------------------------- canned responses
 
 
@@ -583,6 +585,8 @@ def can_use_canned(actor: User | None, ticket: Ticket) -> bool:
     """Inserting canned responses into a reply on this ticket: whoever may reply to it as an agent
     (which responses are offered is the ticket's department's business, see canned.selectors)."""
     return actor is not None and acts_as_agent(actor, ticket) and can(actor, Action.REPLY, ticket)
+
+
 # ---------------------------------------------------------------------------- tasks (tessera.tasks)
 
 
@@ -691,6 +695,8 @@ def assigned_tasks_q(agent: Agent) -> Q:
     if teams:
         q |= Q(team_id__in=teams)
     return q
+
+
 # ---------------------------------------------------------------------------- organisations and the people directory
 
 # What a member of an organisation that shares its tickets may do to a colleague's ticket: read it
