@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tessera.automation",
     "tessera.api",
     "tessera.webhooks",
+    "tessera.customfields",
 ]
 
 MIDDLEWARE = [

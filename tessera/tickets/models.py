@@ -381,6 +381,7 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA target missed")
     INTAKE_WARNING = "intake_warning", _("part of the request not used")
     INTAKE_DETAILS = "intake_details", _("caller details recorded")
+    FIELD_CHANGED = "field_changed", _("field changed")
 
 
 class Event(models.Model):

@@ -503,3 +503,21 @@ def visible_tickets(agent: Agent, qs: QuerySet[Ticket] | None = None) -> QuerySe
     if teams:
         q |= Q(team_id__in=teams)
     return qs.filter(q)
+
+
+# ---------------------------------------------------------------------------- custom fields
+
+
+def can_edit_ticket_fields(actor: User | None, ticket: Ticket) -> bool:
+    """Changing a ticket's answers to custom fields after it was opened: agents holding the
+    manage permission on it ("manage collaborators and ticket details"), as for its help topic.
+    End users answer at intake only."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    return acts_as_agent(actor, ticket) and can(actor, Action.MANAGE, ticket)
+
+
+def can_edit_person_fields(actor: User | None, person: User | None) -> bool:
+    """A user's answers to custom fields (person given) or an organisation's (person None): any
+    active agent, as for the person's other details; desk staff are changed in the admin only."""
+    return can_edit_person(actor, person)
