@@ -23,6 +23,7 @@ urlpatterns = [
     path("account/passkeys/", include("tessera.accounts.passkey_urls")),
     path("staff/mail/", include("tessera.mail.urls")),
     path("staff/", include("tessera.staff.urls")),
+    path("fields/", include("tessera.customfields.urls")),
     path("account/sessions/", include("tessera.audit.urls")),
     path("", include("tessera.portal.urls")),
 ]

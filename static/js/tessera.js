@@ -5,3 +5,13 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// A panel marked data-swap-errors answers a refused change with itself, showing why (400 invalid,
+// 403 not allowed, 409 changed meanwhile): swap it in like any other answer (custom fields).
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (target && target.matches && target.matches("[data-swap-errors]") && [400, 403, 409].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

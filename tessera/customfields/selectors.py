@@ -4,38 +4,56 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
+from django.db.models.signals import m2m_changed
+
+from tessera import process_memo
+from tessera.tickets import policy
+from tessera.tickets.models import HelpTopic
 
 from .models import Audience, Field, FieldValue, Form, Target
 from .values import Owner, display, owner_column, value_of
 
 if TYPE_CHECKING:
-    from tessera.tickets.models import HelpTopic, Ticket
+    from tessera.accounts.models import User
+    from tessera.tickets.models import Ticket
+
+
+def _with_fields() -> Prefetch:
+    return Prefetch(
+        "fields", queryset=Field.objects.select_related("choice_list").order_by("order", "id"), to_attr="ordered_fields"
+    )
+
+
+@process_memo.memo("customfields.Form", "customfields.Field", "customfields.ChoiceList")
+def _ticket_forms() -> list[tuple[Form, frozenset[int]]]:
+    """Every active ticket form with its fields and the ids of its topics, read at most every
+    few seconds per process (tessera.process_memo): the ticket page and every new ticket need
+    them, and they change only when an administrator edits a form."""
+    forms = (
+        Form.objects.filter(target=Target.TICKET, is_active=True)
+        .order_by("-for_all_tickets", "order", "title", "id")
+        .prefetch_related(_with_fields(), Prefetch("topics", queryset=HelpTopic.objects.only("id")))
+    )
+    return [(form, frozenset(topic.pk for topic in form.topics.all())) for form in forms]
+
+
+def _forget_forms(**kwargs: object) -> None:
+    _ticket_forms.forget()
+
+
+# Attaching a form to a topic saves no Form row: forget the memo on the many-to-many change too.
+m2m_changed.connect(_forget_forms, sender=Form.topics.through, dispatch_uid="customfields-forget-topic-forms")
 
 
 def forms_for_ticket(topic: HelpTopic | int | None) -> list[Form]:
     """The active ticket forms asked for `topic`: those for every ticket, then the topic's own,
     each in the administrator's order, with their fields (retired ones included, ordered) on
-    `form.ordered_fields`. Two queries."""
+    `form.ordered_fields`. No query while the process memo holds them."""
     topic_id = getattr(topic, "pk", topic)
-    attached = Q(for_all_tickets=True)
-    if topic_id is not None:
-        attached |= Q(topics=topic_id)
-    forms = (
-        Form.objects.filter(attached, target=Target.TICKET, is_active=True)
-        .distinct()
-        .order_by("-for_all_tickets", "order", "title", "id")
-        .prefetch_related(
-            Prefetch(
-                "fields",
-                queryset=Field.objects.select_related("choice_list").order_by("order", "id"),
-                to_attr="ordered_fields",
-            )
-        )
-    )
-    return list(forms)
+    return [form for form, topics in _ticket_forms() if form.for_all_tickets or topic_id in topics]
 
 
 def forms_for(target: str) -> list[Form]:
@@ -43,13 +61,7 @@ def forms_for(target: str) -> list[Form]:
     return list(
         Form.objects.filter(target=target, is_active=True)
         .order_by("order", "title", "id")
-        .prefetch_related(
-            Prefetch(
-                "fields",
-                queryset=Field.objects.select_related("choice_list").order_by("order", "id"),
-                to_attr="ordered_fields",
-            )
-        )
+        .prefetch_related(_with_fields())
     )
 
 
@@ -140,6 +152,11 @@ def _shown(field: Field, rows: list[FieldValue]) -> Shown:
 def ticket_panel(ticket: Ticket) -> list[Shown]:
     """The ticket page's answers: the forms of its topic and every ticket's. Three queries."""
     return panel(ticket, forms_for_ticket(ticket.topic_id))
+
+
+def ticket_panel_context(actor: User, ticket: Ticket) -> dict[str, Any]:
+    """What the ticket page needs to include customfields/_ticket_values.html. Three queries."""
+    return {"custom_fields": ticket_panel(ticket), "may_edit_fields": policy.can_edit_ticket_fields(actor, ticket)}
 
 
 def person_panel(owner: Owner) -> list[Shown]:

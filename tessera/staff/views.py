@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, User
+from tessera.customfields import selectors as customfield_selectors
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
 from tessera.tickets import attachments as attachment_store
@@ -272,6 +273,8 @@ def _render_ticket(
         "bound": bound,
         "bound_shown": bound_shown,
         "status_code": status,
+        # Answers to custom fields (customfields/_ticket_values.html), editable by the manage right.
+        **customfield_selectors.ticket_panel_context(request.user, ticket),
     }
     return render(request, "staff/ticket.html", context, status=status)
 

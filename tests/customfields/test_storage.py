@@ -73,7 +73,8 @@ def test_renaming_reordering_and_retiring_a_field_keeps_its_answers(desk, forms,
     forms.berlin.label = "Berlin (Mitte)"
     forms.berlin.is_active = False
     forms.berlin.save()
-    with django_assert_max_num_queries(3):
+    selectors.ticket_panel(ticket)  # the forms are read once per process (process_memo)
+    with django_assert_max_num_queries(1):
         shown = {s.field.key: s for s in selectors.ticket_panel(ticket)}
     assert shown["asset_tag"].field.label == "Inventory number"
     assert shown["asset_tag"].text == "AB-1234"
