@@ -68,9 +68,8 @@ class PatternValidator:
 
 class CustomFieldsForm(forms.Form):
     """The inputs of some custom fields, grouped by form. `groups` lists (form, bound fields)
-    for the fieldsets; `custom_fields` maps each input's name to its Field."""
-
-    template_name = "customfields/_fieldsets.html"
+    for the fieldsets (customfields/_fieldsets.html draws them); `custom_fields` maps each
+    input's name to its Field."""
 
     def __init__(self, grouped: list[tuple[Form, list[Field]]], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -101,6 +101,13 @@ def build(desk) -> SimpleNamespace:
     other_browser.force_login(desk.john.user)
     john_session = UserSession.objects.get(session_key=other_browser.session.session_key)
     saved = queue_services.create_saved_queue(desk.john.user, name="John's urgent", params={"sort": "-updated"})
+    # Custom fields: one asked on every ticket, one about users (customfields' panels and edits).
+    from tessera.customfields.models import Field, Form, Target
+
+    every_ticket = Form.objects.create(title="Every ticket", for_all_tickets=True)
+    Field.objects.create(form=every_ticket, key="asset", label="Asset tag")
+    about_people = Form.objects.create(title="People", target=Target.USER)
+    Field.objects.create(form=about_people, key="badge", label="Badge")
     users = {
         "anonymous": None,
         "ken": desk.ken,
@@ -157,6 +164,12 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("api-v1:status", "status_id"): lambda s, sub: s.archived.pk,
     ("api-v1:sla_plan", "plan_id"): lambda s, sub: 1,
     ("api-v1:routing_rule", "rule_id"): lambda s, sub: s.rule.pk,
+    ("customfields:ticket_field", "key"): lambda s, sub: "asset",
+    ("customfields:person_values", "kind"): lambda s, sub: "user",
+    ("customfields:person_values", "pk"): lambda s, sub: s.desk.ken.pk,
+    ("customfields:person_field", "kind"): lambda s, sub: "user",
+    ("customfields:person_field", "pk"): lambda s, sub: s.desk.ken.pk,
+    ("customfields:person_field", "key"): lambda s, sub: "badge",
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
@@ -206,4 +219,6 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:density": lambda s, sub: {"density": "compact", "next": "/staff/queues/open/"},
     "portal:ticket": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
     "portal:access": lambda s, sub: {"message": "Matrix reply", "version": sub.ticket.version},
+    "customfields:ticket_field": lambda s, sub: {"cf_asset": "AB-1", "version": sub.ticket.version},
+    "customfields:person_field": lambda s, sub: {"cf_badge": "Badge 7"},
 }
