@@ -56,7 +56,7 @@ def rows_for(field: Field, owner: Owner, value: object) -> list[FieldValue]:
     if kind in (FieldType.CHOICE, FieldType.LIST):
         return [FieldValue(item=cast(ChoiceItem, value), **base)]
     if kind == FieldType.NUMBER:
-        return [FieldValue(number=cast(Decimal, value), **base)]
+        return [FieldValue(number=Decimal(str(value)), **base)]
     if kind == FieldType.DATE:
         return [FieldValue(date=cast(date, value), **base)]
     if kind == FieldType.DATETIME:
@@ -106,6 +106,8 @@ def comparable_value(field: Field, value: object) -> tuple[str, ...]:
         return (str(getattr(value, "pk", value)),)
     if field.type == FieldType.CHECKBOX:
         return (_plain(field, bool(value)),)
+    if field.type == FieldType.NUMBER:
+        return (_plain(field, Decimal(str(value))),)
     return (_plain(field, value),)
 
 

@@ -85,7 +85,10 @@ def home(request: HttpRequest) -> HttpResponse:
     signed_in = request.user.is_authenticated
     if request.method != "POST":
         # The fields every ticket asks; a topic's own appear when it is chosen (htmx).
-        context: dict[str, Any] = {"form": OpenTicketForm(signed_in=signed_in), "fields_form": ticket_fields_form(None, "user")}
+        context: dict[str, Any] = {
+            "form": OpenTicketForm(signed_in=signed_in),
+            "fields_form": ticket_fields_form(None, "user"),
+        }
         return render(request, "portal/home.html", context)
 
     form = OpenTicketForm(request.POST, request.FILES, signed_in=signed_in)
