@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tessera.tickets.models import Ticket
 
 
-def _with_fields() -> Prefetch:
+def _with_fields() -> Prefetch[Field]:
     return Prefetch(
         "fields", queryset=Field.objects.select_related("choice_list").order_by("order", "id"), to_attr="ordered_fields"
     )
