@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tessera.tickets.models import Ticket
 
 
-def _with_fields() -> Prefetch[Field]:
+def _with_fields() -> Prefetch[Any]:  # the stubs type a Prefetch by its lookup string
     return Prefetch(
         "fields", queryset=Field.objects.select_related("choice_list").order_by("order", "id"), to_attr="ordered_fields"
     )
