@@ -17,7 +17,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_choosing_a_topic_reveals_its_fields_and_a_wrong_answer_keeps_what_was_typed(
-    transactional_db, desk, forms, site, page: Page, csp_violations, no_intake_limit
+    transactional_db,
+    desk,
+    forms,  # noqa: F811  the fixture imported above
+    site,
+    page: Page,
+    csp_violations,
+    no_intake_limit,
 ):
     page.goto(site.url + "/")
     expect(page.get_by_label("Asset tag")).to_have_count(0)
