@@ -15,3 +15,14 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// After a change in such a panel (data-version: the ticket's version now), the page's other forms
+// carry the new version, so a reply sent next is not refused as stale.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.target;
+  const panel = target && target.id ? document.getElementById(target.id) : null;
+  if (!panel || !panel.matches("[data-swap-errors][data-version]")) return;
+  for (const input of document.querySelectorAll('input[type=hidden][name$="-version"]')) {
+    if (!panel.contains(input)) input.value = panel.dataset.version;
+  }
+});

@@ -26,6 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Organization, User
+from tessera.fast_html import render_timeline
+from tessera.mail import selectors as mail_selectors
 from tessera.portal.selectors import public_topics
 from tessera.staff.access import agent_required
 from tessera.tickets import policy
@@ -142,7 +144,12 @@ def ticket_field(request: AuthenticatedHttpRequest, agent: Agent, number: int, k
         messages.success(request, said)
         return redirect(reverse("staff:ticket", args=[number]) + "#custom-fields")
     fresh = _ticket_or_404(agent, number)
-    return _ticket_panel(request, fresh, selectors.ticket_panel_context(request.user, fresh), saved=said)
+    timeline = ticket_selectors.timeline(fresh, include_internal=True)
+    # The timeline gains the change's Event: swapped in beside the panel (out of band).
+    timeline_html = render_timeline(timeline, mail_selectors.original_emails(timeline))
+    return _ticket_panel(
+        request, fresh, selectors.ticket_panel_context(request.user, fresh), saved=said, timeline_html=timeline_html
+    )
 
 
 def _ticket_panel(
@@ -154,8 +161,16 @@ def _ticket_panel(
     saved: str = "",
     editing: Field | None = None,
     edit_form: CustomFieldsForm | None = None,
+    timeline_html: str = "",
 ) -> HttpResponse:
-    page = {"ticket": ticket, **context, "saved": saved, "editing": editing, "edit_form": edit_form}
+    page = {
+        "ticket": ticket,
+        **context,
+        "saved": saved,
+        "editing": editing,
+        "edit_form": edit_form,
+        "oob_timeline": timeline_html,
+    }
     if _is_htmx(request):
         return render(request, TICKET_PANEL, page, status=status)
     page |= {

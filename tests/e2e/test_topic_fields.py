@@ -56,4 +56,11 @@ def test_choosing_a_topic_reveals_its_fields_and_a_wrong_answer_keeps_what_was_t
     panel.get_by_role("link", name="Edit").first.click()
     expect(panel.get_by_role("button", name="Save")).to_be_visible()
     assert Axe().run(page, options=WCAG).response["violations"] == []
+    panel.get_by_label("Phone").fill("+49 30 1234567")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.get_by_role("status")).to_have_text("Phone saved.")
+    expect(page.locator("#timeline")).to_contain_text("Jane Doe set Phone to +49 30 1234567")
+    ticket.refresh_from_db()
+    # The composer now carries the new version: a note sent next is not refused as stale.
+    assert page.locator('input[name="note-version"]').input_value() == str(ticket.version)
     assert csp_violations == []
