@@ -94,10 +94,17 @@ def stored_rows(owner: Owner) -> dict[int, list[FieldValue]]:
     return rows
 
 
-def values_for(ticket: Ticket) -> dict[str, str]:
+def values_for(ticket: Ticket, *, for_end_user: bool = False) -> dict[str, str]:
     """{field key: the answer as one line} for every answered field of the ticket, retired
-    fields included (canned-response variables). One query."""
-    return {rows[0].field.key: display(rows[0].field, rows) for rows in stored_rows(ticket).values()}
+    fields included (canned-response variables). `for_end_user` leaves out the agents-only
+    fields, for text the requester will read. One query."""
+    found = {}
+    for rows in stored_rows(ticket).values():
+        field = rows[0].field
+        if for_end_user and field.audience == Audience.AGENTS:
+            continue
+        found[field.key] = display(field, rows)
+    return found
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,11 @@ def test_people_and_organisations_keep_their_own_answers_with_an_audit_entry(des
     assert FieldValue.objects.get(organization=acme).date == date(2027, 3, 31)
     entry = AuditEntry.objects.filter(object_type="accounts.user", object_id=str(desk.ken.pk)).latest("id")
     assert entry.before == {"badge": ""} and entry.after == {"badge": "42"}
+
+
+def test_variables_for_the_requester_leave_out_agents_only_answers(desk, forms):
+    ticket = _open_outage(desk, asset_tag="AB-1234")
+    services.save_values(desk.jane.user, ticket, {"cf_cost": Decimal("120.50")})
+    assert selectors.values_for(ticket)["cost"] == "120.5"
+    assert "cost" not in selectors.values_for(ticket, for_end_user=True)
+    assert selectors.values_for(ticket, for_end_user=True)["asset_tag"] == "AB-1234"

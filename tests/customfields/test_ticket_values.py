@@ -42,6 +42,7 @@ def test_the_ticket_page_lists_answers_and_unanswered_fields(client, desk, forms
     assert "AB-1234" in page and "Berlin" in page
     assert "Affected since" in page and "Not answered" in page
     assert field_url(outage, "asset_tag") in page  # Jane may edit
+    assert page.count('id="timeline"') == 1
 
 
 def test_an_agent_changes_an_answer_inline_and_the_timeline_says_from_what_to_what(client, desk, forms, outage):
