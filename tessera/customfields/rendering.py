@@ -222,4 +222,8 @@ def fields_form(
 ) -> CustomFieldsForm:
     """Inputs for some fields of one form (an inline edit), without fieldsets."""
     grouped: list[tuple[Form, list[Field]]] = [(fields[0].form, fields)] if fields else []
-    return CustomFieldsForm(grouped, data=data, initial=initial)
+    form = CustomFieldsForm(grouped, data=data, initial=initial)
+    if fields:
+        # The input takes the focus when the edit opens in place (htmx honours autofocus on swap).
+        form.fields[fields[0].form_name].widget.attrs["autofocus"] = True
+    return form
