@@ -166,6 +166,16 @@ def ticket_panel_context(actor: User, ticket: Ticket) -> dict[str, Any]:
     return {"custom_fields": ticket_panel(ticket), "may_edit_fields": policy.can_edit_ticket_fields(actor, ticket)}
 
 
+def answers_for_requester(ticket: Ticket) -> list[Shown]:
+    """The ticket's answers its requester may see (the portal's ticket page): every answered
+    field but the agents-only ones, retired fields included. One query."""
+    return [
+        _shown(rows[0].field, rows)
+        for rows in stored_rows(ticket).values()
+        if rows[0].field.audience != Audience.AGENTS
+    ]
+
+
 def person_panel(owner: Owner) -> list[Shown]:
     """A user's or an organisation's answers. Three queries."""
     target = Target.ORGANIZATION if owner_column(owner) == "organization" else Target.USER

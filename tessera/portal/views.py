@@ -35,6 +35,7 @@ from tessera.accounts import throttle
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import User
 from tessera.accounts.zones import zone_of
+from tessera.customfields import selectors as customfield_selectors
 from tessera.customfields.rendering import CustomFieldsForm, ticket_fields_form
 from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
@@ -376,6 +377,8 @@ def _render_ticket(
         "close_errors": close_errors or [],
         "files_lost": files_lost,
         "merged": _merged_pointer(page),
+        # Answers to custom fields the requester may see (not the agents-only ones).
+        "answers": customfield_selectors.answers_for_requester(ticket),
     }
     return render(request, "portal/ticket.html", context, status=status)
 

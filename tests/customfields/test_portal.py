@@ -119,3 +119,22 @@ def test_the_form_with_the_topics_fields_labels_every_control(client, desk, form
     from tests.portal.helpers import assert_accessible_page
 
     assert_accessible_page(client.post(HOME, guest_form(desk, cf_symptoms=[forms.noise.pk])))
+
+
+def test_the_requester_sees_their_answers_and_what_agents_filled_in_for_them_but_not_agents_notes(client, desk, forms):
+    from tessera.customfields import services
+    from tessera.tickets import services as ticket_services
+
+    ticket = ticket_services.open_ticket(
+        desk.ken,
+        requester=desk.ken,
+        subject="Server smoking",
+        message="Rack 4.",
+        topic=desk.outage,
+        custom_values={"asset_tag": "AB-1234"},
+    )
+    services.save_values(desk.jane.user, ticket, {"cf_triage_note": "Fan replaced", "cf_cost": 120})
+    client.force_login(desk.ken)
+    html = client.get(reverse("portal:ticket", args=[ticket.number])).content.decode()
+    assert "AB-1234" in html and "Fan replaced" in html
+    assert "Repair cost" not in html and "120" not in html
