@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tessera.webhooks",
     "tessera.canned",
     "tessera.tasks",
+    "tessera.customfields",
 ]
 
 MIDDLEWARE = [

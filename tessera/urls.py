@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/canned/", include("tessera.canned.urls")),
     path("staff/tasks/", include("tessera.tasks.urls")),
     path("staff/", include("tessera.staff.urls")),
+    path("fields/", include("tessera.customfields.urls")),
     path("account/sessions/", include("tessera.audit.urls")),
     path("", include("tessera.portal.urls")),
 ]

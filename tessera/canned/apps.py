@@ -12,5 +12,7 @@ class CannedConfig(AppConfig):
         from tessera.tickets import demo
 
         from . import demo as canned_demo
+        from . import field_variables
 
         demo.register(canned_demo.add_demo_responses)
+        field_variables.register()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import User
@@ -87,6 +88,15 @@ class OpenTicketForm(forms.Form):
             del self.fields["email"]
         self.fields["subject"].widget.attrs["maxlength"] = settings.TESSERA["MAX_SUBJECT_LENGTH"]
         self.fields["attachments"].help_text = attachments_help()
+        # Choosing a topic reveals the fields it asks (customfields.views.topic_fields).
+        self.fields["topic"].widget.attrs.update(
+            {
+                "hx-get": reverse("customfields:topic_fields") + "?audience=user",
+                "hx-target": "#topic-fields",
+                "hx-trigger": "change",
+                "aria-controls": "topic-fields",
+            }
+        )
 
 
 class ReplyForm(forms.Form):

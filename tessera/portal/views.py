@@ -35,10 +35,12 @@ from tessera.accounts import throttle
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import User
 from tessera.accounts.zones import zone_of
+from tessera.customfields import selectors as customfield_selectors
+from tessera.customfields.rendering import CustomFieldsForm, ticket_fields_form
 from tessera.staff.access import INLINE_IMAGE_TYPES  # served inline; everything else downloads
 from tessera.tickets import access_links, policy, selectors, services
 from tessera.tickets.attachments import from_uploaded_files
-from tessera.tickets.models import Attachment, Source, State, Ticket
+from tessera.tickets.models import Attachment, HelpTopic, Source, State, Ticket
 from tessera.tickets.policy import Action
 
 from . import selectors as portal_selectors
@@ -83,24 +85,51 @@ def _not_found(request: HttpRequest, *, what: str) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     signed_in = request.user.is_authenticated
     if request.method != "POST":
-        return render(request, "portal/home.html", {"form": OpenTicketForm(signed_in=signed_in)})
+        # The fields every ticket asks; a topic's own appear when it is chosen (htmx).
+        context: dict[str, Any] = {
+            "form": OpenTicketForm(signed_in=signed_in),
+            "fields_form": ticket_fields_form(None, "user"),
+        }
+        return render(request, "portal/home.html", context)
 
     form = OpenTicketForm(request.POST, request.FILES, signed_in=signed_in)
+    # The chosen topic's fields, checked with the rest: without JavaScript they first appear here.
+    fields_form = ticket_fields_form(_posted_topic(request), "user", data=request.POST)
     status = 400
-    if form.is_valid():
+    fields_valid = fields_form.is_valid()
+    if form.is_valid() and fields_valid:
         try:
-            number = _intake(request, form.cleaned_data)
+            number = _intake(request, {**form.cleaned_data, "custom_values": fields_form.cleaned_data})
         except PermissionDenied as exc:
             return _forbidden(request, exc)
         except ValidationError as exc:
             status = 429 if getattr(exc, "code", None) == "too_many" else 400
-            attach_service_errors(form, exc)
+            _attach_split(form, fields_form, exc)
         else:
             email = request.user.email if request.user.is_authenticated else form.cleaned_data["email"].strip().lower()
             request.session[OPENED_SESSION_KEY] = {"number": number, "email": email}
             return redirect("portal:opened")
-    context = {"form": form, "files_lost": bool(request.FILES)}
+    context = {"form": form, "fields_form": fields_form, "files_lost": bool(request.FILES)}
     return render(request, "portal/home.html", context, status=status)
+
+
+def _posted_topic(request: HttpRequest) -> HelpTopic | None:
+    raw = request.POST.get("topic", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return portal_selectors.public_topics().filter(pk=int(raw)).first()
+
+
+def _attach_split(form: OpenTicketForm, fields_form: CustomFieldsForm, exc: ValidationError) -> None:
+    """A service's errors next to the inputs they name, in whichever of the two forms has them."""
+    if not hasattr(exc, "error_dict"):
+        attach_service_errors(form, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        if name in fields_form.fields:
+            fields_form.add_error(name, errors)
+        else:
+            form.add_error(name if name in form.fields else None, errors)
 
 
 def _intake(request: HttpRequest, data: dict[str, Any]) -> int | None:
@@ -162,6 +191,7 @@ def _open_ticket(request: HttpRequest, data: dict[str, Any]) -> Ticket:
             topic=data["topic"],
             source=Source.WEB,
             uploads=uploads,
+            custom_values=data.get("custom_values", {}),
         )
     return services.open_ticket_for_guest(
         email=data["email"],
@@ -171,6 +201,7 @@ def _open_ticket(request: HttpRequest, data: dict[str, Any]) -> Ticket:
         topic=data["topic"],
         source=Source.WEB,
         uploads=uploads,
+        custom_values=data.get("custom_values", {}),
     )
 
 
@@ -346,6 +377,8 @@ def _render_ticket(
         "close_errors": close_errors or [],
         "files_lost": files_lost,
         "merged": _merged_pointer(page),
+        # Answers to custom fields the requester may see (not the agents-only ones).
+        "answers": customfield_selectors.answers_for_requester(ticket),
     }
     return render(request, "portal/ticket.html", context, status=status)
 

@@ -32,6 +32,7 @@ from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, User
 from tessera.canned import selectors as canned_selectors
 from tessera.canned import services as canned_services
+from tessera.customfields import selectors as customfield_selectors
 from tessera.fast_html import render_timeline
 from tessera.mail import selectors as mail_selectors
 from tessera.tasks import selectors as task_selectors
@@ -293,6 +294,8 @@ def _render_ticket(
         "signature_note": signature_note,
         "canned_kept": _canned_kept(ticket, submitted),
         "canned_usable": show["reply"] and policy.can_use_canned(request.user, ticket),
+        # Answers to custom fields (customfields/_ticket_values.html), editable by the manage right.
+        **customfield_selectors.ticket_panel_context(request.user, ticket),
     }
     return render(request, "staff/ticket.html", context, status=status)
 

@@ -121,6 +121,13 @@ def _sentence(event: Event) -> str:
         # event.after is the task as it was named then ("#12 Replace the toner"); data["to"] whom
         # or where an assignment or transfer sent it.
         return TASK_SENTENCES[kind]() % {**names, "task": event.after, "to": str(data.get("to") or "")}
+    if kind == EventKind.FIELD_CHANGED:
+        field = {**names, "field": str(data.get("label") or data.get("key") or "")}
+        if not event.after:
+            return _("%(actor)s cleared %(field)s (was %(before)s)") % field
+        if event.before:
+            return _("%(actor)s changed %(field)s from %(before)s to %(after)s") % field
+        return _("%(actor)s set %(field)s to %(after)s") % field
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 

@@ -391,6 +391,7 @@ class EventKind(models.TextChoices):
     TASK_NOTE = "task_note", _("task note added")
     TASK_CLOSED = "task_closed", _("task closed")
     TASK_REOPENED = "task_reopened", _("task reopened")
+    FIELD_CHANGED = "field_changed", _("field changed")
 
 
 class Event(models.Model):

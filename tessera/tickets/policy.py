@@ -739,3 +739,19 @@ def can_export_directory(actor: User | None) -> bool:
     agent meets people one ticket at a time; a whole address book leaving the desk is an
     administrator's decision."""
     return can_change_desk_setup(actor)
+# ---------------------------------------------------------------------------- custom fields
+
+
+def can_edit_ticket_fields(actor: User | None, ticket: Ticket) -> bool:
+    """Changing a ticket's answers to custom fields after it was opened: agents holding the
+    manage permission on it ("manage collaborators and ticket details"), as for its help topic.
+    End users answer at intake only."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    return acts_as_agent(actor, ticket) and can(actor, Action.MANAGE, ticket)
+
+
+def can_edit_person_fields(actor: User | None, person: User | None) -> bool:
+    """A user's answers to custom fields (person given) or an organisation's (person None): any
+    active agent, as for the person's other details; desk staff are changed in the admin only."""
+    return can_edit_person(actor, person)

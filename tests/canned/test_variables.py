@@ -86,11 +86,14 @@ def test_markup_in_a_value_is_escaped_in_the_preview_and_plain_in_the_text(desk,
 def custom_fields():
     """A namespace as the custom fields app would register it."""
     stored = {"order": "A-1001", "plan": "<b>Gold</b>"}
+    real = {ns.prefix: ns for ns in variables.namespaces()}.get("ticket.field.")
     variables.register_namespace(
         "ticket.field.", label="A custom field's value", is_known=lambda key: key in stored, values=lambda t: stored
     )
     yield stored
     variables.unregister_namespace("ticket.field.")
+    if real is not None:
+        variables.register_namespace(real.prefix, label=real.label, is_known=real.is_known, values=real.values)
 
 
 def test_a_registered_namespace_adds_variables_checked_at_save_and_filled_in(

@@ -120,6 +120,13 @@ def build(desk) -> SimpleNamespace:
     # The people directory: an organisation, and John's note about Ken.
     organization = Organization.objects.create(name="Matrix Corp")
     note = DirectoryNote.objects.create(user=desk.ken, author=desk.john.user, body="Prefers email.")
+    # Custom fields: one asked on every ticket, one about users (customfields' panels and edits).
+    from tessera.customfields.models import Field, Form, Target
+
+    every_ticket = Form.objects.create(title="Every ticket", for_all_tickets=True)
+    Field.objects.create(form=every_ticket, key="asset", label="Asset tag")
+    about_people = Form.objects.create(title="People", target=Target.USER)
+    Field.objects.create(form=about_people, key="badge", label="Badge")
     users = {
         "anonymous": None,
         "ken": desk.ken,
@@ -187,6 +194,12 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("canned:delete", "pk"): lambda s, sub: s.canned.pk,
     ("canned:render", "pk"): lambda s, sub: s.canned.pk,
     ("canned:file", "file_id"): lambda s, sub: s.canned_file,
+    ("customfields:ticket_field", "key"): lambda s, sub: "asset",
+    ("customfields:person_values", "kind"): lambda s, sub: "user",
+    ("customfields:person_values", "pk"): lambda s, sub: s.desk.ken.pk,
+    ("customfields:person_field", "kind"): lambda s, sub: "user",
+    ("customfields:person_field", "pk"): lambda s, sub: s.desk.ken.pk,
+    ("customfields:person_field", "key"): lambda s, sub: "badge",
 }
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
@@ -262,4 +275,6 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
         "subject": "Matrix phone call",
         "message": "Ken phoned.",
     },
+    "customfields:ticket_field": lambda s, sub: {"cf_asset": "AB-1", "version": sub.ticket.version},
+    "customfields:person_field": lambda s, sub: {"cf_badge": "Badge 7"},
 }

@@ -222,6 +222,13 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
         john=FORBIDDEN,
     ),
     "canned:edit": row(
+    # ------------------------------------------------------------ custom fields (/fields/)
+    # The fields a topic asks: public, like the portal's form (agents-only fields need ?audience=agent).
+    "customfields:topic_fields": row(GET_ONLY),
+    # The ticket's answers: the ticket page's agents (a plain GET goes back to the ticket page);
+    # editing one takes the manage right, which the Agent role holds.
+    "customfields:ticket_values": row((REDIRECT, M), **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "customfields:ticket_field": row(
         (OK, REDIRECT),
         anonymous=REDIRECT_LOGIN,
         ken=FORBIDDEN,
@@ -264,6 +271,10 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "staff:organisation_edit": row(FORBIDDEN, anonymous=REDIRECT_LOGIN, admin=(OK, REDIRECT)),
     "staff:organisation_note": row((M, REDIRECT), **WORKSPACE_POST),
     "staff:organisations_export": row((FORBIDDEN, M), **WORKSPACE_GET, admin=GET_ONLY),
+    ),
+    # A user's answers: any agent, as for the person's other details.
+    "customfields:person_values": row(GET_ONLY, **WORKSPACE_GET),
+    "customfields:person_field": row((OK, REDIRECT), anonymous=REDIRECT_LOGIN, ken=FORBIDDEN, mary=FORBIDDEN),
     # ------------------------------------------------------------ accounts: sessions and second factors
     # Ending a session: one's own only (John's other browser); anyone else's is 404.
     "account_sessions:end": row((M, NOT_FOUND), anonymous=(M, REDIRECT_LOGIN), john=(M, REDIRECT)),

@@ -18,6 +18,7 @@ from .common import FIRST_TICKET_NUMBER, StaleTicket, default_status, next_count
 from .conversation import add_note, reply, signature_choice
 from .desk_setup import save_priority, save_status, save_topic
 from .escalation import ESCALATION_NOTICE, escalate
+from .field_changes import record_field_change
 from .intake import open_ticket, open_ticket_for_guest
 from .intake_warnings import record_intake_warnings
 from .mail_events import MAIL_EVENTS, record_mail_event
@@ -59,6 +60,7 @@ __all__ = [
     "open_ticket_for_caller",
     "open_ticket_for_guest",
     "pending_alerts",
+    "record_field_change",
     "record_intake_warnings",
     "record_mail_event",
     "record_refusal",

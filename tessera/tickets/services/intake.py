@@ -6,7 +6,7 @@ Numbering, the default status and priority, and the checks on what an end user m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -21,7 +21,7 @@ from tessera.accounts.models import Department, User
 from tessera.accounts.services import end_user_for_email
 
 from .. import attachments as attachment_store
-from .. import notifications, policy
+from .. import intake_hooks, notifications, policy
 from ..content import clean_line
 from ..models import EntryKind, EventKind, HelpTopic, Priority, Source, State, Ticket
 from ..policy import Action
@@ -48,6 +48,7 @@ def open_ticket(
     keep_refusal: bool = True,
     acknowledge: bool = True,
     alert: bool = True,
+    custom_values: Mapping[str, object] | None = None,
 ) -> Ticket:
     """Open a ticket for `requester`. The actor is the requester on the portal, or an agent.
 
@@ -64,7 +65,10 @@ def open_ticket(
     caller wraps the call in its own `atomic()` block and lets an error leave it: no savepoint
     of ours protects the rest of its transaction.
     `acknowledge=False` sends the requester no automatic reply and `alert=False` the agents no
-    new-ticket alert (osTicket's API `autorespond` and `alert`)."""
+    new-ticket alert (osTicket's API `autorespond` and `alert`).
+
+    `custom_values`: answers to the custom fields asked for the topic, by field key (see
+    `tickets/intake_hooks.py`); checked with the rest of the request, saved with the ticket."""
     if not policy.can(actor, Action.OPEN):
         raise _deny(_("Sign in or give your email address to open a ticket."))
     is_agent = actor.is_agent
@@ -105,6 +109,11 @@ def open_ticket(
         attachment_store.validate_uploads(list(uploads))
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    extra_values: dict[str, Mapping[Any, object]] = {}
+    try:
+        extra_values = intake_hooks.clean(actor, topic, custom_values)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
 
@@ -130,6 +139,7 @@ def open_ticket(
                 now=now,
                 acknowledge=acknowledge,
                 alert=alert,
+                custom_values=extra_values,
             )
     except rules_applied.TicketRefused as refused:
         if keep_refusal:
@@ -153,8 +163,10 @@ def _create(
     now: datetime,
     acknowledge: bool = True,
     alert: bool = True,
+    custom_values: Mapping[str, Mapping[Any, object]] | None = None,
 ) -> Ticket:
-    """The creating transaction: routing rules, then the ticket with its SLA columns."""
+    """The creating transaction: routing rules, then the ticket with its SLA columns, then the
+    answers to custom fields (`custom_values`, as `intake_hooks.clean` returned them)."""
     plan = rules_applied.routing_plan(
         requester=requester,
         subject=subject,
@@ -203,6 +215,8 @@ def _create(
     )
     entry = _entry(ticket, requester, EntryKind.MESSAGE, message, source, uploads, now, html, opening=True)
     ticket.opening_entry = entry  # type: ignore[attr-defined]  # set only here, for callers that link to it (mail: the message received)
+    if custom_values:
+        intake_hooks.save(actor, ticket, custom_values)
     _event(ticket, actor, EventKind.CREATED, after=department.name, now=now, source=source)
     rules_applied.apply_after_create(ticket, plan, now)
     # Automatic assignment (the department's or team's mode), when no rule named an agent.
@@ -227,6 +241,7 @@ def open_ticket_for_guest(
     department: Department | None = None,
     html: str | None = None,
     routed: bool = False,
+    custom_values: Mapping[str, object] | None = None,
 ) -> Ticket:
     """Intake from someone who is not signed in: find or create the end user behind the address
     and open the ticket in one transaction, so a refused ticket leaves no half-made account.
@@ -247,6 +262,7 @@ def open_ticket_for_guest(
                 html=html,
                 routed=routed,
                 keep_refusal=False,
+                custom_values=custom_values,
             )
     except rules_applied.TicketRefused as refused:
         rules_applied.record_refusal(refused)

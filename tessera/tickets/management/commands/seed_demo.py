@@ -7,7 +7,9 @@ import secrets
 from datetime import time
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -94,6 +96,9 @@ class Command(BaseCommand):
         HelpTopic.objects.create(name="Internal: hardware request", department=sysadmin, is_public=False)
 
         self._service_levels(support, sysadmin)
+        if apps.is_installed("tessera.customfields"):
+            # The feature app's own command (the core never imports it): the Hardware form.
+            call_command("seed_demo_forms", stdout=self.stdout)
 
         self.stdout.write("Opening sample tickets…")
         samples = [

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomFieldsConfig(AppConfig):
+    name = "tessera.customfields"
+    label = "customfields"
+    verbose_name = _("Forms and fields")
+
+    def ready(self) -> None:
+        # local import: the hooks read models, which can only load once the app registry is ready
+        from tessera.tickets import intake_hooks
+
+        from . import intake
+
+        # Values given with a new ticket are checked before and saved inside open_ticket's
+        # transaction: the core calls out through its registry and never imports this app.
+        intake_hooks.register("customfields", clean=intake.clean, save=intake.save)
