@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -111,7 +112,14 @@ class NewTicketForm(forms.Form):
             required=False,
         )
         # The topic's own fields are drawn next to it (#topic-fields) when the topic changes.
-        self.fields["topic"].widget.attrs["aria-controls"] = "topic-fields"
+        self.fields["topic"].widget.attrs.update(
+            {
+                "aria-controls": "topic-fields",
+                "hx-get": reverse("customfields:topic_fields") + "?audience=agent",
+                "hx-target": "#topic-fields",
+                "hx-trigger": "change",
+            }
+        )
         self.fields["department"] = ObjectChoiceField(
             label=_("Department"),
             objects=choices.departments,

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Membership, User
+from tessera.customfields.rendering import CustomFieldsForm, ticket_fields_form
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import policy, selectors, services
-from tessera.tickets.models import Ticket
+from tessera.tickets.models import HelpTopic, Ticket
 from tessera.tickets.policy import Action
 
 from .access import agent_required
@@ -71,7 +72,28 @@ def _put_errors(form: NewTicketForm, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-def _open(request: AuthenticatedHttpRequest, form: NewTicketForm, requester: User | None) -> Ticket:
+def _posted_topic(form: NewTicketForm, choices: NewTicketChoices) -> HelpTopic | None:
+    """The topic chosen in the form, for its fields; one the form does not offer asks none."""
+    raw = form.data.get("topic", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return next((t for t in choices.topics if t.is_active and t.pk == int(raw)), None)
+
+
+def _put_field_errors(form: NewTicketForm, fields_form: CustomFieldsForm, error: ValidationError) -> None:
+    """A service's errors next to the inputs they name, in whichever of the two forms has them."""
+    if hasattr(error, "error_dict"):
+        for name in list(error.error_dict):
+            if name in fields_form.fields:
+                fields_form.add_error(name, error.error_dict.pop(name))
+        if not error.error_dict:
+            return
+    _put_errors(form, error)
+
+
+def _open(
+    request: AuthenticatedHttpRequest, form: NewTicketForm, requester: User | None, answers: dict[str, object]
+) -> Ticket:
     data = form.cleaned_data
     new = None
     if requester is None and data.get("requester_email"):
@@ -92,6 +114,7 @@ def _open(request: AuthenticatedHttpRequest, form: NewTicketForm, requester: Use
         uploads=attachment_store.from_uploaded_files(data["attachments"]),
         collaborators=data.get("collaborators") or [],
         notify_user=data["notify_user"],
+        custom_values=answers,
     )
 
 
@@ -101,16 +124,19 @@ def new_ticket(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     choices = new_ticket_choices(request.user)
     if request.method != "POST":
         form = NewTicketForm(choices=choices)
-        return _page(request, form, None)
+        return _page(request, form, None, ticket_fields_form(None, "agent"))
     form = NewTicketForm(request.POST, request.FILES, choices=choices)
+    # The chosen topic's fields, checked with the rest: without JavaScript they first appear here.
+    fields_form = ticket_fields_form(_posted_topic(form, choices), "agent", data=request.POST)
     requester = None
-    if form.is_valid():
+    fields_valid = fields_form.is_valid()
+    if form.is_valid() and fields_valid:
         requester = _chosen_requester(form)
         if form.cleaned_data.get("requester") is not None and requester is None:
             form.add_error("requester_search", _("Choose the person from the list."))
         else:
             try:
-                ticket = _open(request, form, requester)
+                ticket = _open(request, form, requester, fields_form.cleaned_data)
             except services.TicketRefused as refused:
                 form.add_error(
                     None,
@@ -119,12 +145,12 @@ def new_ticket(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or _("You cannot open this ticket."))
             except ValidationError as exc:
-                _put_errors(form, exc)
+                _put_field_errors(form, fields_form, exc)
             else:
                 return _opened(request, agent, ticket)
     else:
         requester = _chosen_requester(form)
-    return _page(request, form, requester, status=400)
+    return _page(request, form, requester, fields_form, status=400)
 
 
 def _opened(request: AuthenticatedHttpRequest, agent: Agent, ticket: Ticket) -> HttpResponse:
@@ -141,10 +167,15 @@ def _opened(request: AuthenticatedHttpRequest, agent: Agent, ticket: Ticket) -> 
 
 
 def _page(
-    request: AuthenticatedHttpRequest, form: NewTicketForm, requester: User | None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    form: NewTicketForm,
+    requester: User | None,
+    fields_form: CustomFieldsForm,
+    status: int = 200,
 ) -> HttpResponse:
     context = {
         "form": form,
+        "fields_form": fields_form,
         "chosen": requester,
         "chosen_label": requester_label(requester) if requester is not None else "",
     }

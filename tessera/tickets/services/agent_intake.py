@@ -10,7 +10,7 @@ half-made ticket, no account made for nothing. Tests: tests/tickets/test_agent_i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import cast
@@ -62,11 +62,13 @@ def open_ticket_for_caller(
     uploads: Sequence[attachment_store.Upload] = (),
     collaborators: Sequence[str] = (),
     notify_user: bool = True,
+    custom_values: Mapping[str, object] | None = None,
 ) -> Ticket:
     """Open a ticket for an existing end user (`requester`) or a new one (`new_requester`).
 
     `collaborators` are email addresses to copy on the ticket; `notify_user=False` sends the
-    requester no acknowledgement (they are on the phone). Errors name the form's fields:
+    requester no acknowledgement (they are on the phone). `custom_values` are the answers to the
+    topic's custom fields, checked and saved by open_ticket. Errors name the form's fields:
     requester, requester_email, department, topic, assignee, team, internal_note, collaborators.
     """
     if policy.workspace_agent(actor) is None or not actor.is_active:
@@ -91,6 +93,7 @@ def open_ticket_for_caller(
                 uploads=uploads,
                 keep_refusal=False,
                 acknowledge=notify_user,
+                custom_values=custom_values,
             )
             landed = cast(Department, where)  # open_ticket refused a ticket with no topic and no department
             _assign(actor, ticket, assignee, team, landed)
