@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tessera.accounts import directory_export, directory_import, directory_services
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Organization, User
+from tessera.customfields import views as customfield_views
 from tessera.tickets import policy
 
 from . import directory_selectors as selectors
@@ -120,6 +121,8 @@ def _person_page(
         "can_edit": policy.can_edit_person(request.user, person),
         "can_note": policy.can_note_about(request.user, person),
         "viewer": request.user,
+        # Answers to the user forms' custom fields (customfields/_person_values.html).
+        **customfield_views.person_panel_context(request.user, person),
     }
     return render(request, "staff/directory/person.html", context, status=status)
 
@@ -313,6 +316,8 @@ def _organisation_page(
         "can_edit": policy.can_change_desk_setup(request.user),
         "can_note": policy.can_note_about(request.user, None),
         "viewer": request.user,
+        # Answers to the organisation forms' custom fields (customfields/_person_values.html).
+        **customfield_views.person_panel_context(request.user, org),
     }
     return render(request, "staff/directory/organisation.html", context, status=status)
 

@@ -4,6 +4,7 @@ customer never reads an agents-only answer through one."""
 from __future__ import annotations
 
 import pytest
+
 from django.core.exceptions import ValidationError
 
 from tessera.canned import services

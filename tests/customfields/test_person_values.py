@@ -3,6 +3,8 @@ by agents, each change in the audit log (people have no timeline)."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from django.urls import reverse
@@ -67,3 +69,17 @@ def test_end_users_and_strangers_cannot_reach_the_panels(client, desk, forms, ac
     client.force_login(desk.john.user)
     assert client.get(reverse("customfields:person_values", args=["organization", 999_999])).status_code == 404
     assert client.get("/fields/ticket/1/").status_code == 404
+
+
+def test_the_directory_pages_show_a_persons_and_an_organisations_answers(client, desk, forms):
+    from tessera.accounts.models import Organization
+    from tessera.customfields import services as field_services
+
+    acme = Organization.objects.create(name="Acme")
+    field_services.save_values(desk.admin, desk.ken, {"cf_badge": 42})
+    field_services.save_values(desk.admin, acme, {"cf_contract_until": datetime.date(2027, 3, 31)})
+    client.force_login(desk.john.user)
+    person = client.get(f"/staff/people/{desk.ken.pk}/").content.decode()
+    assert "Badge number" in person and "42" in person
+    organisation = client.get(f"/staff/organisations/{acme.pk}/").content.decode()
+    assert "Contract until" in organisation and "2027" in organisation

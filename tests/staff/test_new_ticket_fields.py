@@ -4,6 +4,7 @@ every field (agents-only ones included): answers are saved with the ticket, erro
 from __future__ import annotations
 
 import pytest
+
 from django.urls import reverse
 
 from tessera.customfields.selectors import values_for
