@@ -137,3 +137,23 @@ def test_the_list_searches_titles_and_text(desk, people, make_response):
     assert "Printer tray" in html and "VPN" not in html
     html = signed_in(people.mia).get(reverse("canned:list") + "?q=nothing-like-it").content.decode()
     assert "No canned response you manage matches" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upgraded_desks_manager_role_may_manage_canned_responses():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from tessera.accounts.models import Role
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("canned", "0001_initial")])
+    old = executor.loader.project_state([("canned", "0001_initial")]).apps
+    OldRole = old.get_model("accounts", "Role")
+    OldRole.objects.update_or_create(name="Manager", defaults={"permissions": ["view", "reply", "manage"]})
+    OldRole.objects.update_or_create(name="Observer", defaults={"permissions": ["view", "note"]})
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert "canned" in Role.objects.get(name="Manager").permissions
+    assert "canned" not in Role.objects.get(name="Observer").permissions
