@@ -8,7 +8,7 @@ and `null` clears it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
@@ -40,6 +40,9 @@ class UserOut(Schema):
     is_active: bool
     is_agent: bool
     joined_at: datetime
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to custom fields by key, typed as on tickets (GET /fields)."
+    )
 
 
 class UserIn(Schema):
@@ -54,6 +57,10 @@ class UserPatch(Schema):
     name: Text | None = None
     organisation: Id | None = None
     time_zone: Text | None = None
+    fields: dict[str, Any] | None = Field(
+        None,
+        description="Answers to custom fields by key (null clears one); agent keys only. Only the keys named change.",
+    )
 
 
 class UserPage(Schema):
@@ -66,6 +73,9 @@ class OrganisationOut(Schema):
     name: str
     domain: str
     created_at: datetime
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to custom fields by key, typed as on tickets (GET /fields)."
+    )
 
 
 class OrganisationIn(Schema):
@@ -76,6 +86,10 @@ class OrganisationIn(Schema):
 class OrganisationPatch(Schema):
     name: Text | None = None
     domain: Text | None = None
+    fields: dict[str, Any] | None = Field(
+        None,
+        description="Answers to custom fields by key (null clears one); agent keys only. Only the keys named change.",
+    )
 
 
 class OrganisationPage(Schema):
