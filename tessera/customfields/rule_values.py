@@ -65,7 +65,7 @@ def for_ticket(ticket: Ticket) -> dict[str, tuple[str, ...]]:
             value = row.flag
         else:
             value = row.text
-        found.setdefault(field.key, []).extend(texts(field, value) if not field.is_multiple else [row.item.label])
+        found.setdefault(field.key, []).extend(texts(field, [value] if field.is_multiple else value))
     return {key: tuple(values) for key, values in found.items()}
 
 
