@@ -1098,7 +1098,10 @@ class Generator:
                 if self.vendor == "postgresql":
                     # Frozen rows need no vacuum; appended ones get their visibility map set now,
                     # so index-only scans work from the first benchmark request.
-                    vacuum = not self.summary.frozen and not self.connection.in_atomic_block
+                    # The custom-field answers are never frozen (INSERT … SELECT): vacuum them
+                    # always, or the queue's filter probes (item, ticket) with a heap fetch each.
+                    unfrozen = not self.summary.frozen or table == FieldValue._meta.db_table
+                    vacuum = unfrozen and not self.connection.in_atomic_block
                     cursor.execute(f'{"VACUUM (ANALYZE)" if vacuum else "ANALYZE"} "{table}"')
                 else:
                     cursor.execute(f'ANALYZE "{table}"')
