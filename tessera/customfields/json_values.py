@@ -248,6 +248,54 @@ def cleaned_for_edit(owner: Owner, values: Mapping[str, Any], *, end_user: bool 
     return {name: form.cleaned_data.get(name) for name in form.custom_fields}
 
 
+def loose_input(topic: Any, values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """For the osTicket drop-in, which keeps a ticket whatever its extra keys say: (the values
+    each field asked of the requester on `topic` accepts alone, {key: why one was not used},
+    the keys that name no field). Text values, as osTicket clients send them; a multiple choice
+    as comma-separated labels."""
+    asked_now = asked_fields(topic, "user")
+    known = fields_by_key([k for k in values if k not in asked_now], Target.TICKET) if values else {}
+    good: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    unknown: list[str] = []
+    for key, value in values.items():
+        field = asked_now.get(key)
+        if field is None:
+            other = known.get(key)
+            if other is None:
+                unknown.append(key)
+            elif other.retired_at is not None:
+                problems[key] = _("the field is retired")
+            elif other.audience != Audience.END_USER:
+                problems[key] = _("the help desk fills this field in")
+            else:
+                problems[key] = _("the field is not asked for this help topic")
+            continue
+        typed: Any = value
+        if field.is_multiple:
+            typed = [part.strip() for part in value.split(",") if part.strip()]
+        elif field.type == FieldType.CHECKBOX:
+            typed = value.strip().casefold() in ("1", "true", "yes", "on", "y")
+        data, shape = form_input({key: field}, {key: typed})
+        if shape:
+            problems[key] = shape[key]
+            continue
+        form = fields_form([field], data=data)
+        if form.is_valid():
+            good[key] = data[PREFIX + key]
+        else:
+            problems[key] = " ".join(str(m) for m in form.errors.get(field.form_name, []))
+    return good, problems, unknown
+
+
+def missing_required(topic: Any, given: Mapping[str, object]) -> list[str]:
+    """The keys of required fields asked of the requester on `topic` that `given` leaves out
+    (a required checkbox must be ticked)."""
+    return [
+        key for key, field in asked_fields(topic, "user").items() if field.required and given.get(key) in (None, "", [])
+    ]
+
+
 def asked_fields(topic: Any, audience: str) -> dict[str, Field]:
     """{key: field} asked for a new ticket on `topic` of `audience` ("user" or "agent")."""
     return {f.key: f for _form, fields in asked(forms_for_ticket(topic), audience) for f in fields}

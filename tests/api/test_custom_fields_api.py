@@ -14,9 +14,13 @@ from tessera.api.models import Scope
 from tessera.customfields.models import FieldValue
 from tessera.tickets import services as ticket_services
 from tessera.tickets.models import Event, Ticket
-from tests.customfields.conftest import forms  # noqa: F401  # the fixture
+from tests.customfields import conftest as field_fixtures
+
+from .osticket_client import ost_fixture, ost_key_fixture  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
+
+forms = field_fixtures.forms  # the "forms" fixture: a hardware form on the outage topic, and more
 
 TICKETS = "/api/v1/tickets"
 
@@ -228,3 +232,67 @@ def test_field_definitions_list_keys_types_and_choices_for_the_keys_audience(api
 def test_the_fields_endpoint_has_a_named_url():
     assert reverse("api-v1:fields") == "/api/v1/fields"
     assert reverse("api-v1:ticket_fields", kwargs={"number": 5}) == "/api/v1/tickets/5/fields"
+
+
+# ---------------------------------------------------------------------------- the osTicket drop-in
+
+
+def _warned(ticket) -> dict[str, str]:
+    from tessera.tickets.models import EventKind
+
+    return dict(Event.objects.filter(ticket=ticket, kind=EventKind.INTAKE_WARNING).values_list("before", "after"))
+
+
+def test_osticket_keys_that_name_custom_fields_become_answers(ost, desk, forms):
+    from .osticket_client import MINIMAL, number
+
+    body = {
+        **MINIMAL,
+        "topicId": desk.outage.pk,
+        "asset_tag": "AB-1234",
+        "office": "Lisbon",
+        "symptoms": "Noise, Smoke",
+        "urgent": "true",
+    }
+    response = ost.json(body)
+    ticket = Ticket.objects.get(number=number(response))
+    from tessera.customfields import selectors
+
+    assert selectors.values_for(ticket) == {
+        "asset_tag": "AB-1234",
+        "office": "Lisbon",
+        "symptoms": "Noise, Smoke",
+        "urgent": "Yes",
+    }
+    assert "X-Tessera-Warnings" not in response
+
+
+def test_osticket_answers_a_field_refuses_are_warnings_with_their_value_not_refusals(ost, desk, forms):
+    from .osticket_client import MINIMAL, number
+
+    body = {
+        **MINIMAL,
+        "topicId": desk.outage.pk,
+        "asset_tag": "AB-1234",
+        "office": "Atlantis",
+        "cost": "12",  # the help desk fills it in
+        "contract": "ACME-42",  # no such field
+    }
+    response = ost.json(body)
+    ticket = Ticket.objects.get(number=number(response))
+    warned = _warned(ticket)
+    assert "Atlantis" in warned["office"] and "not one of the choices" in warned["office"]
+    assert "help desk fills this field in" in warned["cost"]
+    assert "no custom field has this key" in warned["contract"]
+    assert "office:" in response["X-Tessera-Warnings"]
+    assert FieldValue.objects.filter(ticket=ticket, field=forms.asset).get().text == "AB-1234"
+    assert not FieldValue.objects.filter(ticket=ticket, field=forms.office).exists()
+
+
+def test_osticket_without_a_required_field_still_opens_the_ticket_and_says_why(ost, desk, forms):
+    from .osticket_client import MINIMAL, number
+
+    response = ost.json({**MINIMAL, "topicId": desk.outage.pk, "office": "Berlin"})
+    ticket = Ticket.objects.get(number=number(response))
+    assert "asset_tag" in _warned(ticket)["office"]
+    assert not FieldValue.objects.filter(ticket=ticket).exists()
