@@ -74,6 +74,7 @@ from tessera.api.ticket_schemas import (
     TransferIn,
 )
 from tessera.customfields import json_values
+from tessera.customfields import queue as custom_queue
 from tessera.customfields import services as field_services
 from tessera.search import query as search_query
 from tessera.search.syntax import parse_query
@@ -428,7 +429,7 @@ def _filter_errors(request: HttpRequest) -> list[tuple[str, str]]:
     say which field the sentence is about."""
     return [
         (key, message)
-        for key in (*FILTER_PARAMS, "sort")
+        for key in (*FILTER_PARAMS, "sort", *custom_queue.param_names(request.GET))
         if key in request.GET
         for message in QueueFilter.from_params({key: request.GET.getlist(key)}).errors
     ]

@@ -296,3 +296,13 @@ def test_osticket_without_a_required_field_still_opens_the_ticket_and_says_why(o
     ticket = Ticket.objects.get(number=number(response))
     assert "asset_tag" in _warned(ticket)["office"]
     assert not FieldValue.objects.filter(ticket=ticket).exists()
+
+
+def test_the_ticket_list_filters_on_a_choice_field_and_names_a_bad_filter(api, jane_key, desk, forms):
+    _new(api, jane_key, desk, fields={"asset_tag": "AB-0001", "office": "Berlin"})
+    _new(api, jane_key, desk, fields={"asset_tag": "AB-0002", "office": "Lisbon"})
+    items = api.get(f"{TICKETS}?cf_office={forms.berlin.pk}", key=jane_key).json()["items"]
+    assert [i["fields"]["office"] for i in items] == ["Berlin"]
+    response = api.get(f"{TICKETS}?cf_office=99999&cf_nonsense=1", key=jane_key)
+    assert response.status_code == 422
+    assert set(_errors(response)) == {"cf_office", "cf_nonsense"}
