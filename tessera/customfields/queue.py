@@ -182,10 +182,13 @@ def param_names(params: Mapping[str, Any]) -> list[str]:
 def read(params: Mapping[str, Any], values: Any) -> tuple[list[FieldFilter], list[str]]:
     """The custom-field filters in `params` and what was wrong with the rest (one sentence
     each, for the page). `values(params, name)` lists a parameter's values (QueryDict or JSON)."""
+    names = param_names(params)
+    if not names:
+        return [], []  # no custom-field filter: the fields are not even read
     fields = ticket_fields()
     errors: list[str] = []
     by_key: dict[str, dict[str, Any]] = {}
-    for name in param_names(params):
+    for name in names:
         prefix = next(p for p in (MIN_PARAM, MAX_PARAM, PARAM) if name.startswith(p))
         key = name.removeprefix(prefix)
         raws = [part.strip() for v in values(params, name) for part in str(v).split(",") if part.strip()]
