@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field
 
+from tessera.api.ticket_schemas import Answers
+
 MAX_ID = 2**63 - 1
 
 
@@ -57,7 +59,7 @@ class UserPatch(Schema):
     name: Text | None = None
     organisation: Id | None = None
     time_zone: Text | None = None
-    fields: dict[str, Any] | None = Field(
+    fields: Answers | None = Field(
         None,
         description="Answers to custom fields by key (null clears one); agent keys only. Only the keys named change.",
     )
@@ -86,7 +88,7 @@ class OrganisationIn(Schema):
 class OrganisationPatch(Schema):
     name: Text | None = None
     domain: Text | None = None
-    fields: dict[str, Any] | None = Field(
+    fields: Answers | None = Field(
         None,
         description="Answers to custom fields by key (null clears one); agent keys only. Only the keys named change.",
     )

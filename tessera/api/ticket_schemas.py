@@ -30,6 +30,20 @@ def storable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(storable)]
+
+
+def storable_answers(value: dict[str, Any]) -> dict[str, Any]:
+    """Answers to custom fields whose keys and texts (alone or in a list) a database can keep."""
+    for key, answer in value.items():
+        storable(key)
+        for part in answer if isinstance(answer, list) else [answer]:
+            if isinstance(part, str):
+                storable(part)
+    return value
+
+
+# {field key: answer}: typed per field, checked by the fields' own rules (customfields/json_values.py).
+Answers = Annotated[dict[str, Any], AfterValidator(storable_answers)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -149,7 +163,7 @@ class TicketIn(Schema):
     department_id: Id | None = None
     priority_id: Id | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list)
-    fields: dict[str, Any] | None = Field(
+    fields: Answers | None = Field(
         None,
         description="Answers to the custom fields asked for the topic, by key, checked as on the portal (required "
         "fields included). Left out: no field is asked. A system key answers only what the requester fills in.",
@@ -157,7 +171,7 @@ class TicketIn(Schema):
 
 
 class FieldsIn(Schema):
-    fields: dict[str, Any] = Field(
+    fields: Answers = Field(
         description="Answers by key, typed as the ticket shows them (null clears one). Only the keys named change."
     )
 

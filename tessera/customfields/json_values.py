@@ -29,6 +29,7 @@ from .services import PREFIX
 from .values import Owner, owner_column
 
 JsonValue = str | int | float | bool | list[str] | None
+MAX_ID = 2**63 - 1
 
 
 def json_value(field: Field, rows: Sequence[FieldValue]) -> JsonValue:
@@ -205,6 +206,8 @@ def _choice(value: Any, labels: Mapping[str, int]) -> str:
     if isinstance(value, bool):
         raise ValueError(_("Give a choice by its label."))
     if isinstance(value, int):
+        if not 0 < value <= MAX_ID:  # a database key holds no more; the form would not be asked
+            raise ValueError(_("“%(value)s” is not one of the choices.") % {"value": value})
         return str(value)
     if isinstance(value, str):
         pk = labels.get(value.strip().casefold())

@@ -92,6 +92,8 @@ def test_answers_are_checked_as_on_the_portal_and_errors_name_the_field(api, jan
     assert "fields.cost" in errors
     response = _new(api, jane_key, desk, fields={})
     assert "fields.asset_tag" in _errors(response)  # required
+    response = _new(api, jane_key, desk, fields={"asset_tag": "AB-1234", "symptoms": [2**70], "office": -1})
+    assert set(_errors(response)) == {"fields.symptoms", "fields.office"}  # ids no key can hold: 422, not 500
     assert not Ticket.objects.exists()
 
 
@@ -306,3 +308,12 @@ def test_the_ticket_list_filters_on_a_choice_field_and_names_a_bad_filter(api, j
     response = api.get(f"{TICKETS}?cf_office=99999&cf_nonsense=1", key=jane_key)
     assert response.status_code == 422
     assert set(_errors(response)) == {"cf_office", "cf_nonsense"}
+
+
+def test_answers_no_database_can_keep_are_refused_by_name(api, jane_key, desk, forms):
+    response = _new(api, jane_key, desk, fields={"asset_tag": "AB-1234", "triage_note": "a\x00b"})
+    assert response.status_code == 422
+    body = '{"fields": {"triage_note": "\\ud800"}}'  # a lone surrogate, as JSON may spell it
+    number = _new(api, jane_key, desk, fields={"asset_tag": "AB-1234"}).json()["number"]
+    assert api.post(f"{TICKETS}/{number}/fields", body, key=jane_key).status_code == 422
+    assert api.patch(f"/api/v1/users/{desk.ken.pk}", '{"fields": {"\\ud800": 1}}', key=jane_key).status_code == 422
