@@ -64,6 +64,25 @@ PRIORITY_SHARES = {1: 1, 2: 9, 3: 70, 4: 20}  # urgency → percent: few Sev-A
 SOURCE_SHARES = {"web": 45, "email": 45, "phone": 5, "api": 3, "staff": 2}
 # entries per ticket → percent; mean 4.0
 ENTRY_COUNT_SHARES = {1: 8, 2: 14, 3: 20, 4: 22, 5: 15, 6: 10, 7: 6, 8: 3, 9: 2}
+# A custom "Office" list field asked on every ticket (tessera/customfields), answered on
+# OFFICE_ANSWERED_PERCENT of the tickets, its offices skewed as a real company's are (percent of
+# the answers; the queue bench filters on the biggest and on a small one).
+OFFICE_FIELD_KEY = "office"
+OFFICE_SHARES = {
+    "Berlin": 30,
+    "Lisbon": 20,
+    "London": 12,
+    "Madrid": 10,
+    "Paris": 8,
+    "Warsaw": 6,
+    "Dublin": 5,
+    "Vienna": 3,
+    "Prague": 2,
+    "Oslo": 2,
+    "Tallinn": 1,
+    "Riga": 1,
+}
+OFFICE_ANSWERED_PERCENT = 60
 
 
 def _table(shares: dict) -> list:
@@ -81,6 +100,7 @@ class Summary:
     users: int = 0
     organizations: int = 0
     long_ticket_number: int = 0
+    field_values: int = 0
     first_number: int = 0
     last_number: int = 0
     fast_path: bool = False
@@ -245,6 +265,10 @@ class Generator:
         else:
             self._load_sqlite()
         self.summary.timings["load"] = time.monotonic() - t1
+        t3 = time.monotonic()
+        self.summary.field_values = self._office_answers()
+        self.summary.timings["custom_fields"] = time.monotonic() - t3
+        self.out(f"custom field: {self.summary.field_values:,} office answers, {time.monotonic() - t3:.1f} s")
         t2 = time.monotonic()
         self._finish()
         self.summary.timings["finish"] = time.monotonic() - t2
@@ -1020,11 +1044,50 @@ class Generator:
                 self.summary.timings["indexes"] = time.monotonic() - t
                 self.out(f"indexes and constraints rebuilt and checked, {time.monotonic() - t:.1f} s")
 
+    def _office_answers(self) -> int:
+        """The "Office" field (a list, on a form asked for every ticket) and its answers on the
+        tickets just loaded: one INSERT … SELECT, the office drawn from the ticket id
+        (deterministic, skewed by OFFICE_SHARES). Returns the number of answers written."""
+        from django.db import transaction
+
+        from tessera.customfields.models import ChoiceItem, ChoiceList, Field, FieldType, FieldValue, Form
+
+        with transaction.atomic():
+            offices, _created = ChoiceList.objects.get_or_create(name="Offices")
+            items = []
+            for order, label in enumerate(OFFICE_SHARES, start=1):
+                items.append(
+                    ChoiceItem.objects.get_or_create(choice_list=offices, label=label, defaults={"order": order})[0]
+                )
+            form, _created = Form.objects.get_or_create(title="Where you work", defaults={"for_all_tickets": True})
+            field, _created = Field.objects.get_or_create(
+                key=OFFICE_FIELD_KEY,
+                defaults={"form": form, "label": "Office", "type": FieldType.LIST, "choice_list": offices},
+            )
+            # percent slot (0–99) → item id, as a CASE over cumulative shares
+            cases, upper = [], 0
+            for item in items:
+                upper += OFFICE_SHARES[item.label]
+                cases.append(f"WHEN ((t.id * 7919) / 100) %% 100 < {upper} THEN {item.pk}")
+            first, last = self.ticket_id0, self.ticket_id0 + self.n  # the long ticket too
+            table = FieldValue._meta.db_table
+            # Only ids and table names from the models go into the text; the values are parameters.
+            sql = (
+                f'INSERT INTO "{table}" (field_id, ticket_id, item_id, text, updated_at) '  # noqa: S608
+                f"SELECT %s, t.id, CASE {' '.join(cases)} END, '', t.created_at "
+                f'FROM "{self.columns["ticket"].table}" t '
+                "WHERE t.id BETWEEN %s AND %s AND (t.id * 31) %% 100 < %s"
+            )
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, [field.pk, first, last, OFFICE_ANSWERED_PERCENT])
+                return cursor.rowcount
+
     def _finish(self) -> None:
         from django.core.management.color import no_style
         from django.db import transaction
 
         from tessera.accounts.models import Organization, OrganizationDomain, User
+        from tessera.customfields.models import FieldValue
         from tessera.tickets.models import Counter, Event, ThreadEntry, Ticket
 
         last = self.first_number + self.summary.tickets - 1
@@ -1034,17 +1097,20 @@ class Generator:
             if self.vendor == "postgresql":
                 with self.connection.cursor() as cursor:
                     for statement in self.connection.ops.sequence_reset_sql(
-                        no_style(), [User, Organization, OrganizationDomain, Ticket, ThreadEntry, Event]
+                        no_style(), [User, Organization, OrganizationDomain, Ticket, ThreadEntry, Event, FieldValue]
                     ):
                         cursor.execute(statement)
         t = time.monotonic()
-        tables = [m._meta.db_table for m in (Organization, User, Ticket, ThreadEntry, Event)]
+        tables = [m._meta.db_table for m in (Organization, User, Ticket, ThreadEntry, Event, FieldValue)]
         with self.connection.cursor() as cursor:
             for table in tables:
                 if self.vendor == "postgresql":
                     # Frozen rows need no vacuum; appended ones get their visibility map set now,
                     # so index-only scans work from the first benchmark request.
-                    vacuum = not self.summary.frozen and not self.connection.in_atomic_block
+                    # The custom-field answers are never frozen (INSERT … SELECT): vacuum them
+                    # always, or the queue's filter probes (item, ticket) with a heap fetch each.
+                    unfrozen = not self.summary.frozen or table == FieldValue._meta.db_table
+                    vacuum = unfrozen and not self.connection.in_atomic_block
                     cursor.execute(f'{"VACUUM (ANALYZE)" if vacuum else "ANALYZE"} "{table}"')
                 else:
                     cursor.execute(f'ANALYZE "{table}"')
@@ -1198,7 +1264,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\ndone: {s.tickets:,} tickets (#{s.first_number}–#{s.last_number}), {s.entries:,} entries "
         f"({s.entries / max(s.tickets, 1):.2f} per ticket), {s.events:,} events, {s.users:,} end users, "
-        f"{s.organizations:,} organisations",
+        f"{s.organizations:,} organisations, {s.field_values:,} answers to the custom field {OFFICE_FIELD_KEY!r}",
         flush=True,
     )
     print(f"load: {s.timings['load']:.0f} s, total (without search): {s.timings['total']:.0f} s", flush=True)

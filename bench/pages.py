@@ -62,14 +62,19 @@ class Facts:
     floor_number: int
     search_common: str
     search_rare: str
+    # The generated "Office" custom field's biggest and a small office (item ids); None on a
+    # desk generated before the field existed.
+    office_common: int | None = None
+    office_rare: int | None = None
 
 
 def facts() -> Facts:
     """Read from the database (needs Django set up)."""
     from django.db.models import Count
 
-    from bench.generate import LONG_TICKET_ENTRIES, LONG_TICKET_SUBJECT
+    from bench.generate import LONG_TICKET_ENTRIES, LONG_TICKET_SUBJECT, OFFICE_FIELD_KEY, OFFICE_SHARES
     from bench.text import COMMON_WORD, RARE_WORD
+    from tessera.customfields.models import ChoiceItem
     from tessera.tickets.models import Priority, Ticket
 
     long_ticket = (
@@ -86,7 +91,11 @@ def facts() -> Facts:
     numbers = Ticket.objects.order_by("number").values_list("number", flat=True)
     lowest, highest = numbers.first(), numbers.last()
     assert lowest is not None and highest is not None  # the desk has tickets (checked above)
+    offices = dict(ChoiceItem.objects.filter(choice_list__fields__key=OFFICE_FIELD_KEY).values_list("label", "pk"))
+    by_share = sorted(OFFICE_SHARES, key=OFFICE_SHARES.__getitem__)
     return Facts(
+        office_common=offices.get(by_share[-1]),
+        office_rare=offices.get(by_share[0]),
         long_ticket=long_ticket,
         sev_b=sev_b,
         floor_number=(lowest + highest) // 2,
@@ -138,6 +147,18 @@ def pages(fetch: Fetch, f: Facts, *, deep_pages: int = DEEP_PAGES) -> list[Page]
     if depth < deep_pages:
         deep.note = f"only {depth} older pages exist"
     filtered = Page("filtered", "queue, Sev-B, newest created first", f"{queue}?priority={f.sev_b}&sort=-created", 60)
+    office_common = Page(
+        "custom_field",
+        "queue, custom field Office = its biggest office (30% of answers)",
+        f"{queue}?cf_office={f.office_common}" if f.office_common else None,
+        60,
+    )
+    office_rare = Page(
+        "custom_field_rare",
+        "queue, custom field Office = a small office (1% of answers)",
+        f"{queue}?cf_office={f.office_rare}" if f.office_rare else None,
+        60,
+    )
     search = "/staff/search/"
     has_search = _exists(search)
     has_counts = _exists("/staff/queues/counts/", catch_all=("queue",))
@@ -145,6 +166,8 @@ def pages(fetch: Fetch, f: Facts, *, deep_pages: int = DEEP_PAGES) -> list[Page]
         Page("queue", "queue (open, first page)", queue, 60),
         deep,
         filtered,
+        office_common,
+        office_rare,
         Page("ticket", "ticket page, 200 entries", f"/staff/tickets/{f.long_ticket}/", 80),
         Page(
             "search_common",

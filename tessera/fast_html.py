@@ -329,6 +329,17 @@ def _cells(unassigned: str, none: str, now: datetime) -> dict[str, Callable[[Tic
     }
 
 
+def _custom_cell(name: str) -> Callable[[Ticket], str]:
+    """A custom field's column: the answer as one line, set on the ticket by the queue view
+    (`custom_cells`, read for the whole page in one query); "" unanswered."""
+
+    def cell(t: Ticket) -> str:
+        text = esc(getattr(t, "custom_cells", {}).get(name, ""))
+        return f'<td class="col-cf"><span class="cut" title="{text}">{text}</span></td>'
+
+    return cell
+
+
 def render_rows(
     tickets: Iterable[Ticket], columns: Sequence[tuple[str, object]], *, arrived: bool = False
 ) -> SafeString:
@@ -340,7 +351,7 @@ def render_rows(
         none=f'<span class="muted">{esc(_("None"))}</span>',
         now=timezone.now(),
     )
-    chosen = [cells[name] for name, _label in columns if name in cells]
+    chosen = [cells[name] if name in cells else _custom_cell(name) for name, _label in columns]
     new_badge = f' <span class="badge badge-new">{esc(_("New"))}</span>' if arrived else ""
     row_class = ' class="new"' if arrived else ""
     out = []

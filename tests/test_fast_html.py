@@ -136,9 +136,12 @@ def test_queue_rows_match_their_template_and_keep_hostile_values_as_text(desk, k
     tickets = [assigned, unassigned, team_only]
     for t, overdue in zip(tickets, (True, False, False), strict=True):
         t.cursor, t.is_overdue = HANDLER, overdue
+        # A custom field's column: a hostile answer, a harmless one and none.
+        t.custom_cells = {"cf_office": SCRIPT if overdue else ("Berlin & Lisbon" if t is unassigned else "")}
+    columns = [*COLUMNS, ("cf_office", "Office")]
 
-    ours = str(fast_html.render_rows(tickets, COLUMNS, arrived=arrived))
-    theirs = render(ROWS_TEMPLATE, tickets=tickets, columns=COLUMNS, arrived=arrived)
+    ours = str(fast_html.render_rows(tickets, columns, arrived=arrived))
+    theirs = render(ROWS_TEMPLATE, tickets=tickets, columns=columns, arrived=arrived)
 
     assert normalised(ours) == normalised(theirs)
     assert_inert(ours)

@@ -16,13 +16,14 @@ from typing import Any
 
 from ninja import Router, Status
 
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from tessera.accounts import directory_services as directory
 from tessera.accounts.models import Agent, Department, Organization, Team, User
-from tessera.api.auth import require_scope
+from tessera.api.auth import require_agent, require_scope
 from tessera.api.directory_schemas import (
     MAX_ID,
     AgentOut,
@@ -68,6 +69,8 @@ from tessera.api.directory_schemas import (
 )
 from tessera.api.models import ApiKey, Scope
 from tessera.api.problems import COMMON, ApiProblem
+from tessera.customfields import json_values
+from tessera.customfields import services as field_services
 from tessera.rules.models import TARGET_FIELDS, ActionKind, Rule
 from tessera.rules.models import Action as RuleAction
 from tessera.sla.models import SlaPlan
@@ -163,8 +166,31 @@ def _one[M: models.Model](qs: models.QuerySet[M], pk: int) -> M:
 
 def _values(payload: Any, renames: dict[str, str] | None = None, *, partial: bool) -> dict[str, Any]:
     data = payload.dict(exclude_unset=partial)
+    data.pop("fields", None)  # answers to custom fields: `_save_fields`
     renames = renames or {}
     return {renames.get(name, name): value for name, value in data.items()}
+
+
+# ---------------------------------------------------------------------------- custom fields
+
+
+def _save_fields(request: HttpRequest, owner: User | Organization, values: dict[str, Any] | None) -> None:
+    """Change a person's or an organisation's answers (an agent key: the audit log names its
+    agent). Errors name `fields.<key>`."""
+    if values is None:
+        return
+    actor = require_agent(request)
+    try:
+        cleaned = json_values.cleaned_for_edit(owner, values)
+        field_services.save_values(actor, owner, cleaned)
+    except ValidationError as exc:
+        errors = [
+            (f"fields.{name.removeprefix(field_services.PREFIX)}", str(message))
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+        detail = errors[0][1] if len(errors) == 1 else _("The request has %(count)d problems.") % {"count": len(errors)}
+        raise ApiProblem("validation", detail, errors=errors) from None
 
 
 # ---------------------------------------------------------------------------- users
@@ -172,8 +198,11 @@ def _values(payload: Any, renames: dict[str, str] | None = None, *, partial: boo
 USER_RENAMES = {"organisation": "organization"}
 
 
-def _user_out(user: User) -> UserOut:
+def _user_out(user: User, fields: dict[str, Any] | None = None) -> UserOut:
+    if fields is None:
+        fields = json_values.values_for(user)
     return UserOut(
+        fields=fields,
         id=user.pk,
         email=user.email,
         name=user.name,
@@ -205,14 +234,15 @@ def list_users(
     if organisation is not None:
         qs = qs.filter(organization_id=organisation if 1 <= organisation <= MAX_ID else 0)
     rows, following = _page(qs, cursor, limit)
-    return UserPage(items=[_user_out(u) for u in rows], next_cursor=following)
+    answers = json_values.values_of(rows)
+    return UserPage(items=[_user_out(u, answers[u.pk]) for u in rows], next_cursor=following)
 
 
 @router.post("/users", response={201: UserOut, **COMMON}, url_name="users", summary="Create an end user")
 def create_user(request: HttpRequest, payload: UserIn) -> Status[UserOut]:
     actor = _writer(request, Scope.USERS_WRITE)
     user = directory.create_end_user(actor, _values(payload, USER_RENAMES, partial=False))
-    return Status(201, _user_out(user))
+    return Status(201, _user_out(user, {}))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **COMMON}, url_name="user", summary="Read a user")
@@ -225,7 +255,12 @@ def read_user(request: HttpRequest, user_id: int) -> UserOut:
 def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> UserOut:
     actor = _writer(request, Scope.USERS_WRITE)
     user = _one(_users(), user_id)
-    return _user_out(directory.update_end_user(actor, user, _values(payload, USER_RENAMES, partial=True)))
+    values = _values(payload, USER_RENAMES, partial=True)
+    with transaction.atomic():
+        # Answers alone ask only the fields' own rule (policy.can_edit_person_fields).
+        changed = directory.update_end_user(actor, user, values) if values or payload.fields is None else user
+        _save_fields(request, changed, payload.fields)
+    return _user_out(changed)
 
 
 # ---------------------------------------------------------------------------- organisations
@@ -235,7 +270,9 @@ def _organisations() -> models.QuerySet[Organization]:
     return Organization.objects.prefetch_related("domains")
 
 
-def _organisation_out(org: Organization) -> OrganisationOut:
+def _organisation_out(org: Organization, fields: dict[str, Any] | None = None) -> OrganisationOut:
+    if fields is None:
+        fields = json_values.values_for(org)
     domains = sorted(d.domain for d in org.domains.all())
     return OrganisationOut(
         id=org.pk,
@@ -245,6 +282,7 @@ def _organisation_out(org: Organization) -> OrganisationOut:
         account_manager=org.account_manager_id,
         share_tickets=org.share_tickets,
         created_at=org.created_at,
+        fields=fields,
     )
 
 
@@ -254,7 +292,8 @@ def _organisation_out(org: Organization) -> OrganisationOut:
 def list_organisations(request: HttpRequest, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> OrganisationPage:
     _reader(request, Scope.USERS_READ)
     rows, following = _page(_organisations(), cursor, limit)
-    return OrganisationPage(items=[_organisation_out(o) for o in rows], next_cursor=following)
+    answers = json_values.values_of(rows)
+    return OrganisationPage(items=[_organisation_out(o, answers[o.pk]) for o in rows], next_cursor=following)
 
 
 @router.post(
@@ -264,7 +303,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status
     actor = _writer(request, Scope.USERS_WRITE)
     values = {k: v for k, v in _values(payload, partial=False).items() if v is not None}
     org = directory.create_organization(actor, values)
-    return Status(201, _organisation_out(_one(_organisations(), org.pk)))
+    return Status(201, _organisation_out(_one(_organisations(), org.pk), {}))
 
 
 @router.get(
@@ -287,7 +326,11 @@ def read_organisation(request: HttpRequest, organisation_id: int) -> Organisatio
 def update_organisation(request: HttpRequest, organisation_id: int, payload: OrganisationPatch) -> OrganisationOut:
     actor = _writer(request, Scope.USERS_WRITE)
     org = _one(_organisations(), organisation_id)
-    directory.update_organization(actor, org, _values(payload, partial=True))
+    values = _values(payload, partial=True)
+    with transaction.atomic():
+        # Answers alone ask only the fields' own rule: any agent, where renaming needs an administrator.
+        changed = directory.update_organization(actor, org, values) if values or payload.fields is None else org
+        _save_fields(request, changed, payload.fields)
     return _organisation_out(_one(_organisations(), organisation_id))
 
 

@@ -8,10 +8,12 @@ and `null` clears it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
+
+from tessera.api.ticket_schemas import Answers
 
 MAX_ID = 2**63 - 1
 
@@ -40,6 +42,9 @@ class UserOut(Schema):
     is_active: bool
     is_agent: bool
     joined_at: datetime
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to custom fields by key, typed as on tickets (GET /fields)."
+    )
 
 
 class UserIn(Schema):
@@ -54,6 +59,10 @@ class UserPatch(Schema):
     name: Text | None = None
     organisation: Id | None = None
     time_zone: Text | None = None
+    fields: Answers | None = Field(
+        None,
+        description="Answers to custom fields by key (null clears one); agent keys only. Only the keys named change.",
+    )
 
 
 class UserPage(Schema):
@@ -69,6 +78,9 @@ class OrganisationOut(Schema):
     account_manager: int | None = Field(description="The agent id of the account manager (information only).")
     share_tickets: bool = Field(description="Members see and answer each other's tickets on the Help Center.")
     created_at: datetime
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to custom fields by key, typed as on tickets (GET /fields)."
+    )
 
 
 class OrganisationIn(Schema):
@@ -85,6 +97,10 @@ class OrganisationPatch(Schema):
     domains: list[Text] | None = None
     account_manager: Id | None = None
     share_tickets: bool | None = None
+    fields: Answers | None = Field(
+        None,
+        description="Answers to custom fields by key (null clears one); agent keys only. Only the keys named change.",
+    )
 
 
 class OrganisationPage(Schema):

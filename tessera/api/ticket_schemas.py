@@ -8,7 +8,7 @@ to what a database key can hold, so a huge number is a 422 too, never an overflo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
@@ -30,6 +30,20 @@ def storable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(storable)]
+
+
+def storable_answers(value: dict[str, Any]) -> dict[str, Any]:
+    """Answers to custom fields whose keys and texts (alone or in a list) a database can keep."""
+    for key, answer in value.items():
+        storable(key)
+        for part in answer if isinstance(answer, list) else [answer]:
+            if isinstance(part, str):
+                storable(part)
+    return value
+
+
+# {field key: answer}: typed per field, checked by the fields' own rules (customfields/json_values.py).
+Answers = Annotated[dict[str, Any], AfterValidator(storable_answers)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -78,6 +92,11 @@ class TicketOut(Schema):
     resolved_at: datetime | None
     closed_at: datetime | None
     merged_into: int | None = Field(description="The number of the ticket this one was merged into.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Answers to custom fields by key: text as strings, numbers, ISO dates, booleans, a choice "
+        "as its label, a multiple choice as a list of labels. System keys get what the requester may see.",
+    )
 
 
 class TicketPage(Schema):
@@ -144,6 +163,17 @@ class TicketIn(Schema):
     department_id: Id | None = None
     priority_id: Id | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list)
+    fields: Answers | None = Field(
+        None,
+        description="Answers to the custom fields asked for the topic, by key, checked as on the portal (required "
+        "fields included). Left out: no field is asked. A system key answers only what the requester fills in.",
+    )
+
+
+class FieldsIn(Schema):
+    fields: Answers = Field(
+        description="Answers by key, typed as the ticket shows them (null clears one). Only the keys named change."
+    )
 
 
 class ReplyIn(Schema):

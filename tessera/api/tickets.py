@@ -55,6 +55,7 @@ from tessera.api.ticket_schemas import (
     CollaboratorList,
     EntryOut,
     EventOut,
+    FieldsIn,
     Id,
     LinkIn,
     LinkOut,
@@ -72,6 +73,9 @@ from tessera.api.ticket_schemas import (
     TicketPage,
     TransferIn,
 )
+from tessera.customfields import json_values
+from tessera.customfields import queue as custom_queue
+from tessera.customfields import services as field_services
 from tessera.search import query as search_query
 from tessera.search.syntax import parse_query
 from tessera.staff.filters import FILTER_PARAMS, QueueFilter
@@ -166,8 +170,17 @@ def _changing(request: HttpRequest, ticket: Ticket | None, fields: Mapping[str, 
         except ValidationError as exc:
             problem = from_django_validation(exc)
             renames = fields or {}
-            errors = [(renames.get(field, field), message) for field, message in problem.errors or []]
+            errors = [
+                (renames.get(field, _custom_field_name(field)), message) for field, message in problem.errors or []
+            ]
             raise ApiProblem("validation", problem.detail, errors=errors) from None
+
+
+def _custom_field_name(name: str) -> str:
+    """A custom field's input (`cf_<key>`) as the request names it (`fields.<key>`)."""
+    if name.startswith(field_services.PREFIX):
+        return f"fields.{name.removeprefix(field_services.PREFIX)}"
+    return name
 
 
 def _uploads(attachments: list[AttachmentIn]) -> list[attachment_store.Upload]:
@@ -204,8 +217,13 @@ def _person(user: User) -> PersonOut:
     return PersonOut(id=user.pk, name=user.display_name, email=user.email)
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
-    return TicketOut(**_ticket_fields(ticket))
+def ticket_out(ticket: Ticket, fields: Mapping[str, Any] | None = None) -> TicketOut:
+    return TicketOut(**_ticket_fields(ticket), fields=dict(fields or {}))
+
+
+def _field_renames(values: Mapping[str, Any] | None) -> dict[str, str]:
+    """The keys of `values` as this request names them (`fields.<key>`), for errors keyed by field key."""
+    return {key: f"fields.{key}" for key in values or {}}
 
 
 def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
@@ -288,7 +306,8 @@ def _detail(request: HttpRequest, ticket: Ticket) -> TicketDetail:
         else:
             timeline.append(_event_out(item))
     collaborators = [_person(c.user) for c in selectors.collaborators(ticket)]
-    return TicketDetail(**_ticket_fields(ticket), collaborators=collaborators, timeline=timeline)
+    fields = json_values.values_for(ticket, end_user=not include_internal)
+    return TicketDetail(**_ticket_fields(ticket), fields=fields, collaborators=collaborators, timeline=timeline)
 
 
 def _entry_answer(ticket: Ticket, entry: ThreadEntry) -> EntryOut:
@@ -321,7 +340,11 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
     uploads = _uploads(payload.attachments)
     fields = {"email": "requester_email", "requester": "requester_email", "topic": "topic_id"}
     fields |= {"priority": "priority_id", "department": "department_id", "attachments": "attachments"}
+    fields |= _field_renames(payload.fields)
     with _changing(request, None, fields):
+        custom_values = None
+        if payload.fields is not None:
+            custom_values = json_values.intake_input(topic, "agent" if agent is not None else "user", payload.fields)
         try:
             with transaction.atomic():
                 requester = end_user_for_email(email=payload.requester_email, name=payload.requester_name)
@@ -342,6 +365,7 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
                     uploads=uploads,
                     routed=agent is None,
                     keep_refusal=False,
+                    custom_values=custom_values,
                 )
         except services.TicketRefused as refused:
             services.record_refusal(refused)
@@ -350,7 +374,7 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
     # made from attached; reading it again would cost six queries, a quarter of the request.
     _with_etag(response, ticket)
     response["Location"] = reverse("api-v1:ticket_get", kwargs={"number": ticket.number})
-    return Answer(201, ticket_out(ticket))
+    return Answer(201, ticket_out(ticket, json_values.values_for(ticket, end_user=agent is None)))
 
 
 # ---------------------------------------------------------------------------- list
@@ -409,7 +433,7 @@ def _filter_errors(request: HttpRequest) -> list[tuple[str, str]]:
     say which field the sentence is about."""
     return [
         (key, message)
-        for key in (*FILTER_PARAMS, "sort")
+        for key in (*FILTER_PARAMS, "sort", *custom_queue.param_names(request.GET))
         if key in request.GET
         for message in QueueFilter.from_params({key: request.GET.getlist(key)}).errors
     ]
@@ -476,7 +500,8 @@ def ticket_list(request: HttpRequest, response: HttpResponse, filters: Query[Tic
         parsed = parse_query(filters.q)
         within = qf.apply(Ticket.objects.all())
         hits = search_query.search(agent, parsed, within=within, limit=filters.limit) if not parsed.is_empty else []
-        return TicketPage(items=[ticket_out(h.ticket) for h in hits], next=None)
+        answers = json_values.values_of([h.ticket for h in hits])
+        return TicketPage(items=[ticket_out(h.ticket, answers[h.ticket.pk]) for h in hits], next=None)
     if filters.cursor:
         position = cursors.decode(filters.cursor, sort=qf.sort, key_id=_key(request).pk)
         qf.cursor = qf.read_cursor(position.value, position.pk)
@@ -494,7 +519,8 @@ def ticket_list(request: HttpRequest, response: HttpResponse, filters: Query[Tic
         value, pk = qf.cursor_of(page[-1])
         next_cursor = cursors.encode(cursors.Position(qf.sort, value, pk), key_id=_key(request).pk)
         response["Link"] = f'<{_next_link(request, next_cursor)}>; rel="next"'
-    return TicketPage(items=[ticket_out(t) for t in page], next=next_cursor)
+    answers = json_values.values_of(page, end_user=agent is None)
+    return TicketPage(items=[ticket_out(t, answers[t.pk]) for t in page], next=next_cursor)
 
 
 # ---------------------------------------------------------------------------- read
@@ -663,7 +689,31 @@ ROUTING_FIELDS = {"agent": "agent_id", "team": "team_id", "department": "departm
 def _changed(request: HttpRequest, response: HttpResponse, ticket: Ticket) -> TicketOut:
     ticket = _reread(ticket)
     _with_etag(response, ticket)
-    return ticket_out(ticket)
+    return ticket_out(ticket, json_values.values_for(ticket, end_user=_agent(request) is None))
+
+
+# ---------------------------------------------------------------------------- custom fields
+
+
+@router.post(
+    "/{number}/fields",
+    response={200: TicketOut, **CHANGE},
+    url_name="ticket_fields",
+    summary="Change answers to custom fields",
+    description=(
+        "Agent keys whose agent may manage the ticket. Each changed field leaves a `field_changed` event; "
+        "send the ETag in If-Match to refuse a change to a ticket changed since. Errors name `fields.<key>`."
+    ),
+)
+def ticket_fields(request: HttpRequest, response: HttpResponse, number: Id, payload: FieldsIn) -> TicketOut:
+    require_scope(request, Scope.TICKETS_WRITE)
+    actor = require_agent(request)
+    ticket = _ticket(request, number)
+    expected = etags.expected_version(request, ticket)
+    with _changing(request, ticket, _field_renames(payload.fields)):
+        cleaned = json_values.cleaned_for_edit(ticket, payload.fields)
+        field_services.save_values(actor, ticket, cleaned, expected_version=expected)
+    return _changed(request, response, ticket)
 
 
 @router.post("/{number}/assign", response={200: TicketOut, **CHANGE}, url_name="ticket_assign", summary="Assign")

@@ -112,3 +112,4 @@ def me(request: HttpRequest) -> KeyOut:
 # The routers, each an adapter module of its own, named by path so they are imported after `api`.
 api.add_router("/tickets", "tessera.api.tickets.router")
 api.add_router("", "tessera.api.directory.router")
+api.add_router("", "tessera.api.custom_fields.router")

@@ -15,4 +15,4 @@ class CustomFieldsConfig(AppConfig):
 
         # Values given with a new ticket are checked before and saved inside open_ticket's
         # transaction: the core calls out through its registry and never imports this app.
-        intake_hooks.register("customfields", clean=intake.clean, save=intake.save)
+        intake_hooks.register("customfields", clean=intake.clean, save=intake.save, describe=intake.describe)

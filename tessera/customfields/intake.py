@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
+from . import rule_values
 from .models import ChoiceItem, Field
 from .rendering import ticket_fields_form
 from .services import PREFIX, write_initial
@@ -56,3 +57,8 @@ def clean(actor: User, topic: HelpTopic | None, values: Mapping[str, object]) ->
 
 def save(actor: User, ticket: Ticket, cleaned: Mapping[Any, object]) -> None:
     write_initial(ticket, {field: value for field, value in cleaned.items() if isinstance(field, Field)})
+
+
+def describe(cleaned: Mapping[Any, object]) -> Mapping[str, tuple[str, ...]]:
+    """The answers as the routing rules compare them (customfields/rule_values.py)."""
+    return rule_values.from_cleaned(cleaned)

@@ -28,19 +28,48 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tessera.customfields import rule_values
+from tessera.customfields.models import Field as CustomField
+from tessera.customfields.models import Target
 from tessera.tickets.models import EntryKind, Source, Ticket
 
 from . import engine
 from .models import TARGET_FIELDS, Action, ActionKind, Condition, Field, Operator, Refusal, Rule
 
 
+def custom_field_choices() -> list[tuple[str, str]]:
+    """The ticket fields a condition may look at, by key (retired ones too, so that a rule
+    naming one still shows it)."""
+    fields = CustomField.objects.filter(form__target=Target.TICKET).order_by("form__order", "form_id", "order", "id")
+    return [("", "—")] + [
+        (f.key, f"{f.label} ({f.key})" + (_(" — retired") if f.retired_at is not None else "")) for f in fields
+    ]
+
+
 class ConditionForm(forms.ModelForm):
     class Meta:
         model = Condition
-        fields = ["field", "operator", "value"]
+        fields = ["field", "field_key", "operator", "value"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A select of the desk's ticket fields, for the "custom field" choice of `field`.
+        self.fields["field_key"] = forms.ChoiceField(
+            label=gettext_lazy("custom field"),
+            choices=custom_field_choices,
+            required=False,
+            help_text=gettext_lazy(
+                "With “custom field”: which one. A choice compares its label, a checkbox “yes” or “no”, "
+                "a date YYYY-MM-DD."
+            ),
+        )
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
+        if data.get("field") == Field.CUSTOM and not data.get("field_key"):
+            self.add_error("field_key", _("Choose the custom field this condition looks at."))
+        elif data.get("field") and data.get("field") != Field.CUSTOM:
+            data["field_key"] = ""
         value = data.get("value") or ""
         if data.get("operator") == Operator.REGEX and value:
             try:
@@ -291,6 +320,13 @@ class SampleForm(forms.Form):
     topic = forms.CharField(label=gettext_lazy("Help topic"), max_length=120, required=False)
     organization = forms.CharField(label=gettext_lazy("Organisation"), max_length=120, required=False)
     priority = forms.CharField(label=gettext_lazy("Priority"), max_length=60, required=False)
+    custom = forms.CharField(
+        label=gettext_lazy("Custom fields"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        help_text=gettext_lazy("One “key = answer” a line; repeat a key for several choices."),
+    )
 
     def clean_number(self) -> int | None:
         number: int | None = self.cleaned_data.get("number")
@@ -315,8 +351,9 @@ class SampleForm(forms.Form):
                 topic=ticket.topic.name if ticket.topic else "",
                 organization=ticket.organization.name if ticket.organization else "",
                 priority=ticket.priority.name,
+                custom=rule_values.for_ticket(ticket),
             )
-        if not any(data.get(k) for k in ("sender", "subject", "body", "recipient")):
+        if not any(data.get(k) for k in ("sender", "subject", "body", "recipient", "custom")):
             return None
         return engine.Sample(
             channel=data.get("channel") or Source.WEB,
@@ -327,6 +364,7 @@ class SampleForm(forms.Form):
             topic=data.get("topic") or "",
             organization=data.get("organization") or "",
             priority=data.get("priority") or "",
+            custom=rule_values.parse_sample(data.get("custom") or ""),
         )
 
 

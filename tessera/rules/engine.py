@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import regex
@@ -47,6 +47,8 @@ FLAGS = regex.IGNORECASE | regex.UNICODE
 # What a channel condition may name: the ticket sources, and the words people use for them.
 CHANNEL_ALIASES = {"portal": Source.WEB.value, "agent": Source.STAFF.value, "staff": Source.STAFF.value}
 NEGATIVE = (Operator.NOT_EQUALS, Operator.NOT_CONTAINS)
+# How a compiled condition names a custom field: "cf:<key>" (Sample.custom holds the answers).
+CUSTOM_PREFIX = "cf:"
 
 
 def channel_value(text: str) -> str:
@@ -154,6 +156,8 @@ class Sample:
     topic: str = ""
     organization: str = ""
     priority: str = ""
+    # Answers to custom fields given with the ticket, by key (a multiple choice: several texts).
+    custom: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     folded: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -171,6 +175,8 @@ class Sample:
             return (self.sender.rpartition("@")[2].strip().casefold(),)
         if name == Field.CHANNEL:
             return (channel_value(self.channel),)
+        if name.startswith(CUSTOM_PREFIX):
+            return tuple(v[:TEXT_LIMIT].casefold() for v in self.custom.get(name.removeprefix(CUSTOM_PREFIX), ()))
         text: str = getattr(self, name)
         return (text[:TEXT_LIMIT].casefold(),)
 
@@ -198,7 +204,11 @@ class CompiledCondition:
         return 1 if self.operator in (Operator.CONTAINS, Operator.NOT_CONTAINS) else 0
 
     def describe(self) -> str:
-        return f"{Field(self.field).label} {Operator(self.operator).label} “{self.raw}”"
+        if self.field.startswith(CUSTOM_PREFIX):
+            what = _("custom field %(key)s") % {"key": self.field.removeprefix(CUSTOM_PREFIX)}
+        else:
+            what = str(Field(self.field).label)
+        return f"{what} {Operator(self.operator).label} “{self.raw}”"
 
 
 @dataclass(frozen=True)
@@ -295,6 +305,13 @@ class Plan:
         return bool(self.applied)
 
 
+def condition_field(condition: Condition) -> str:
+    """What a condition looks at: a Field value, or `cf:<key>` for a custom field."""
+    if condition.field == Field.CUSTOM:
+        return CUSTOM_PREFIX + condition.field_key
+    return condition.field
+
+
 def compile_condition(condition: Condition) -> CompiledCondition:
     value = condition.value
     if condition.field == Field.CHANNEL:
@@ -313,7 +330,7 @@ def compile_condition(condition: Condition) -> CompiledCondition:
             log.warning("Routing rule %s: pattern %r does not compile", condition.rule_id, value)
     return CompiledCondition(
         condition.pk,
-        condition.field,
+        condition_field(condition),
         condition.operator,
         folded,
         value,

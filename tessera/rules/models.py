@@ -30,6 +30,7 @@ class Field(models.TextChoices):
     TOPIC = "topic", _("help topic")
     ORGANIZATION = "organization", _("organisation")
     PRIORITY = "priority", _("priority")
+    CUSTOM = "custom", _("custom field (as answered with the ticket)")
 
 
 class Operator(models.TextChoices):
@@ -96,6 +97,9 @@ class Rule(models.Model):
 class Condition(models.Model):
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
     field = models.CharField(_("field"), max_length=20, choices=Field.choices)
+    # A custom field's key (tessera/customfields), for the "custom" field; kept as text so a rule
+    # outlives the field (a condition on a field no longer answered never matches).
+    field_key = models.CharField(_("custom field"), max_length=64, blank=True)
     operator = models.CharField(_("operator"), max_length=20, choices=Operator.choices)
     value = models.CharField(_("value"), max_length=VALUE_MAX_LENGTH)
 
@@ -105,7 +109,8 @@ class Condition(models.Model):
         ordering = ["pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_field_display()} {self.get_operator_display()} {self.value}"
+        what = self.field_key if self.field == Field.CUSTOM else self.get_field_display()
+        return f"{what} {self.get_operator_display()} {self.value}"
 
 
 class Action(models.Model):

@@ -20,7 +20,9 @@ Query parameters (the contract between the queue, search and bulk pages):
     created_after … due_before            ISO dates (YYYY-MM-DD), inclusive, in the viewer's zone
     sort                                  number, subject, user, priority, status, assignee,
                                           created, updated, due; "-" first for descending
-    cols                                  comma-separated visible columns (may repeat)
+    cols                                  comma-separated visible columns (may repeat);
+                                          cf_<key> shows a custom field
+    cf_<key>, cfmin_<key>, cfmax_<key>    custom ticket fields (tessera/customfields/queue.py)
     before, before_id                     the keyset cursor: the last row's sort value and id
 """
 
@@ -40,6 +42,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tessera.customfields import queue as custom
 from tessera.tickets import selectors
 from tessera.tickets.models import ACTIVE_STATES, Source, State, Ticket
 
@@ -153,6 +156,25 @@ FILTER_PARAMS = (*REPEATABLE, *SINGLE, *DATE_PARAMS)
 # request overrides what was saved).
 VIEW_PARAMS = (*FILTER_PARAMS, "sort", "cols")
 DATE_FIELDS = {"created": "created_at", "updated": "updated_at", "due": "due_at"}
+
+
+def view_keys(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """VIEW_PARAMS plus the custom-field filters `params` names (their names carry the key)."""
+    return (*VIEW_PARAMS, *custom.param_names(params))
+
+
+def names_view(params: Mapping[str, Any]) -> bool:
+    """Does `params` name a filter, the sort or the columns?"""
+    return any(key in params for key in view_keys(params))
+
+
+def column_label(name: str) -> Any:
+    """A column's header: a built-in column's, or a custom field's label."""
+    if name in COLUMNS:
+        return COLUMNS[name]
+    found = custom.column_field(name)
+    return found.label if found is not None else name
+
 
 FIELD_LABELS: dict[str, Promise] = {
     "status": gettext_lazy("Status"),
@@ -280,6 +302,7 @@ class QueueFilter:
     cursor: Cursor | None = None
     errors: list[str] = field(default_factory=list)
     choices: Choices | None = None
+    custom: list[custom.FieldFilter] = field(default_factory=list)  # on custom ticket fields
 
     # ------------------------------------------------------------------ reading
 
@@ -299,6 +322,8 @@ class QueueFilter:
                 f._problem(key, raw, _("that is not a date; write it as YYYY-MM-DD"))
             else:
                 f.dates[key] = day
+        f.custom, problems = custom.read(params, _values)
+        f.errors += problems
         f._read_sort(params)
         f._read_cols(params)
         f.cursor = f._read_cursor(_one(params, "before") if "before" in params else None, _one(params, "before_id"))
@@ -401,15 +426,20 @@ class QueueFilter:
         if "cols" not in params:
             return
         chosen: list[str] = []
+        extra: list[str] = []
         for raw in self._split_cols(params):
             if raw in FIXED_COLUMNS:
                 continue
-            if raw not in COLUMNS:
+            if custom.column_field(raw) is not None:
+                if raw not in extra:
+                    extra.append(raw)
+            elif raw not in COLUMNS:
                 self.errors.append(_("“%(value)s” is not a column; it was left out.") % {"value": raw[:80]})
             elif raw not in chosen:
                 chosen.append(raw)
-        # Shown in the order of the column list, whatever order they were ticked in.
-        self.cols = tuple(c for c in COLUMNS if c in chosen)
+        # Shown in the order of the column list, whatever order they were ticked in; custom
+        # fields after them, in the order chosen.
+        self.cols = tuple(c for c in COLUMNS if c in chosen) + tuple(extra)
 
     @staticmethod
     def _split_cols(params: Mapping[str, Any]) -> list[str]:
@@ -470,7 +500,7 @@ class QueueFilter:
             return self.cols
         if fallback is not None:
             valid = tuple(c for c in COLUMNS if c in fallback)
-            return valid
+            return valid + tuple(c for c in fallback if custom.column_field(c) is not None)
         return DEFAULT_COLUMNS
 
     def filter_params(self) -> list[tuple[str, str]]:
@@ -491,6 +521,7 @@ class QueueFilter:
         if self.due is not None:
             out.append(("due", self.due))
         out += [(key, self.dates[key].isoformat()) for key in DATE_PARAMS if key in self.dates]
+        out += [pair for spec in self.custom for pair in spec.params()]
         return out
 
     def view_params(self, *, cols: Sequence[str] | None = None, sort: bool | None = None) -> list[tuple[str, str]]:
@@ -506,7 +537,7 @@ class QueueFilter:
         """The JSON a saved queue keeps: repeatable parameters as lists, the rest as strings."""
         saved: dict[str, Any] = {}
         for key, value in self.filter_params():
-            if key in REPEATABLE:
+            if key in REPEATABLE or custom.is_param(key):
                 saved.setdefault(key, []).append(value)
             else:
                 saved[key] = value
@@ -521,6 +552,10 @@ class QueueFilter:
         chips = []
         for i, (key, value) in enumerate(params):
             rest = params[:i] + params[i + 1 :] + list(keep)
+            if custom.is_param(key):
+                spec = next(s for s in self.custom if (key, value) in s.params())
+                chips.append(Chip(spec.describe(key, value), urlencode(rest)))
+                continue
             chips.append(Chip(f"{FIELD_LABELS[key]}: {self._value_label(key, value)}", urlencode(rest)))
         return chips
 
@@ -583,6 +618,8 @@ class QueueFilter:
                 qs = qs.filter(**{f"{column}__gte": _start_of(day)})
             else:  # until the end of that day
                 qs = qs.filter(**{f"{column}__lt": _start_of(day + timedelta(days=1))})
+        for spec in self.custom:
+            qs = qs.filter(spec.q())
         return qs
 
     def _due(self, qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

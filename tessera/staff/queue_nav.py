@@ -21,7 +21,7 @@ from tessera.tickets.models import Ticket
 from tessera.tickets.neighbours import neighbours
 
 from . import queue_selectors
-from .filters import VIEW_PARAMS, QueueFilter
+from .filters import QueueFilter, names_view
 
 NAV_SESSION_KEY = "ticket_nav"
 
@@ -86,7 +86,7 @@ def _queue_for(agent: Agent, url: str) -> tuple[str, Any, dict[str, Any]] | None
         if saved is None:
             return None
         slug, label = queue_selectors.base_queue(saved), saved.name
-        if not any(key in params for key in VIEW_PARAMS) and isinstance(saved.params, dict):
+        if not names_view(params) and isinstance(saved.params, dict):
             params = saved.params  # a saved queue's own filters, unless the link names others
     elif kwargs["slug"] in selectors.QUEUE_SLUGS:
         slug = kwargs["slug"]

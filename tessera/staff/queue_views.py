@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Department, Team
+from tessera.customfields import queue as custom_fields
 from tessera.fast_html import owed_due
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Ticket
@@ -43,10 +44,12 @@ from .filters import (
     SORTS,
     SOURCES,
     STATES,
-    VIEW_PARAMS,
     Cursor,
     QueueFilter,
+    column_label,
     cursor_value,
+    names_view,
+    view_keys,
 )
 from .models import SavedQueue
 from .views import _not_found
@@ -65,7 +68,7 @@ def _poll_seconds(key: str, default: int) -> int:
 
 
 def _view_params_in(params: QueryDict) -> bool:
-    return any(key in params for key in VIEW_PARAMS)
+    return names_view(params)
 
 
 def _pairs(params: QueryDict, keys: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -131,7 +134,7 @@ def _canonical_redirect(request: HttpRequest, page: QueuePage, qf: QueueFilter) 
     if not _view_params_in(get) or qf.errors:
         return None
     canonical = qf.filter_params() + page.keep(qf, cols)
-    raw = _pairs(get, VIEW_PARAMS)
+    raw = _pairs(get, view_keys(get))
     if sorted(raw) == sorted(canonical):
         return None
     return HttpResponseRedirect(page.link(canonical + _pairs(get, ("before", "before_id"))))
@@ -157,10 +160,13 @@ def _header(qf: QueueFilter, page: QueuePage, name: str, label: Any, cols: tuple
     return head
 
 
-def _rows(tickets: list[Ticket], qf: QueueFilter) -> list[Ticket]:
-    """Give each row its cursor (for paging and arrivals) and whether it is overdue."""
+def _rows(tickets: list[Ticket], qf: QueueFilter, cols: tuple[str, ...] = ()) -> list[Ticket]:
+    """Give each row its cursor (for paging and arrivals), whether it is overdue and its
+    custom-field columns (one query for the page, none without such columns)."""
     now = timezone.now()
+    cells = custom_fields.column_cells([t.pk for t in tickets], cols)
     for t in tickets:
+        t.custom_cells = cells.get(t.pk, {})  # type: ignore[attr-defined]  # read by fast_html.render_rows
         # Read by the row renderer (fast_html.render_rows), beside the page's own annotation.
         t.cursor = cursor_value(getattr(t, "sort_value", None), qf.sort_key)  # type: ignore[attr-defined]
         owed = owed_due(t)[0]
@@ -189,7 +195,7 @@ def render_queue(
     cols = page.columns(qf)
     keep = page.keep(qf, cols)
     tickets, has_more = selectors.queue_page(agent, page.slug, query=qf)
-    _rows(tickets, qf)
+    _rows(tickets, qf, cols)
     link_pairs = qf.filter_params() + keep
     older_url = None
     if has_more and tickets:
@@ -214,9 +220,9 @@ def render_queue(
         "current_key": page.key,
         "queue_url": page.url,
         "tickets": tickets,
-        "columns": [(c, COLUMNS[c]) for c in cols],
+        "columns": [(c, column_label(c)) for c in cols],
         "headers": [
-            _header(qf, page, c, label, cols) for c, label in _fixed_labels() + [(c, COLUMNS[c]) for c in cols]
+            _header(qf, page, c, label, cols) for c, label in _fixed_labels() + [(c, column_label(c)) for c in cols]
         ],
         "qf": qf,
         "choices": choices,
@@ -232,7 +238,8 @@ def render_queue(
         "counts_poll_seconds": _poll_seconds("COUNTS_POLL_SECONDS", 30),
         "sort_options": list(SORT_OPTION_LABELS.items()),
         "sort_label": SORT_OPTION_LABELS[qf.sort],
-        "all_columns": list(COLUMNS.items()),
+        "all_columns": list(COLUMNS.items()) + [(f.column, f.label) for f in custom_fields.ticket_fields().values()],
+        "custom_filters": _custom_filter_controls(qf),
         "shown_columns": cols,
         "date_fields": [(key, FIELD_LABELS[key], qf.dates.get(key)) for key in DATE_PARAMS],
         "states": list(STATES.items()),
@@ -248,6 +255,24 @@ def render_queue(
         "shared_teams": _shared_ids(saved, "shared_with_teams"),
     }
     return render(request, "staff/queue.html", context)
+
+
+def _custom_filter_controls(qf: QueueFilter) -> list[dict[str, Any]]:
+    """The filter form's controls for custom ticket fields, with what is chosen now."""
+    chosen = {spec.field.key: spec for spec in qf.custom}
+    controls = []
+    for found in custom_fields.filterable():
+        spec = chosen.get(found.key)
+        controls.append(
+            {
+                "field": found,
+                "items": list(spec.items) if spec else [],
+                "flag": spec.flag if spec else None,
+                "low": custom_fields.bound_text(spec.low) if spec else "",
+                "high": custom_fields.bound_text(spec.high) if spec else "",
+            }
+        )
+    return controls
 
 
 def _fixed_labels() -> list[tuple[str, Any]]:
@@ -341,8 +366,8 @@ def _arrivals(request: HttpRequest, agent: Agent, slug: str) -> HttpResponse:
     tickets, _more = selectors.queue_page(agent, slug, query=Newer())
     if not tickets:
         return HttpResponse(status=204)
-    _rows(tickets, qf)
-    context = {"tickets": tickets, "columns": [(c, COLUMNS[c]) for c in cols], "arrived": True}
+    _rows(tickets, qf, cols)
+    context = {"tickets": tickets, "columns": [(c, column_label(c)) for c in cols], "arrived": True}
     return render(request, "staff/_queue_arrivals.html", context)
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent
+from tessera.customfields import queue as custom_fields
 from tessera.search import query as search_query
 from tessera.search.syntax import parse_query
 from tessera.tickets import selectors
@@ -41,7 +42,7 @@ def apply_queue_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, A
 
     The one place the search page depends on the queue filters (tessera.staff.filters)."""
     # The choices (names for the chips, ids to validate) are only read when a filter is given.
-    filtered = any(key in request.GET for key in FILTER_PARAMS)
+    filtered = any(key in request.GET for key in FILTER_PARAMS) or bool(custom_fields.param_names(request.GET))
     qf = QueueFilter.from_params(request.GET, choices=queue_selectors.filter_choices() if filtered else None)
     q = request.GET.get("q", "")
     return qf.apply(qs), {

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Agent, Department, Team, User
 from tessera.tickets import policy, selectors
 
-from .filters import VIEW_PARAMS
+from .filters import view_keys
 from .models import SavedQueue
 
 MAX_NAME = cast(int, SavedQueue._meta.get_field("name").max_length)  # a CharField always has one
@@ -44,7 +44,7 @@ def _clean_params(params: dict[str, Any]) -> dict[str, Any]:
     """Keep only what a queue page understands: the filter, sort and column parameters and
     the base system queue. Values are strings or lists of strings."""
     clean: dict[str, Any] = {}
-    for key in (*VIEW_PARAMS, "queue"):
+    for key in (*view_keys(params), "queue"):
         value = params.get(key)
         if value in (None, "", []):
             continue

@@ -11,6 +11,10 @@ and `services/intake.open_ticket` calls out in two steps:
   written: a refused or failing save rolls the whole ticket back.
 
 With nothing registered, values given are ignored (there are no fields to answer).
+
+A hook may also `describe` its cleaned values for the routing rules, which run before anything is
+saved: {name: the answer as texts} (a multiple choice gives several), compared by rule conditions
+on custom fields (tessera/rules/engine.py, `Sample.custom`).
 """
 
 from __future__ import annotations
@@ -29,20 +33,22 @@ if TYPE_CHECKING:
 # Cleaned values are the hook's own (the fields app keys them by its Field rows).
 Clean = Callable[["User", "HelpTopic | None", Mapping[str, object]], Mapping[Any, object]]
 Save = Callable[["User", "Ticket", Mapping[Any, object]], None]
+Describe = Callable[[Mapping[Any, object]], Mapping[str, tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
 class Hook:
     clean: Clean
     save: Save
+    describe: Describe | None = None
 
 
 _hooks: dict[str, Hook] = {}
 
 
-def register(name: str, *, clean: Clean, save: Save) -> None:
+def register(name: str, *, clean: Clean, save: Save, describe: Describe | None = None) -> None:
     """Called from an AppConfig.ready(); registering the same name again replaces it."""
-    _hooks[name] = Hook(clean, save)
+    _hooks[name] = Hook(clean, save, describe)
 
 
 def unregister(name: str) -> None:
@@ -69,6 +75,16 @@ def clean(actor: User, topic: HelpTopic | None, values: Mapping[str, object] | N
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def rule_values(cleaned: Mapping[str, Mapping[Any, object]] | None) -> dict[str, tuple[str, ...]]:
+    """The cleaned values as the routing rules compare them: {name: texts}, every hook's merged."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, values in (cleaned or {}).items():
+        hook = _hooks.get(name)
+        if hook is not None and hook.describe is not None:
+            found.update(hook.describe(values))
+    return found
 
 
 def save(actor: User, ticket: Ticket, cleaned: Mapping[str, Mapping[Any, object]]) -> None:

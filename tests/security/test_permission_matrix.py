@@ -407,6 +407,9 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "api-v1:sla_plan": API_GET_KEY_ONLY,
     "api-v1:routing_rules": API_GET_KEY_ONLY,
     "api-v1:routing_rule": API_GET_KEY_ONLY,
+    # Custom fields (tessera/api/custom_fields.py; a ticket's answers in tessera/api/tickets.py).
+    "api-v1:fields": API_GET_KEY_ONLY,
+    "api-v1:ticket_fields": API_POST_KEY_ONLY,
 }
 
 # ---------------------------------------------------------------------------- running one URL

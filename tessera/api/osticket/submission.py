@@ -3,9 +3,14 @@
 Missing or unusable requester, subject or message refuse the request with osTicket's own
 field keys and sentences. Everything else osTicket would drop without a word (an unknown help
 topic or priority, base64 that does not decode, a file over the limit or of a blocked type, a
-custom field Tessera does not have yet) becomes a warning: the ticket still opens, and each
-warning is written on it and listed in the answer's `X-Tessera-Warnings` header. No lookup
-leaves the process while checking (no DNS for the address, unlike osTicket).
+key that names no custom field) becomes a warning: the ticket still opens, and each warning is
+written on it and listed in the answer's `X-Tessera-Warnings` header. No lookup leaves the
+process while checking (no DNS for the address, unlike osTicket).
+
+Custom fields by name, as osTicket's API takes them: a top-level key that is the key of a field
+the requester answers for the topic is that field's answer (a choice by its label, a multiple
+choice as comma-separated labels, a checkbox as true/false). An answer the field refuses, or a
+field the requester does not answer, is a warning with the value as sent, not a refusal.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
+from tessera.customfields import json_values
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets.content import clean_line, from_html
 from tessera.tickets.models import HelpTopic, Priority, Source
@@ -57,6 +63,7 @@ class Prepared:
     ip: str
     uploads: list[attachment_store.Upload] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    custom: dict[str, object] = field(default_factory=dict)  # open_ticket's custom_values
 
 
 def prepare(raw: RawRequest) -> Prepared:
@@ -106,16 +113,23 @@ def prepare(raw: RawRequest) -> Prepared:
         ip=_ip(value("ip"), warnings),
     )
     prepared.uploads = _uploads(raw.files, warnings)
-    for unknown in values:
-        if unknown not in KNOWN:
-            shown = clean_line(values[unknown] or "")[:200]
-            warnings.append(
-                (
-                    unknown[:100],
-                    _("unknown field (custom fields do not exist yet); its value “%(value)s” was not kept")
-                    % {"value": shown},
-                )
+    others = {name: values[name] or "" for name in values if name not in KNOWN}
+    custom, refused, unknown_keys = json_values.loose_input(topic, others)
+    prepared.custom = custom
+    for name, why in refused.items():
+        shown = clean_line(others[name])[:200]
+        warnings.append(
+            (name[:100], _("“%(value)s” was not kept: %(why)s") % {"value": shown, "why": clean_line(why)[:300]})
+        )
+    for unknown in unknown_keys:
+        shown = clean_line(others[unknown])[:200]
+        warnings.append(
+            (
+                unknown[:100],
+                _("unknown field (no custom field has this key); its value “%(value)s” was not kept")
+                % {"value": shown},
             )
+        )
     if len(warnings) > MAX_WARNINGS:
         extra = len(warnings) - MAX_WARNINGS + 1
         warnings = [*warnings[: MAX_WARNINGS - 1], ("request", _("%(n)d more problems not listed") % {"n": extra})]

@@ -24,6 +24,7 @@ from tessera.accounts.services import end_user_for_email
 from tessera.api import keys
 from tessera.api.auth import channel_label, client_address
 from tessera.api.models import ApiKey, Scope
+from tessera.customfields import json_values
 from tessera.mail import ingest
 from tessera.mail.models import Channel, InboundStatus
 from tessera.tickets import channel, policy, services
@@ -110,6 +111,22 @@ def _body(request: HttpRequest, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
+def _custom_values(prepared: submission.Prepared) -> dict[str, object] | None:
+    """The custom answers to give open_ticket. Each was checked alone; a required field left out
+    would refuse the whole ticket, which osTicket's API would not do for an extra key: such
+    answers are then not given at all, and each is a warning instead."""
+    if not prepared.custom:
+        return None
+    missing = json_values.missing_required(prepared.topic, prepared.custom)
+    if not missing:
+        return prepared.custom
+    for key in prepared.custom:
+        prepared.warnings.append(
+            (key[:100], _("not kept: the required fields %(keys)s were not given") % {"keys": ", ".join(missing)})
+        )
+    return None
+
+
 def _open(request: HttpRequest, key: ApiKey, prepared: submission.Prepared) -> HttpResponse:
     try:
         with channel.acting_via(channel_label(request)), transaction.atomic():
@@ -135,6 +152,7 @@ def _open(request: HttpRequest, key: ApiKey, prepared: submission.Prepared) -> H
                 keep_refusal=False,
                 acknowledge=prepared.autorespond,
                 alert=prepared.alert,
+                custom_values=_custom_values(prepared),
             )
             services.record_intake_warnings(ticket, prepared.warnings, phone=prepared.phone, address=prepared.ip)
     except services.TicketRefused as refused:

@@ -175,6 +175,7 @@ def _create(
         topic=topic,
         priority=priority,
         recipients=recipients,
+        custom=intake_hooks.rule_values(custom_values),
     )
     status = default_status(State.OPEN)
     extra: dict[str, Any] = {}

@@ -10,7 +10,7 @@ once the refused transaction has rolled back (`record_refusal`). Tests: tests/ru
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,9 +66,11 @@ def routing_plan(
     topic: HelpTopic | None,
     priority: Priority,
     recipients: Sequence[str] = (),
+    custom: Mapping[str, tuple[str, ...]] | None = None,
 ) -> engine.Plan:
     """The rules' plan for a ticket about to be opened (no query unless a rule looks at the
-    organisation, or the rules changed)."""
+    organisation, or the rules changed). `custom`: the answers to custom fields given with it,
+    as texts by field key (intake_hooks.rule_values), not yet saved."""
     compiled = engine.active_rules()
     if not compiled.rules:
         return engine.Plan()
@@ -84,6 +86,7 @@ def routing_plan(
         topic=topic.name if topic is not None else "",
         organization=organization,
         priority=priority.name,
+        custom=dict(custom or {}),
     )
     plan = engine.evaluate(sample, compiled)
     if plan.problems:
