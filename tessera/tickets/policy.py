@@ -739,6 +739,8 @@ def can_export_directory(actor: User | None) -> bool:
     agent meets people one ticket at a time; a whole address book leaving the desk is an
     administrator's decision."""
     return can_change_desk_setup(actor)
+
+
 # ---------------------------------------------------------------------------- custom fields
 
 

@@ -222,13 +222,6 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
         john=FORBIDDEN,
     ),
     "canned:edit": row(
-    # ------------------------------------------------------------ custom fields (/fields/)
-    # The fields a topic asks: public, like the portal's form (agents-only fields need ?audience=agent).
-    "customfields:topic_fields": row(GET_ONLY),
-    # The ticket's answers: the ticket page's agents (a plain GET goes back to the ticket page);
-    # editing one takes the manage right, which the Agent role holds.
-    "customfields:ticket_values": row((REDIRECT, M), **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
-    "customfields:ticket_field": row(
         (OK, REDIRECT),
         anonymous=REDIRECT_LOGIN,
         ken=FORBIDDEN,
@@ -271,6 +264,19 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "staff:organisation_edit": row(FORBIDDEN, anonymous=REDIRECT_LOGIN, admin=(OK, REDIRECT)),
     "staff:organisation_note": row((M, REDIRECT), **WORKSPACE_POST),
     "staff:organisations_export": row((FORBIDDEN, M), **WORKSPACE_GET, admin=GET_ONLY),
+    # ------------------------------------------------------------ custom fields (/fields/)
+    # The fields a topic asks: public, like the portal's form (agents-only fields need ?audience=agent).
+    "customfields:topic_fields": row(GET_ONLY),
+    # The ticket's answers: the ticket page's agents (a plain GET goes back to the ticket page);
+    # editing one takes the manage right, which the Agent role holds.
+    "customfields:ticket_values": row((REDIRECT, M), **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    "customfields:ticket_field": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        bill=NOT_FOUND,
+        bill_requester=NOT_FOUND,
     ),
     # A user's answers: any agent, as for the person's other details.
     "customfields:person_values": row(GET_ONLY, **WORKSPACE_GET),
