@@ -50,7 +50,9 @@ def test_john_asks_jane_for_a_task_she_closes_then_john_closes_the_ticket(
     found["my tasks"] = violations(jane)
     jane.get_by_role("link", name="Check the network port on floor 3").click()
     jane.keyboard.press("?")
-    expect(jane.get_by_role("dialog", name="Keyboard shortcuts").get_by_text("Write a note")).to_be_visible()
+    expect(
+        jane.get_by_role("dialog", name="Keyboard shortcuts").get_by_text("Write a note", exact=True)
+    ).to_be_visible()
     jane.keyboard.press("Escape")
     jane.keyboard.press("n")
     expect(jane.get_by_label("Note", exact=True)).to_be_focused()

@@ -43,6 +43,8 @@ SAMPLES = {
     "profile/": "profile",
     "density/": "density",
     "priorities.css": "priority_css",
+    "tickets/new/": "new_ticket",
+    "people/lookup/": "people_lookup",
     "people/": "people",
     "people/import/": "people_import",
     "people/import/confirm/": "people_import_confirm",
