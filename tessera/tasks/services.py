@@ -3,7 +3,8 @@
 Each service takes the acting user first, asks tickets.policy (can_create_task, can_task),
 re-reads the task under a row lock and refuses stale forms (`StaleTask`), writes a TaskEvent,
 and, for a task on a ticket, a line on the ticket's timeline through the ticket services
-(`record_task_event`: only they write ticket Events). `close_guard` is what a ticket's close asks
+(`record_task_event`: only they write ticket Events); assignments and notes queue alerts on
+commit (tasks.notifications). `close_guard` is what a ticket's close asks
 (tickets.close_guards, registered in apps.py). Tests: tests/tasks/test_task_services.py,
 tests/tasks/test_closing_tickets_with_tasks.py.
 """
@@ -21,12 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tessera.accounts.models import Agent, Department, Team, User
-from tessera.tickets import policy, services
+from tessera.tickets import notifications, policy, services
 from tessera.tickets.close_guards import CloseRefused
 from tessera.tickets.content import clean_line, from_text
 from tessera.tickets.models import EventKind, State, Ticket
 from tessera.tickets.policy import TaskAction
 
+from . import notifications as alerts
 from .models import Task, TaskEntry, TaskEvent, TaskEventKind, TaskState
 
 FIRST_TASK_NUMBER = 1
@@ -94,6 +96,11 @@ def _record(
             **{key: value for key, value in data.items() if key == "to"},
         )
     return event
+
+
+def _alert_assignment(task: Task, actor: User, agent_id: int | None, team_id: int | None) -> None:
+    """The assignment alert, queued only if the change commits (tickets.notifications.with_change)."""
+    notifications.with_change(lambda: alerts.assigned(task.pk, actor.pk, agent_id, team_id))
 
 
 def _title(title: str) -> str:
@@ -186,6 +193,7 @@ def create_task(
                 agent_id=assignee.pk if assignee else None,
                 team_id=team.pk if team else None,
             )
+            _alert_assignment(task, actor, assignee.pk if assignee else None, team.pk if team else None)
     return task
 
 
@@ -258,6 +266,7 @@ def assign_task(
             team_id=team_id,
         )
         _touch(task, now, "assignee", "team")
+        _alert_assignment(task, actor, agent_id, team_id)
     return task
 
 
@@ -309,6 +318,7 @@ def add_task_note(actor: User, task: Task, *, note: str, expected_version: int |
         )
         _record(task, actor, TaskEventKind.NOTE, EventKind.TASK_NOTE, now, entry_id=entry.pk)
         _touch(task, now)
+        notifications.with_change(lambda: alerts.note_added(task.pk, actor.pk, entry))
     return entry
 
 
