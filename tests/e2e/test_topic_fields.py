@@ -62,5 +62,5 @@ def test_choosing_a_topic_reveals_its_fields_and_a_wrong_answer_keeps_what_was_t
     expect(page.locator("#timeline")).to_contain_text("Jane Doe set Phone to +49 30 1234567")
     ticket.refresh_from_db()
     # The composer now carries the new version: a note sent next is not refused as stale.
-    assert page.locator('input[name="note-version"]').input_value() == str(ticket.version)
+    expect(page.locator('input[name="note-version"]')).to_have_value(str(ticket.version))
     assert csp_violations == []
