@@ -56,6 +56,19 @@ class Status(models.Model):
     is_default = models.BooleanField(
         _("default for its state"), default=False, help_text=_("Used when a ticket enters this state.")
     )
+    # osTicket's "allow reopen" on a closed status, with a window: after it, the customer's
+    # reply opens a new ticket linked to this one.
+    allow_reopen = models.BooleanField(
+        _("customers may reopen"),
+        default=True,
+        help_text=_("Whether the requester may reopen a ticket left in this status (resolved or closed)."),
+    )
+    reopen_days = models.PositiveSmallIntegerField(
+        _("reopen within (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Days after closing during which the requester may reopen; empty means no limit."),
+    )
 
     class Meta:
         verbose_name = _("status")
@@ -392,6 +405,7 @@ class EventKind(models.TextChoices):
     TASK_CLOSED = "task_closed", _("task closed")
     TASK_REOPENED = "task_reopened", _("task reopened")
     FIELD_CHANGED = "field_changed", _("field changed")
+    SATISFACTION = "satisfaction", _("satisfaction rated")
 
 
 class Event(models.Model):
