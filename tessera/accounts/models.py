@@ -38,6 +38,7 @@ class Perm(models.TextChoices):
     TASK_ASSIGN = "task_assign", _("Assign tasks")
     TASK_TRANSFER = "task_transfer", _("Transfer tasks to another department")
     TASK_CLOSE = "task_close", _("Close and reopen tasks")
+    TASK_DELETE = "task_delete", _("Delete tasks")
 
 
 class UserManager(BaseUserManager["User"]):

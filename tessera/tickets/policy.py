@@ -616,6 +616,7 @@ class TaskAction(StrEnum):
     TRANSFER = Perm.TASK_TRANSFER.value
     CLOSE = Perm.TASK_CLOSE.value
     REOPEN = "task_reopen"  # the close permission, on a closed task
+    DELETE = Perm.TASK_DELETE.value  # open or closed
 
 
 def task_perms(actor: User | None, task: TaskLike) -> frozenset[str] | None:
@@ -655,6 +656,8 @@ def can_task(actor: User | None, action: TaskAction | str, task: TaskLike) -> bo
         return Perm.NOTE in perms
     if action == TaskAction.REOPEN:
         return Perm.TASK_CLOSE in perms and not task.is_open
+    if action == TaskAction.DELETE:
+        return Perm.TASK_DELETE in perms
     return action in perms and task.is_open
 
 
