@@ -26,19 +26,20 @@ def end_users() -> Iterator[User]:
     return (
         User.objects.filter(agent__isnull=True, is_staff=False, is_superuser=False)
         .select_related("organization")
-        .only("email", "name", "organization__name", "time_zone", "is_active", "date_joined")
+        .only("email", "name", "organization__name", "phone", "time_zone", "is_active", "date_joined")
         .order_by("email")
         .iterator(chunk_size=BATCH)
     )
 
 
 def user_lines() -> Iterator[str]:
-    header = [_("email"), _("name"), _("organisation"), _("time zone"), _("active"), _("joined (UTC)")]
+    header = [_("email"), _("name"), _("organisation"), _("phone"), _("time zone"), _("active"), _("joined (UTC)")]
     rows = (
         [
             u.email,
             u.name,
             u.organization.name if u.organization else "",
+            u.phone,
             u.time_zone,
             _("yes") if u.is_active else _("no"),
             _utc(u.date_joined),

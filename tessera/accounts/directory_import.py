@@ -47,7 +47,7 @@ from tessera.audit import services as audit
 from tessera.single_line import single_line
 from tessera.tickets import policy
 
-from . import directory_services
+from . import directory_services, phone
 from .models import Organization, User
 from .services import _time_zones
 
@@ -69,6 +69,10 @@ COLUMNS = {
     "company": "organisation",
     "timezone": "time_zone",
     "tz": "time_zone",
+    "phone": "phone",
+    "phonenumber": "phone",
+    "telephone": "phone",
+    "tel": "phone",
 }
 NAME_MAX = 150
 
@@ -259,6 +263,9 @@ def _plan_row(
     zone = values.get("time_zone", "")
     if zone and zone not in zones:
         row.errors.append(_("“%(zone)s” is not a time zone such as Europe/Paris.") % {"zone": zone[:60]})
+    number = single_line(values.get("phone", "")).strip()
+    if number and not phone.is_phone(number):
+        row.errors.append(_("“%(phone)s” is not a phone number.") % {"phone": number[:60]})
     if row.errors:
         return row
     if user is None:
@@ -270,6 +277,8 @@ def _plan_row(
             row.values["organization"] = organization.pk
         if zone:
             row.values["time_zone"] = zone
+        if number:
+            row.values["phone"] = number
         return row
     row.user_id = user.pk
     if name and name != user.name:
@@ -282,6 +291,9 @@ def _plan_row(
     if zone and zone != user.time_zone:
         row.values["time_zone"] = zone
         row.changes.append(_("time zone: %(old)s → %(new)s") % {"old": user.time_zone or "—", "new": zone})
+    if number and number != user.phone:
+        row.values["phone"] = number
+        row.changes.append(_("phone: %(old)s → %(new)s") % {"old": user.phone or "—", "new": number})
     row.step = Step.UPDATE if row.values else Step.UNCHANGED
     return row
 
