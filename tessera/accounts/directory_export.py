@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tessera import csv_cells
 
+from .directory_import import EXPORT_HEADERS
 from .models import Organization, User
 
 BATCH = 2000
@@ -33,7 +34,8 @@ def end_users() -> Iterator[User]:
 
 
 def user_lines() -> Iterator[str]:
-    header = [_("email"), _("name"), _("organisation"), _("phone"), _("time zone"), _("active"), _("joined (UTC)")]
+    # The columns the import reads back (in any shipped language), then two it leaves alone.
+    header = [_(word) for word in EXPORT_HEADERS.values()] + [_("active"), _("joined (UTC)")]
     rows = (
         [
             u.email,

@@ -29,6 +29,7 @@ audited there) inside one transaction: an error on any row leaves nothing import
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -36,12 +37,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.db.models.functions import Lower
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tessera.audit import services as audit
 from tessera.single_line import single_line
@@ -152,6 +156,28 @@ def _header_key(name: str) -> str:
     return "".join(ch for ch in name.strip().lower() if ch not in " -_")
 
 
+# The export's column names (directory_export.user_lines), which it writes in the agent's language.
+EXPORT_HEADERS = {
+    "email": gettext_noop("email"),
+    "name": gettext_noop("name"),
+    "organisation": gettext_noop("organisation"),
+    "phone": gettext_noop("phone"),
+    "time_zone": gettext_noop("time zone"),
+}
+
+
+@functools.cache
+def _columns() -> dict[str, str]:
+    """COLUMNS, and the export's headers in every language the desk ships, so a file exported in
+    German reads back in."""
+    found = dict(COLUMNS)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for key, word in EXPORT_HEADERS.items():
+                found.setdefault(_header_key(_(word)), key)
+    return found
+
+
 def read(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """The file's rows as (line, {field: text}), and the header names that were not used.
     Raises ValueError with the reason when the file cannot be read as a directory."""
@@ -170,7 +196,7 @@ def read(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     columns: dict[int, str] = {}
     ignored: list[str] = []
     for index, name in enumerate(header):
-        key = COLUMNS.get(_header_key(name))
+        key = _columns().get(_header_key(name))
         if key is None or key in columns.values():
             if name.strip():
                 ignored.append(name.strip()[:60])
