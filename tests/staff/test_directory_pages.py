@@ -158,6 +158,7 @@ def test_a_persons_phone_is_edited_shown_as_a_link_and_a_non_number_refused(as_a
     assert ok.status_code == 302
     page = client.get(person_url(desk.ken)).content.decode()
     assert '<a href="tel:+13185558634X123" id="person-phone">+1 318 555 8634 X123</a>' in page
+    assert 'value="+1 318 555 8634 X123"' in client.get(url).content.decode()  # the edit form starts from it
 
     refused = client.post(url, {"name": "Ken Adams", "email": "ken@example.com", "phone": "call me maybe"})
     assert refused.status_code == 400
