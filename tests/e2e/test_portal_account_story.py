@@ -10,7 +10,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from tessera.accounts.models import User
 from tessera.tickets import services
-
 from tests.conftest import body_text
 
 from .test_accessibility import violations
@@ -26,7 +25,11 @@ def fits_the_phone(page: Page) -> bool:
 
 def test_a_guest_signs_up_verifies_and_finds_her_earlier_ticket(transactional_db, desk, site, smtp, browser: Browser):
     services.open_ticket_for_guest(
-        email="nina@example.net", name="Nina North", subject="Parcel never arrived", message="Order 7.", topic=desk.general
+        email="nina@example.net",
+        name="Nina North",
+        subject="Parcel never arrived",
+        message="Order 7.",
+        topic=desk.general,
     )
     smtp.envelopes.clear()  # the acknowledgement of that ticket
     base = site.url
