@@ -216,3 +216,13 @@ def test_sign_up_needs_the_csrf_token(desk, mailoutbox):
 
     assert response.status_code == 403
     assert mailoutbox == []
+
+
+def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client, desk, mailoutbox):
+    url = reverse("portal:password_reset")
+    known = client.post(url, {"email": "ken@example.com"}, follow=True)
+    unknown = client.post(url, {"email": "nobody@example.org"}, follow=True)
+
+    assert known.redirect_chain == unknown.redirect_chain
+    assert comparable(known) == comparable(unknown)
+    assert [m.to for m in mailoutbox] == [["ken@example.com"]]
