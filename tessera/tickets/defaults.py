@@ -45,6 +45,7 @@ ROLES = {
         "merge",
         "manage",
         "canned",
+        "kb",
         *TASK_PERMS,
     ],
     "Observer": ["view", "note"],
