@@ -77,12 +77,18 @@ def suggestion_query(subject: str) -> ParsedQuery:
     while it is still being typed. Short or empty subjects ask nothing."""
     if len(subject.strip()) < SUGGEST_MIN_CHARS:
         return ParsedQuery()
-    words = [w for w in words_of(subject[:256]) if len(w) >= SUGGEST_MIN_CHARS and w not in STOP_WORDS]
-    unique = list(dict.fromkeys(words))[-SUGGEST_MAX_WORDS:]
-    if not unique:
+    typed = words_of(subject[:256])
+    # The word being typed (no space after it yet) is a prefix: "jam" finds jams.
+    partial = typed[-1] if typed and not subject[:256][-1:].isspace() and len(typed[-1]) >= SUGGEST_MIN_CHARS else None
+    words = [w for w in typed[:-1] if len(w) >= SUGGEST_MIN_CHARS and w not in STOP_WORDS]
+    if typed and typed[-1] != partial and len(typed[-1]) >= SUGGEST_MIN_CHARS and typed[-1] not in STOP_WORDS:
+        words.append(typed[-1])
+    unique = [w for w in dict.fromkeys(words) if w != partial][-SUGGEST_MAX_WORDS:]
+    terms = [Term((w,)) for w in unique]
+    if partial is not None and partial not in STOP_WORDS:
+        terms.append(Term((partial,), prefix=True))
+    if not terms:
         return ParsedQuery()
-    still_typing = not subject[-1:].isspace() and words_of(subject)[-1:] == (unique[-1],)
-    terms = [Term((w,), prefix=still_typing and i == len(unique) - 1) for i, w in enumerate(unique)]
     return ParsedQuery(tuple((t,) for t in terms))
 
 
