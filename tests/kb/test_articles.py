@@ -25,7 +25,11 @@ def test_every_edit_keeps_the_previous_version_with_its_writer_and_time(desk, wr
         ("Reset your password", "Use the link we email.", mia),
     ]
     assert versions[0].written_at == first_written
-    assert (article.title, article.body, article.updated_by) == ("Reset your password", "Use the link; it lasts an hour.", mia)
+    assert (article.title, article.body, article.updated_by) == (
+        "Reset your password",
+        "Use the link; it lasts an hour.",
+        mia,
+    )
 
 
 def test_saving_without_a_change_to_the_text_keeps_no_version(desk):
@@ -59,7 +63,7 @@ def test_a_version_of_another_article_cannot_be_restored(desk):
         "<script>alert(1)</script> Hello",
         "[click me](javascript:alert(1))",
         '<img src=x onerror="alert(1)">',
-        "<a href=\"javascript:alert(1)\">x</a>",
+        '<a href="javascript:alert(1)">x</a>',
         "![x](javascript:alert(1))",
         '<iframe src="https://evil.example"></iframe>',
     ],

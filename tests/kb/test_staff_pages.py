@@ -172,7 +172,9 @@ def test_the_knowledge_base_pages_cost_the_same_queries_with_more_articles(desk,
     count()
     few = count()
     for n in range(15):
-        services.create_article(desk.admin, title=f"Printer tip {n}", body="printer", category=kb.printing, featured=True)
+        services.create_article(
+            desk.admin, title=f"Printer tip {n}", body="printer", category=kb.printing, featured=True
+        )
     assert count() == few
 
 
