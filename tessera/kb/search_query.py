@@ -15,8 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from tessera.accounts.models import User
 from tessera.fast_html import fts_marked
@@ -148,8 +147,3 @@ def _search_sqlite(parsed: ParsedQuery, visible: QuerySet[Article], limit: int) 
         for pk, title, snippet in ranked
         if pk in rows
     ]
-
-
-def plain(text: str) -> SafeString:
-    """An article's title or excerpt with nothing marked (lists without a search)."""
-    return mark_safe(escape(text))  # noqa: S308  escaped just above

@@ -212,7 +212,9 @@ def version(request: AuthenticatedHttpRequest, agent: Agent, pk: int, version_id
         if not policy.can_edit_kb(request.user):
             return _forbidden(request)
         services.restore_version(request.user, article, old)
-        messages.success(request, _("The version of %(when)s is the article's text again.") % {"when": old.written_at})
+        messages.success(
+            request, _("The earlier version is the article's text again; the replaced text is in the history.")
+        )
         return redirect("kb_staff:history", article.pk)
     html, _text = content.from_text(old.body)
     return render(

@@ -103,3 +103,16 @@ def test_a_short_or_empty_subject_suggests_nothing(desk, kb):
 def test_agents_get_only_public_suggestions_too(desk, kb):
     html = signed_in(desk.john).get(reverse("kb:suggest"), {"q": "printer fault vendor"}).content.decode()
     assert "Escalating" not in html and "The <mark>printer</mark> jams" in html
+
+
+def test_the_reindex_command_rebuilds_a_lost_index(desk, kb):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    search_index.forget_article(kb.jam.pk)
+    assert titles(search_query.search(None, "torn")) == []
+    out = StringIO()
+    call_command("kb_reindex", stdout=out)
+    assert "Indexed 3" in out.getvalue()
+    assert titles(search_query.search(None, "torn")) == ["The printer jams on every page"]
