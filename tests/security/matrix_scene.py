@@ -209,6 +209,7 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("api-v1:status", "status_id"): lambda s, sub: s.archived.pk,
     ("api-v1:sla_plan", "plan_id"): lambda s, sub: 1,
     ("api-v1:routing_rule", "rule_id"): lambda s, sub: s.rule.pk,
+    ("api-v1:kb_article", "article_id"): lambda s, sub: s.kb_article.pk,
     ("canned:edit", "pk"): lambda s, sub: s.canned.pk,
     ("canned:delete", "pk"): lambda s, sub: s.canned.pk,
     ("canned:render", "pk"): lambda s, sub: s.canned.pk,
