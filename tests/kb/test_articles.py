@@ -182,3 +182,19 @@ def test_the_manager_role_writes_the_knowledge_base_and_the_migration_grants_can
     custom.refresh_from_db()
     assert custom.permissions == ["view", "canned", "kb"]
     assert "kb" not in Role.objects.get(name="Observer").permissions
+
+
+def test_seed_demo_loads_the_knowledge_base_findable_on_the_help_center(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tessera.accounts.models import Role
+    from tessera.kb import search_query
+    from tessera.tickets.defaults import ensure_defaults
+    from tessera.tickets.models import Priority, Status
+
+    ensure_defaults(Priority, Status, Role)
+    call_command("seed_demo", stdout=StringIO())
+    assert Article.objects.filter(is_public=True).count() >= 4
+    assert [h.article.title for h in search_query.suggest("my printer jams")] == ["The printer jams on every page"]
