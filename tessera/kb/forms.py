@@ -82,6 +82,7 @@ class ArticleForm(forms.Form):
         help_text=_("The last part of the article's address; made from the title when left empty."),
     )
     attachments = MultipleFileField(label=_("Add files"))
+    seen = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
     remove_files = forms.ModelMultipleChoiceField(
         label=_("Remove files"),
         queryset=ArticleAttachment.objects.none(),

@@ -90,9 +90,12 @@ def save_article(
     uploads: Sequence[attachment_store.Upload] = (),
     remove_files: Iterable[int] = (),
     at: datetime.datetime | None = None,
+    seen: str = "",
 ) -> Article:
     """Create (article None) or change an article. An edit that changes the title or text keeps
-    what it replaces as an ArticleVersion. `at`: when (the importer keeps osTicket's times)."""
+    what it replaces as an ArticleVersion. `at`: when (the importer keeps osTicket's times).
+    `seen`: the version the editor started from (version_of); an article saved by someone else
+    since is refused (code "stale") rather than silently overwritten."""
     _require_editor(actor)
     slug = (slug or "").strip()
     errors = validate_article(title, body, slug)
@@ -115,6 +118,14 @@ def save_article(
         else:
             article = Article.objects.select_for_update().get(pk=article.pk)
             created = False
+            if seen and seen != version_of(article):
+                raise ValidationError(
+                    _(
+                        "Someone saved this article while you were editing it. Their text is now the current one "
+                        "(and in the history); your text is below: save again to replace theirs."
+                    ),
+                    code="stale",
+                )
             if (article.title, article.body) != (title, body):
                 ArticleVersion.objects.create(
                     article=article,
@@ -152,6 +163,11 @@ def save_article(
             detail="created" if created else "changed",
         )
     return article
+
+
+def version_of(article: Article) -> str:
+    """What the edit form remembers to tell a stale save: the time of the last change."""
+    return article.updated_at.isoformat()
 
 
 def create_article(actor: User | None, *, title: str, body: str, **fields: object) -> Article:

@@ -105,6 +105,7 @@ def _edit(request: AuthenticatedHttpRequest, article: Article | None) -> HttpRes
                 "featured": article.featured,
                 "topics": list(article.topics.all()),
                 "slug": article.slug,
+                "seen": services.version_of(article),
             }
         form = ArticleForm(initial=initial, categories=categories, files=files)
         return render(request, template, {"form": form, "article": article})
@@ -125,10 +126,19 @@ def _edit(request: AuthenticatedHttpRequest, article: Article | None) -> HttpRes
                 slug=data["slug"],
                 uploads=attachment_store.from_uploaded_files(data["attachments"]),
                 remove_files=[f.pk for f in data.get("remove_files") or ()],
+                seen=data["seen"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            if getattr(exc, "code", None) == "stale" and article is not None:
+                status = 409
+                # Saving again replaces the newer text on purpose: the form now starts from it.
+                data_now = request.POST.copy()
+                data_now["seen"] = services.version_of(Article.objects.get(pk=article.pk))
+                form.data = data_now
+                form.add_error(None, exc.messages)
+            else:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
         except PermissionDenied:
             return _forbidden(request)
         else:

@@ -181,3 +181,19 @@ def test_the_knowledge_base_pages_cost_the_same_queries_with_more_articles(desk,
 def test_the_workspace_links_the_knowledge_base(desk):
     page = signed_in(desk.john).get(reverse("staff:dashboard")).content.decode()
     assert reverse("kb_staff:list") in page
+
+
+def test_a_save_over_someone_elses_newer_edit_is_refused_and_keeps_the_typed_text(desk, writers, kb):
+    client = signed_in(writers.mia)
+    url = reverse("kb_staff:edit", args=[kb.jam.pk])
+    page = client.get(url).content.decode()
+    seen = page.split('name="seen" value="')[1].split('"')[0]
+    services.save_article(desk.admin, kb.jam, title="Admin's title", body="Admin's text.", category=kb.printing)
+    stale = client.post(url, form(title="Mia's title", body="Mia's text.", category=kb.printing.pk, seen=seen))
+    html = stale.content.decode()
+    assert stale.status_code == 409 and "Someone saved this article" in html and "Mia&#x27;s text." in html
+    assert Article.objects.get(pk=kb.jam.pk).title == "Admin's title"
+    fresh = html.split('name="seen" value="')[1].split('"')[0]
+    again = client.post(url, form(title="Mia's title", body="Mia's text.", category=kb.printing.pk, seen=fresh))
+    assert again.status_code == 302 and Article.objects.get(pk=kb.jam.pk).title == "Mia's title"
+    assert set(kb.jam.versions.values_list("title", flat=True)) == {"The printer jams on every page", "Admin's title"}
