@@ -172,6 +172,16 @@ def search(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     """Public articles for a new ticket's subject as it is typed (a fragment for htmx)."""
     subject = (request.GET.get("q") or request.GET.get("subject") or "")[:QUERY_MAX]
+    # Generous (a person types a few hundred subjects a day at most), but a script cannot use
+    # the form as a free search engine: over the limit the box simply stays empty.
+    decision = ratelimit.hit(
+        "kb-suggest",
+        ratelimit.client_ip(request),
+        limit=settings.TESSERA.get("KB_SUGGEST_LIMIT_PER_IP", 300),
+        window=600,
+    )
+    if not decision.allowed:
+        return HttpResponse("", status=429, headers={"Retry-After": str(decision.retry_after)})
     hits = search_query.suggest(subject)
     return render(request, "kb/_suggestions.html", {"hits": hits, "from": FROM_NEW_TICKET})
 

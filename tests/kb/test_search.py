@@ -116,3 +116,11 @@ def test_the_reindex_command_rebuilds_a_lost_index(desk, kb):
     call_command("kb_reindex", stdout=out)
     assert "Indexed 3" in out.getvalue()
     assert titles(search_query.search(None, "torn")) == ["The printer jams on every page"]
+
+
+def test_suggestions_are_rate_limited_per_address(desk, kb, settings):
+    settings.TESSERA = {**settings.TESSERA, "KB_SUGGEST_LIMIT_PER_IP": 3}
+    for _ in range(3):
+        assert Client().get(reverse("kb:suggest"), {"subject": "printer"}).status_code == 200
+    refused = Client().get(reverse("kb:suggest"), {"subject": "printer"})
+    assert refused.status_code == 429 and refused.content == b"" and int(refused["Retry-After"]) > 0
