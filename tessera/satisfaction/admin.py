@@ -66,11 +66,11 @@ class RatingAdmin(admin.ModelAdmin[Rating]):
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin[Survey]):
-    list_display = ["ticket", "requester", "agent", "department", "asked_at"]
-    list_filter = ["department", "asked_at"]
+    list_display = ["ticket", "requester", "agent", "department", "created_at", "mailed_at"]
+    list_filter = ["department", "created_at"]
     search_fields = ["ticket__number", "requester__email"]
     list_select_related = ["ticket", "requester", "agent__user", "department"]
-    readonly_fields = ["ticket", "requester", "agent", "department", "asked_at"]
+    readonly_fields = ["ticket", "requester", "agent", "department", "created_at", "due_at", "mailed_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,5 +1,10 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
+
+from tessera.scheduler.registry import register
 
 
 class SatisfactionConfig(AppConfig):
@@ -9,9 +14,9 @@ class SatisfactionConfig(AppConfig):
 
     def ready(self) -> None:
         # local import: asking loads models, which can only load once the app registry is ready
-        from tessera.tickets import listeners
-
         from . import asking
 
-        # Every committed ticket change reaches us; the core calls out and never imports this app.
-        listeners.register("satisfaction", asking.on_change, wants=asking.enabled)
+        # A ticket saved as resolved or closed plans its survey (asking.py says why a save
+        # signal and not the listener registry); the core never imports this app.
+        post_save.connect(asking.on_ticket_saved, sender="tickets.Ticket", dispatch_uid="satisfaction-plan")
+        register("satisfaction.ask", every=timedelta(minutes=5), func="tessera.satisfaction.asking.run")

@@ -1,12 +1,15 @@
 """A survey is the one question a ticket's requester is asked; a rating is their answer.
 
-Why two rows: the ask is what makes "once per ticket" true (a unique survey per ticket, whatever
-happens to the ticket afterwards), and it remembers who worked the ticket when it was resolved,
-so a rating given days later still credits the agent who did the work, not whoever holds the
-ticket then. The rating copies the agent and department for reports that never join the survey.
+Why two rows: the survey is what makes "once per ticket" true (a unique survey per ticket,
+whatever happens to the ticket afterwards), it waits for its mail (`due_at`, `mailed_at`), and it
+remembers who worked the ticket when it was resolved, so a rating given days later still credits
+the agent who did the work, not whoever holds the ticket then. The rating copies the agent and
+department for reports that never join the survey.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -36,14 +39,25 @@ class Survey(models.Model):
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
     )
-    asked_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    created_at = models.DateTimeField(_("resolved at"), default=timezone.now)
+    due_at = models.DateTimeField(_("mail due at"), default=timezone.now)
+    mailed_at = models.DateTimeField(_("mailed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("satisfaction survey")
         verbose_name_plural = _("satisfaction surveys")
+        # The mail job's question, "which surveys wait for their mail?", reads only these rows.
+        indexes = [
+            models.Index(fields=["due_at"], condition=models.Q(mailed_at__isnull=True), name="survey_mail_due"),
+        ]
 
     def __str__(self) -> str:
         return f"survey {self.ticket_id}"
+
+    @property
+    def asked_at(self) -> datetime:
+        """When the requester was asked: by mail, else (not mailed yet) on the portal from the start."""
+        return self.mailed_at or self.created_at
 
 
 class Rating(models.Model):

@@ -3,10 +3,14 @@ confirms with a comment; John sees the rating on the timeline and on his profile
 stays resolved."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
 
+from django.utils import timezone
+
+from tessera.satisfaction import asking
 from tessera.tickets import services
 from tessera.tickets.models import State, Ticket
 from tests.conftest import body_text
@@ -34,7 +38,9 @@ def test_ken_rates_the_help_john_gave_and_the_ticket_stays_resolved(
     john.get_by_label("Status", exact=True).select_option(label="Resolved")
     expect(john.locator("#properties-status")).to_contain_text("Status changed to Resolved.")
 
-    # 2. Ken's survey arrives once, with a link per star; a mail scanner following them records nothing.
+    # 2. The mail job runs once the survey's delay has passed: Ken's survey arrives once, with a
+    # link per star.
+    assert asking.run(timezone.now() + timedelta(hours=2)) == 1
     survey = smtp.wait_for(lambda m: "ken@example.com" in m["To"] and "How did we do?" in m["Subject"])[0]
     links = dict((int(n), url) for url, n in re.findall(r"(https?://\S+/rate/\S+/\?score=(\d))", body_text(survey)))
     assert sorted(links) == [1, 2, 3, 4, 5]

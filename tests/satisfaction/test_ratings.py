@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from tessera.satisfaction import asking, tokens
 from tessera.satisfaction import services as satisfaction
-from tessera.satisfaction import tokens
 from tessera.satisfaction.models import Rating, Survey
 from tessera.tickets import services
 from tessera.tickets.event_sentences import event_sentence
@@ -38,9 +38,14 @@ def committed(django_capture_on_commit_callbacks):
     return run
 
 
+def later(hours: float = 2):
+    """A moment after the survey's delay (an hour by default) has passed."""
+    return timezone.now() + timedelta(hours=hours)
+
+
 @pytest.fixture
 def resolved(desk, smtp, committed):
-    """Ken's printer ticket, assigned to John, who resolves it."""
+    """Ken's printer ticket, assigned to John, who resolves it; the mail job has run since."""
     ticket = committed(
         services.open_ticket,
         desk.ken,
@@ -51,6 +56,7 @@ def resolved(desk, smtp, committed):
     )
     committed(services.assign, desk.john.user, Ticket.objects.get(pk=ticket.pk), agent=desk.john)
     committed(services.set_status, desk.john.user, Ticket.objects.get(pk=ticket.pk), status=desk.resolved)
+    committed(asking.run, later())
     return Ticket.objects.get(pk=ticket.pk)
 
 
@@ -69,16 +75,53 @@ def test_resolving_a_ticket_mails_the_requester_once_with_a_link_per_star(resolv
     assert survey.agent == desk.john and survey.department == desk.support and survey.requester == desk.ken
 
 
+def test_the_survey_waits_for_its_delay_so_it_does_not_land_on_the_resolution_mail(desk, smtp, committed, ken_ticket):
+    committed(services.set_status, desk.john.user, ken_ticket, status=desk.resolved)
+    assert Survey.objects.filter(ticket=ken_ticket, mailed_at=None).exists()  # planned at once
+    assert committed(asking.run) == 0
+    assert committed(asking.run, later(0.5)) == 0
+    assert surveys_to(smtp) == []
+    assert committed(asking.run, later(1.1)) == 1
+    assert committed(asking.run, later(3)) == 0  # mailed once, whatever runs after
+    assert len(surveys_to(smtp)) == 1
+
+
 def test_a_ticket_resolved_reopened_and_resolved_again_is_asked_only_once(resolved, desk, smtp, committed):
     committed(services.reply, desk.ken, resolved, message="Still jams.")
     committed(services.set_status, desk.john.user, Ticket.objects.get(pk=resolved.pk), status=desk.resolved)
     committed(services.set_status, desk.john.user, Ticket.objects.get(pk=resolved.pk), status=desk.closed)
+    committed(asking.run, later(5))
     assert len(surveys_to(smtp)) == 1
     assert Survey.objects.filter(ticket=resolved).count() == 1
 
 
+def test_a_ticket_reopened_before_its_survey_was_due_is_asked_once_resolved_again(desk, smtp, committed, ken_ticket):
+    committed(services.set_status, desk.john.user, ken_ticket, status=desk.resolved)
+    committed(services.reply, desk.ken, Ticket.objects.get(pk=ken_ticket.pk), message="Still jams.")
+    assert committed(asking.run, later()) == 0  # open again: the survey waits
+    committed(services.set_status, desk.john.user, Ticket.objects.get(pk=ken_ticket.pk), status=desk.resolved)
+    assert committed(asking.run, later()) == 1
+    assert len(surveys_to(smtp)) == 1
+
+
+def test_a_rating_given_on_the_portal_before_the_mail_means_no_mail(client, desk, smtp, committed, ken_ticket):
+    committed(services.set_status, desk.john.user, ken_ticket, status=desk.resolved)
+    survey = Survey.objects.get(ticket=ken_ticket)
+    client.post(tokens.rate_path(survey), {"score": "5"})
+    assert committed(asking.run, later()) == 0
+    assert surveys_to(smtp) == []
+
+
+def test_a_change_that_rolls_back_plans_no_survey(desk, ken_ticket):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.set_status(desk.john.user, ken_ticket, status=desk.resolved)
+        raise RuntimeError("the change fails after the save")
+    assert not Survey.objects.exists()
+
+
 def test_a_requester_closing_their_own_ticket_is_asked(desk, smtp, committed, ken_ticket):
     committed(services.close_by_user, desk.ken, ken_ticket)
+    committed(asking.run, later())
     assert len(surveys_to(smtp)) == 1
 
 
@@ -94,6 +137,7 @@ def test_a_ticket_merged_into_another_is_not_asked(desk, smtp, committed):
     b = committed(services.open_ticket, desk.ken, requester=desk.ken, subject="Two", message="y", topic=desk.general)
     committed(services.merge, mia, b, sources=[a])
     assert Ticket.objects.get(pk=a.pk).state == State.CLOSED
+    committed(asking.run, later())
     assert surveys_to(smtp) == []
     assert not Survey.objects.exists()
 
@@ -101,7 +145,9 @@ def test_a_ticket_merged_into_another_is_not_asked(desk, smtp, committed):
 def test_a_desk_with_surveys_turned_off_asks_nobody(desk, smtp, committed, ken_ticket, settings):
     settings.TESSERA = {**settings.TESSERA, "SATISFACTION_SURVEYS": False}
     committed(services.set_status, desk.john.user, ken_ticket, status=desk.resolved)
+    committed(asking.run, later())
     assert surveys_to(smtp) == []
+    assert not Survey.objects.exists()
 
 
 @pytest.mark.parametrize(("chosen", "written_in"), [("de", "de"), ("", "en"), ("xx-evil", "en")])
@@ -111,6 +157,7 @@ def test_the_survey_mail_is_written_in_the_requesters_language(desk, smtp, commi
     desk.ken.language = chosen
     desk.ken.save(update_fields=["language"])
     committed(services.set_status, desk.john.user, ken_ticket, status=desk.resolved)
+    committed(asking.run, later())
     assert len(surveys_to(smtp)) == 1
     probe = Template(
         "{% load i18n satisfaction_tags %}{% satisfaction_mail ticket recipient as s %}"
@@ -245,7 +292,7 @@ def test_a_reopened_ticket_cannot_be_rated_until_it_is_resolved_again(client, re
 
 
 def test_an_old_survey_can_no_longer_be_answered(client, resolved):
-    Survey.objects.filter(ticket=resolved).update(asked_at=timezone.now() - timedelta(days=31))
+    Survey.objects.filter(ticket=resolved).update(mailed_at=timezone.now() - timedelta(days=31))
     page = client.get(_link(resolved, 5))
     assert "This survey has closed" in page.content.decode()
     assert client.post(_link(resolved), {"score": "5"}).status_code == 403

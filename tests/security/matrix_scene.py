@@ -213,6 +213,8 @@ def _rating_token(sub: Subject) -> str:
         ticket=sub.ticket, defaults={"requester": sub.ticket.user, "department": sub.ticket.department}
     )
     return tokens.token_for(survey)
+
+
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
     "attachment_id": lambda s, sub: sub.note_file,
