@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from tessera.tickets.access_links import access_url
+from tessera.tickets.services.satisfaction import RATED_STATES
 
 from . import services, tokens
 from .forms import SCORE_WORDS, RatingForm
@@ -40,7 +41,6 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     survey = tokens.survey_for(token)
     if survey is None or (request.user.is_authenticated and request.user.pk != survey.requester_id):
         return _not_found(request)
-    rating = services.rating_of(survey)
     if request.method == "POST":
         form = RatingForm(request.POST)
         if form.is_valid():
@@ -57,6 +57,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, _("Thank you for rating the help you got."))
                 return redirect(request.path)
         return _page(request, survey, form, status=400)
+    rating = services.rating_of(survey)
     initial = {
         "score": _chosen(request) or (rating.score if rating else None),
         "comment": rating.comment if rating else "",
@@ -79,6 +80,7 @@ def _page(
         "ticket": survey.ticket,
         "rating": rating,
         "state": state,
+        "reopened": survey.ticket.state not in RATED_STATES,
         "form": form,
         "refused": refused,
         "stars": [(n, SCORE_WORDS[n]) for n in range(MIN_SCORE, MAX_SCORE + 1)],

@@ -99,7 +99,12 @@ def test_dark_theme_pages_keep_their_contrast(transactional_db, desk, site, brow
         assert john.goto(base + path).ok, path
         found[path] = violations(john)
 
+    # The light theme is unchanged, and the satisfaction pages pass there too.
     light = browser.new_context(color_scheme="light").new_page()
     light.goto(base + "/")
     assert _background(light) == "rgb(246, 247, 249)"
+    light.goto(access_url(ticket, desk.ken))
+    found["light: ticket with the rating prompt"] = violations(light)
+    light.goto(base + tokens.rate_path(ticket.satisfaction_survey, 4))
+    found["light: rate"] = violations(light)
     assert {page: problems for page, problems in found.items() if problems} == {}

@@ -286,6 +286,7 @@ def test_the_requester_signed_in_may_rate(client, resolved, desk):
 
 def test_a_reopened_ticket_cannot_be_rated_until_it_is_resolved_again(client, resolved, desk, committed):
     committed(services.reply, desk.ken, resolved, message="Still jams.")
+    assert "This ticket is open again" in client.get(_link(resolved, 5)).content.decode()
     assert client.post(_link(resolved), {"score": "5"}).status_code == 403
     assert not Rating.objects.exists()
     assert Ticket.objects.get(pk=resolved.pk).state == State.OPEN
