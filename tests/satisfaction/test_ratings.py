@@ -119,6 +119,19 @@ def test_a_change_that_rolls_back_plans_no_survey(desk, ken_ticket):
     assert not Survey.objects.exists()
 
 
+def test_a_reply_that_resolves_and_the_quiet_auto_close_both_count_as_the_one_resolution(
+    desk, smtp, committed, ken_ticket
+):
+    committed(services.reply, desk.john.user, ken_ticket, message="Fixed.", status=desk.resolved)
+    survey = Survey.objects.get(ticket=ken_ticket)
+    desk.support.auto_close_days = 1
+    desk.support.save(update_fields=["auto_close_days"])
+    assert committed(services.close_if_quiet, ken_ticket.pk, now=later(48))
+    assert Survey.objects.get(ticket=ken_ticket) == survey  # closing later asks nothing new
+    assert committed(asking.run, later()) == 1
+    assert len(surveys_to(smtp)) == 1
+
+
 def test_a_requester_closing_their_own_ticket_is_asked(desk, smtp, committed, ken_ticket):
     committed(services.close_by_user, desk.ken, ken_ticket)
     committed(asking.run, later())
