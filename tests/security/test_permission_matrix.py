@@ -321,6 +321,14 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "portal:password_reset_complete": row(GET_ONLY),
     # A valid link is a bearer key: it moves to the set-password page, which asks for the new one.
     "portal:password_reset_confirm": row(REDIRECT),
+    # Sign-up is for people without an account; the verification link is a signed bearer key.
+    "portal:register": row(REDIRECT, anonymous=(OK, INVALID)),
+    "portal:register_sent": row(GET_ONLY),
+    "portal:register_verify": row(NOT_FOUND),  # the matrix's token is an access link's, not a sign-up's
+    # An end user's own profile; staff keep theirs in the workspace.
+    "portal:profile": row(REDIRECT, anonymous=REDIRECT_LOGIN, ken=(OK, INVALID), mary=(OK, INVALID)),
+    # Only an organisation's manager, or members where it shares tickets: nobody in the scene.
+    "portal:organisation_tickets": row((NOT_FOUND, M), anonymous=REDIRECT_LOGIN),
     # ------------------------------------------------------------ the configuration admin (/admin/)
     "admin:index": row(**ADMIN_ONLY, admin=OK),
     "admin:login": row(OK, admin=(REDIRECT, OK)),
@@ -360,6 +368,9 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:rules_rule_test": row(**ADMIN_ONLY, admin=OK),
     # The webhook delivery log is written by the desk; administrators read it and redeliver.
     "admin:webhooks_delivery_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    # The Help Center's settings are one row, made by the migration: never added again or deleted.
+    "admin:portal_portalsettings_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    "admin:portal_portalsettings_delete": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).
     "admin:rules_rule_preview": row(**ADMIN_ONLY, admin=(METHOD_NOT_ALLOWED, unchanged(OK))),
     # Ratings come from requesters only: the admin lists, filters and exports them, never adds one.
