@@ -46,7 +46,7 @@ def test_every_portal_page_fits_a_phone_screen(transactional_db, desk, site, bro
     rate = base + tokens.rate_path(ticket.satisfaction_survey, 4)
     visitor = browser.new_context(viewport=PHONE).new_page()
     wide: dict[str, int] = {}
-    for path in ["/", "/status/", "/login/", "/password/", "/t/not-a-token/"]:
+    for path in ["/", "/status/", "/login/", "/password/", "/register/", "/t/not-a-token/"]:
         visitor.goto(base + path)
         wide[path] = _wider_than_screen(visitor)
     visitor.goto(base + "/")
@@ -62,7 +62,7 @@ def test_every_portal_page_fits_a_phone_screen(transactional_db, desk, site, bro
     ken.get_by_label("Email address").fill("ken@example.com")
     ken.get_by_label("Password").fill(desk.password)
     ken.get_by_role("button", name="Sign in").click()
-    for path in ["/tickets/", f"/tickets/{ticket.number}/"]:
+    for path in ["/tickets/", f"/tickets/{ticket.number}/", "/profile/", "/tickets/organisation/"]:
         ken.goto(base + path)
         wide[path] = _wider_than_screen(ken)
         # the navigation wraps rather than running off the screen
@@ -87,6 +87,8 @@ def test_dark_theme_pages_keep_their_contrast(transactional_db, desk, site, brow
     found["/"] = violations(visitor)
     visitor.get_by_role("button", name="Open ticket").click()
     found["/ (errors)"] = violations(visitor)
+    visitor.goto(base + "/register/")
+    found["/register/"] = violations(visitor)
     visitor.goto(access_url(ticket, desk.ken))
     found["ticket by link"] = violations(visitor)
     visitor.goto(base + tokens.rate_path(ticket.satisfaction_survey, 4))
