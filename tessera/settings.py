@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tessera.tasks",
     "tessera.customfields",
     "tessera.kb",
+    "tessera.satisfaction",
 ]
 
 MIDDLEWARE = [

@@ -29,5 +29,6 @@ urlpatterns = [
     path("fields/", include("tessera.customfields.urls")),
     path("account/sessions/", include("tessera.audit.urls")),
     path("kb/", include("tessera.kb.urls")),
+    path("", include("tessera.satisfaction.urls")),
     path("", include("tessera.portal.urls")),
 ]

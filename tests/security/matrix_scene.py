@@ -234,7 +234,21 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("customfields:person_field", "kind"): lambda s, sub: "user",
     ("customfields:person_field", "pk"): lambda s, sub: s.desk.ken.pk,
     ("customfields:person_field", "key"): lambda s, sub: "badge",
+    ("satisfaction:rate", "token"): lambda s, sub: _rating_token(sub),
 }
+
+
+def _rating_token(sub: Subject) -> str:
+    """A rating link for the subject's ticket (still open, so rating it is refused)."""
+    from tessera.satisfaction import tokens
+    from tessera.satisfaction.models import Survey
+
+    survey, _new = Survey.objects.get_or_create(
+        ticket=sub.ticket, defaults={"requester": sub.ticket.user, "department": sub.ticket.department}
+    )
+    return tokens.token_for(survey)
+
+
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
     "attachment_id": lambda s, sub: sub.note_file,
@@ -317,4 +331,5 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "kb_staff:preview": lambda s, sub: {"body": "**Matrix**"},
     "kb_staff:categories": lambda s, sub: {"name": "Matrix category", "is_public": "on"},
     "kb_staff:category": lambda s, sub: {"name": "Matrix desk notes"},
+    "satisfaction:rate": lambda s, sub: {"score": "5", "comment": "Matrix rating"},
 }

@@ -363,6 +363,9 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "portal:ticket_file": row((NOT_FOUND, M), anonymous=REDIRECT_LOGIN),
     "portal:my_tickets": row(GET_ONLY, anonymous=REDIRECT_LOGIN),
     # My tickets lists only the tickets one opened or is copied on, agents included.
+    # The rating link works without signing in, for its requester only; the scene's tickets are open, so
+    # the rating itself is refused (403). Anyone else signed in is told nothing is there.
+    "satisfaction:rate": row(NOT_FOUND, anonymous=(OK, FORBIDDEN), ken=(OK, FORBIDDEN), bill_requester=(OK, FORBIDDEN)),
     "portal:ticket": row(NOT_FOUND, anonymous=REDIRECT_LOGIN, ken=(OK, REDIRECT), bill_requester=(OK, REDIRECT)),
     "portal:login": row(REDIRECT, anonymous=(OK, INVALID)),
     "portal:logout": row((M, REDIRECT)),
@@ -423,6 +426,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:portal_portalsettings_delete": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).
     "admin:rules_rule_preview": row(**ADMIN_ONLY, admin=(METHOD_NOT_ALLOWED, unchanged(OK))),
+    # Ratings come from requesters only: the admin lists, filters and exports them, never adds one.
+    "admin:satisfaction_rating_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # ------------------------------------------------------------ the REST API (/api/v1/)
     "api-v1:api-root": row(NOT_FOUND),
     # ninja serves the schema and the docs page to either method; both only read.
