@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tessera.canned",
     "tessera.tasks",
     "tessera.customfields",
+    "tessera.importer",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,7 @@ CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "tessera.accounts.hashers.OsTicketBcryptPasswordHasher",  # imported osTicket passwords, upgraded on sign-in
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
