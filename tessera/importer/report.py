@@ -59,9 +59,18 @@ class Report:
         self.details[table].append(f"{table}#{source_id}: not imported: {reason}")
 
     def skip_all(self, table: str, n: int, reason: str) -> None:
+        if n <= 0:
+            self.table(table)
+            return
         report = self.table(table)
         report.counts[NOT_IMPORTED] += n
         report.reasons[reason] += n
+
+    def folded(self, table: str, n: int, owner: str) -> None:
+        """Rows that come over inside their owner's rows (a user's addresses, an entry's files):
+        imported when any owner row was written this run, else unchanged."""
+        written = self.table(owner).counts[IMPORTED] + self.table(owner).counts[UPDATED]
+        self.count(table, IMPORTED if written else UNCHANGED, n)
 
     def note(self, table: str, source_id: Any, text: str) -> None:
         self.table(table).notes.append(f"{table}#{source_id}: {text}")

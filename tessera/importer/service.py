@@ -15,7 +15,7 @@ from django.db import transaction
 from .phases import PHASES
 from .report import Report
 from .runner import Context
-from .source import Source
+from .source import BATCH_SIZE, Source
 
 
 class _DryRunDone(Exception):
@@ -32,8 +32,9 @@ def run_import(
     time_zone: str | None = None,
     progress: TextIO | None = None,
     after_batch: Callable[[], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> tuple[Report, Path]:
-    source = Source(url, prefix=prefix, time_zone=time_zone)
+    source = Source(url, prefix=prefix, time_zone=time_zone, batch_size=batch_size)
     report = Report(dry_run=dry_run)
     ctx = Context(
         source=source,

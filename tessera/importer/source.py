@@ -54,7 +54,10 @@ _NAME = re.compile(r"^[A-Za-z0-9_]*$")
 class Source:
     """A read-only connection to one osTicket database with its table prefix."""
 
-    def __init__(self, url: str, prefix: str = "ost_", time_zone: str | None = None) -> None:
+    def __init__(
+        self, url: str, prefix: str = "ost_", time_zone: str | None = None, batch_size: int = BATCH_SIZE
+    ) -> None:
+        self.batch_size = max(int(batch_size), 1)
         if not _NAME.match(prefix):
             raise SourceError("The table prefix may hold only letters, digits and underscores.")
         self.prefix = prefix
@@ -117,7 +120,7 @@ class Source:
         columns: str = "*",
         where: str = "1=1",
         params: Sequence[Any] = (),
-        size: int = BATCH_SIZE,
+        size: int | None = None,
     ) -> Iterator[list[Row]]:
         """The rows of `table` in primary-key order, `size` at a time (keyset pagination)."""
         if not self.has(table):
@@ -127,7 +130,7 @@ class Source:
             keyset = "" if last is None else f" AND `{pk}` > %s"
             sql = (
                 f"SELECT {columns} FROM {self.t(table)} WHERE ({where}){keyset} "  # noqa: S608  names are ours
-                f"ORDER BY `{pk}` LIMIT {int(size)}"
+                f"ORDER BY `{pk}` LIMIT {int(size or self.batch_size)}"
             )
             rows = self.all(sql, [*params, *([] if last is None else [last])])
             if not rows:

@@ -44,13 +44,13 @@ def form_answers(ctx: Context) -> None:
         f"AND entry_id IN (SELECT id FROM {src.t('form_entry')} WHERE object_type IN ('T','U'))",
     )
     ctx.report.expect("form_entry_values", total)
-    ctx.report.count("form_entry_values", "imported", folded)
+    ctx.report.folded("form_entry_values", folded, "ticket")
     if total - folded:
         ctx.report.skip_all("form_entry_values", total - folded, gettext("custom field answers are not imported yet"))
     total = src.count("form_entry")
     folded = src.count("form_entry", "object_type IN ('T','U')")
     ctx.report.expect("form_entry", total)
-    ctx.report.count("form_entry", "imported", folded)
+    ctx.report.folded("form_entry", folded, "ticket")
     if total - folded:
         ctx.report.skip_all(
             "form_entry", total - folded, gettext("answers about organisations or tasks are not imported yet")

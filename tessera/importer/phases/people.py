@@ -119,7 +119,7 @@ def agents(ctx: Context) -> None:
     sync(ctx, "staff", iter([rows]), pk="staff_id", total=len(rows), create=create, update=update, digest=digest)
     # The extended-access rows came over with their agents.
     ctx.report.expect("staff_dept_access", sum(len(v) for v in access.values()))
-    ctx.report.count("staff_dept_access", "imported", sum(len(v) for v in access.values()))
+    ctx.report.folded("staff_dept_access", sum(len(v) for v in access.values()), "staff")
 
 
 def _fallback_role() -> Role:
@@ -160,7 +160,7 @@ def teams(ctx: Context) -> None:
     ctx.map("team")
     sync(ctx, "team", iter([rows]), pk="team_id", total=len(rows), create=create, update=update, digest=digest)
     ctx.report.expect("team_member", member_rows)
-    ctx.report.count("team_member", "imported", member_rows)
+    ctx.report.folded("team_member", member_rows, "team")
 
 
 def _agent(ctx: Context, staff_id: Any) -> int | None:
@@ -323,6 +323,6 @@ def users(ctx: Context) -> None:
         n = src.count(table, where)
         ctx.report.expect(table, n)
         mapped = src.count(table, "user_id IN (SELECT id FROM " + src.t("user") + ")") if n else 0  # noqa: S608  table names are ours
-        ctx.report.count(table, "imported", mapped)
+        ctx.report.folded(table, mapped, "user")
         if n - mapped:
             ctx.report.skip_all(table, n - mapped, _("belongs to no user"))

@@ -300,7 +300,7 @@ def _account_folded(ctx: Context, table: str) -> None:
         folded = src.count(table, f"file_id IN (SELECT file_id FROM {src.t('attachment')} WHERE type = 'H')")  # noqa: S608  table names are ours
         if total - folded:
             ctx.report.skip_all(table, total - folded, _("not attached to a thread entry (logos, canned, drafts)"))
-    ctx.report.count(table, "imported", folded)
+    ctx.report.folded(table, folded, "thread_entry")
     if table == "thread_entry_email" and total - folded:
         ctx.report.skip_all(table, total - folded, _("its entry does not exist"))
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tessera.importer.service import run_import
-from tessera.importer.source import SourceError
+from tessera.importer.source import BATCH_SIZE, SourceError
 
 
 class Command(BaseCommand):
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--since", default=None, help="Only tickets updated on or after this date (YYYY-MM-DD).")
         parser.add_argument("--dry-run", action="store_true", help="Read everything and report; change nothing.")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Source rows per transaction.")
         parser.add_argument("--source-time-zone", default=None, help="Override the zone the source's dates are in.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +48,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 time_zone=options["source_time_zone"],
                 progress=sys.stderr,
+                batch_size=options["batch_size"],
             )
         except SourceError as exc:
             raise CommandError(str(exc)) from exc
