@@ -109,6 +109,16 @@ class Crafted:
     """A small osTicket database for one test: the dump's schema and configuration."""
 
     name: str
+    _conn: Any = None
+
+    def _cursor(self) -> Any:
+        if self._conn is None:
+            self._conn = connect(self.name)
+        return self._conn.cursor()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
     @property
     def url(self) -> str:
@@ -116,22 +126,14 @@ class Crafted:
 
     def sql(self, statement: str, params: Any = ()) -> int:
         """Run one statement; returns the new row's id for an INSERT."""
-        conn = connect(self.name)
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(statement, params)
-                return int(cursor.lastrowid or 0)
-        finally:
-            conn.close()
+        with self._cursor() as cursor:
+            cursor.execute(statement, params or None)
+            return int(cursor.lastrowid or 0)
 
     def rows(self, statement: str, params: Any = ()) -> list[tuple[Any, ...]]:
-        conn = connect(self.name)
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(statement, params)
-                return list(cursor.fetchall())
-        finally:
-            conn.close()
+        with self._cursor() as cursor:
+            cursor.execute(statement, params or None)
+            return list(cursor.fetchall())
 
     def ticket(
         self,
@@ -203,7 +205,9 @@ def crafted(osticket_db: str, request: pytest.FixtureRequest) -> Iterator[Crafte
                 cursor.execute(f"INSERT INTO `{name}`.`ost_{table}` SELECT * FROM `{osticket_db}`.`ost_{table}`")
     finally:
         conn.close()
-    yield Crafted(name)
+    source = Crafted(name)
+    yield source
+    source.close()
     conn = connect()
     try:
         with conn.cursor() as cursor:
