@@ -77,7 +77,7 @@ def osticket_db(osticket_dump: Path) -> str:
                 "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = '_loaded'", [name]
             )
             if cursor.fetchone():
-                cursor.execute(f"SELECT stamp FROM `{name}`._loaded")
+                cursor.execute(f"SELECT stamp FROM `{name}`._loaded")  # noqa: S608  names are ours
                 if (cursor.fetchone() or [None])[0] == stamp:
                     return name
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -98,7 +98,7 @@ def osticket_db(osticket_dump: Path) -> str:
         assert client.returncode == 0, "loading the osTicket dump failed"
         with conn.cursor() as cursor:
             cursor.execute(f"CREATE TABLE `{name}`._loaded (stamp VARCHAR(64))")
-            cursor.execute(f"INSERT INTO `{name}`._loaded VALUES (%s)", [stamp])
+            cursor.execute(f"INSERT INTO `{name}`._loaded VALUES (%s)", [stamp])  # noqa: S608  names are ours
     finally:
         conn.close()
     return name
@@ -158,7 +158,8 @@ class Crafted:
             "INSERT INTO ost_thread (object_id, object_type, created) VALUES (%s, 'T', %s)", [ticket, created]
         )
         entry = self.sql(
-            "INSERT INTO ost_form_entry (form_id, object_id, object_type, sort, created, updated) VALUES (2, %s, 'T', 1, %s, %s)",
+            "INSERT INTO ost_form_entry (form_id, object_id, object_type, sort, created, updated) "
+            "VALUES (2, %s, 'T', 1, %s, %s)",
             [ticket, created, created],
         )
         self.sql("INSERT INTO ost_form_entry_values (entry_id, field_id, value) VALUES (%s, 20, %s)", [entry, subject])
@@ -167,15 +168,17 @@ class Crafted:
             [entry, priority_id],
         )
         self.sql(
-            "INSERT INTO ost_thread_entry (pid, thread_id, staff_id, user_id, type, flags, poster, source, body, format, "
-            "ip_address, created, updated) VALUES (0, %s, 0, %s, 'M', 0, 'Someone', 'Web', %s, %s, '', %s, %s)",
+            "INSERT INTO ost_thread_entry (pid, thread_id, staff_id, user_id, type, flags, poster, source, body, "
+            "format, ip_address, created, updated) "
+            "VALUES (0, %s, 0, %s, 'M', 0, 'Someone', 'Web', %s, %s, '', %s, %s)",
             [thread, user_id, body, body_format, created, created],
         )
         return ticket
 
     def user(self, name: str, *addresses: str, created: str = "2024-01-01 08:00:00") -> int:
         user = self.sql(
-            "INSERT INTO ost_user (org_id, default_email_id, status, name, created, updated) VALUES (0, 0, 0, %s, %s, %s)",
+            "INSERT INTO ost_user (org_id, default_email_id, status, name, created, updated) "
+            "VALUES (0, 0, 0, %s, %s, %s)",
             [name, created, created],
         )
         first = 0
@@ -202,7 +205,7 @@ def crafted(osticket_db: str, request: pytest.FixtureRequest) -> Iterator[Crafte
             for (table,) in cursor.fetchall():
                 cursor.execute(f"CREATE TABLE `{name}`.`{table}` LIKE `{osticket_db}`.`{table}`")
             for table in CONFIG_TABLES:
-                cursor.execute(f"INSERT INTO `{name}`.`ost_{table}` SELECT * FROM `{osticket_db}`.`ost_{table}`")
+                cursor.execute(f"INSERT INTO `{name}`.`ost_{table}` SELECT * FROM `{osticket_db}`.`ost_{table}`")  # noqa: S608  names are ours
     finally:
         conn.close()
     source = Crafted(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -11,6 +12,7 @@ import pymysql
 from django.db import transaction
 
 HOST, PORT, USER = "127.0.0.1", 3306, "root"
+ROOT = Path(__file__).resolve().parents[2]  # the project
 
 
 def connect(database: str | None = None) -> pymysql.Connection:

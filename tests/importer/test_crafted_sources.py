@@ -224,9 +224,10 @@ def test_a_second_run_brings_only_what_changed(crafted, run):
 def test_the_source_is_never_written(crafted):
     source = Source(crafted.url)
     try:
-        with pytest.raises(Exception, match="READ ONLY|read-only|read only"):
+        with pytest.raises(Exception, match=r"READ ONLY|read-only|read only"):
             source.all(
-                "INSERT INTO ost_user (org_id, default_email_id, status, name, created, updated) VALUES (0,0,0,'x',NOW(),NOW())"
+                "INSERT INTO ost_user (org_id, default_email_id, status, name, created, updated) "
+                "VALUES (0, 0, 0, 'x', NOW(), NOW())"
             )
     finally:
         source.close()
