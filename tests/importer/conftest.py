@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pymysql
+import pymysql  # type: ignore[import-untyped]
 import pytest
 
 from .helpers import HOST, PORT, USER, connect, url
@@ -91,7 +91,7 @@ def osticket_db(osticket_dump: Path) -> str:
         ):
             assert client.stdin is not None and unzip.stdout is not None
             client.stdin.write(b"SET autocommit=0; SET unique_checks=0; SET foreign_key_checks=0;\n")
-            for block in iter(lambda: unzip.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
+            for block in iter(lambda: unzip.stdout.read(1 << 20), b""):
                 client.stdin.write(block)
             client.stdin.write(b"\nCOMMIT;\n")
             client.stdin.close()

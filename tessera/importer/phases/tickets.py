@@ -49,6 +49,7 @@ def tickets(ctx: Context) -> None:
     )
     fallback_dept = Department.objects.order_by("pk").first()
     highest = [0]
+    taken: set[int] = set()
 
     def prepare(batch: list[Row]) -> None:
         values.clear()
@@ -71,6 +72,13 @@ def tickets(ctx: Context) -> None:
             threads[int(row["object_id"])] = row
         users.clear()
         users.update(ctx.lookup("user", (r["user_id"] for r in batch)))
+        taken.clear()
+        wanted = [
+            int(r["number"])
+            for r in batch
+            if str(r["number"] or "").strip().isdigit() and 0 < int(r["number"]) < 10**18
+        ]
+        taken.update(imported.numbers_taken(wanted))
         orgs.clear()
         orgs.update(dict(User.objects.filter(pk__in=users.values()).values_list("pk", "organization_id")))
 
@@ -148,10 +156,12 @@ def tickets(ctx: Context) -> None:
 
     def number(row: Row) -> int:
         raw = str(row["number"] or "").strip()
-        if raw.isdigit() and 0 < int(raw) < 10**18 and not imported.number_taken(int(raw)):
+        if raw.isdigit() and 0 < int(raw) < 10**18 and int(raw) not in taken:
             highest[0] = max(highest[0], int(raw))
+            taken.add(int(raw))
             return int(raw)
         given = imported.free_number()
+        taken.add(given)
         ctx.report.note(
             "ticket", row["ticket_id"], _("number %(o)s kept as a reference only; now %(n)s") % {"o": raw, "n": given}
         )

@@ -67,8 +67,9 @@ def update_imported_ticket(ticket_id: int, fields: dict[str, Any]) -> None:
     Ticket.objects.filter(pk=ticket_id).update(**{k: v for k, v in fields.items() if k in TICKET_FIELDS})
 
 
-def number_taken(number: int) -> bool:
-    return Ticket.objects.filter(number=number).exists()
+def numbers_taken(numbers: list[int]) -> set[int]:
+    """Which of these numbers tickets already have (one query for a batch)."""
+    return set(Ticket.objects.filter(number__in=numbers).values_list("number", flat=True))
 
 
 def continue_numbering_after(highest: int) -> None:
