@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from .models import IdMap
 from .progress import Progress
@@ -70,6 +70,9 @@ Create = Callable[[Row], int]
 Update = Callable[[Row, int], None]
 
 
+CreateMany = Callable[[list[Row]], list["int | Skip"]]
+
+
 def sync(
     ctx: Context,
     table: str,
@@ -82,12 +85,16 @@ def sync(
     prepare: Callable[[list[Row]], None] | None = None,
     digest: Callable[[Row], str] | None = None,
     after: Callable[[list[int]], None] | None = None,
-    remember: bool = True,
+    create_many: CreateMany | None = None,
 ) -> None:
     """Bring `table` over. `prepare(batch)` may read related rows for the whole batch first;
-    `digest(row)` is the row's fingerprint (by default its columns); `after(new_ids)` runs in
-    the batch's transaction once its rows are written (the search index). A row whose create
-    or update raises Skip is reported and left out; its savepoint keeps the batch intact."""
+    `digest(row)` is the row's fingerprint (by default its columns); `after(ids)` runs in the
+    batch's transaction once its rows are written (the search index).
+
+    New rows go through `create_many(rows)` when given (a few bulk statements for the whole
+    batch; it answers a Tessera id or a Skip per row, in order), else `create(row)` one by one.
+    If the bulk write fails, the batch falls back to `create` row by row. A row whose create or
+    update raises Skip is reported and left out; its savepoint keeps the batch intact."""
     report = ctx.report
     report.expect(table, total)
     progress = Progress(table, total, ctx.progress_stream)
@@ -101,39 +108,60 @@ def sync(
             new_maps: list[IdMap] = []
             changed: list[IdMap] = []
             touched: list[int] = []
+            fresh: list[tuple[Row, str]] = []
             for row in batch:
                 source_id = int(row[pk])
                 mark = digest(row) if digest else fingerprint(row)
                 existing = known.get(source_id)
-                if existing is not None and existing.fingerprint == mark:
+                if existing is None:
+                    fresh.append((row, mark))
+                elif existing.fingerprint == mark:
                     report.count(table, UNCHANGED)
-                    continue
-                try:
-                    with transaction.atomic():
-                        if existing is None:
-                            target = create(row)
-                            new_maps.append(
-                                IdMap(source_table=table, source_id=source_id, target_id=target, fingerprint=mark)
-                            )
-                            if known_map is not None:
-                                known_map[source_id] = target
-                            touched.append(target)
-                            report.count(table, IMPORTED)
-                        else:
+                else:
+                    try:
+                        with transaction.atomic():
                             if update is not None:
                                 update(row, existing.target_id)
-                            existing.fingerprint = mark
-                            changed.append(existing)
-                            touched.append(existing.target_id)
-                            report.count(table, UPDATED)
-                except Skip as why:
-                    report.skip(table, source_id, str(why))
-            if remember:
-                IdMap.objects.bulk_create(new_maps)
-                IdMap.objects.bulk_update(changed, ["fingerprint"])
+                    except Skip as why:
+                        report.skip(table, source_id, str(why))
+                        continue
+                    existing.fingerprint = mark
+                    changed.append(existing)
+                    touched.append(existing.target_id)
+                    report.count(table, UPDATED)
+            for (row, mark), outcome in zip(fresh, _create_all(fresh, create, create_many), strict=True):
+                source_id = int(row[pk])
+                if isinstance(outcome, Skip):
+                    report.skip(table, source_id, str(outcome))
+                    continue
+                new_maps.append(IdMap(source_table=table, source_id=source_id, target_id=outcome, fingerprint=mark))
+                if known_map is not None:
+                    known_map[source_id] = outcome
+                touched.append(outcome)
+                report.count(table, IMPORTED)
+            IdMap.objects.bulk_create(new_maps)
+            IdMap.objects.bulk_update(changed, ["fingerprint"])
             if after is not None and touched:
                 after(touched)
         progress.advance(len(batch))
         if ctx.after_batch is not None:
             ctx.after_batch()
     progress.finish()
+
+
+def _create_all(fresh: list[tuple[Row, str]], create: Create, create_many: CreateMany | None) -> list[int | Skip]:
+    rows = [row for row, _mark in fresh]
+    if create_many is not None and rows:
+        try:
+            with transaction.atomic():
+                return create_many(rows)
+        except DatabaseError:
+            pass  # one row the bulk statement refused: find it by going row by row
+    outcomes: list[int | Skip] = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                outcomes.append(create(row))
+        except Skip as why:
+            outcomes.append(why)
+    return outcomes

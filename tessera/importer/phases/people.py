@@ -252,6 +252,19 @@ def users(ctx: Context) -> None:
         return fingerprint(row, related[int(row["id"])])
 
     def fill(user: User, row: Row, extra: list[str]) -> None:
+        set_fields(user, row)
+        user.save()
+        notes = note_of(row, extra)
+        if notes and not DirectoryNote.objects.filter(user=user, body=notes).exists():
+            DirectoryNote.objects.create(user=user, body=notes)
+
+    def note_of(row: Row, extra: list[str]) -> str:
+        notes = (related[int(row["id"])]["fields"].get("notes") or "").strip()
+        if extra:
+            notes = "\n".join(filter(None, [notes, _("Other addresses in osTicket: %(a)s") % {"a": ", ".join(extra)}]))
+        return notes[:4000]
+
+    def set_fields(user: User, row: Row) -> None:
         data = related[int(row["id"])]
         if not user.name:
             user.name = (row["name"] or "")[:150]
@@ -271,12 +284,6 @@ def users(ctx: Context) -> None:
             user.time_zone = user.time_zone or (account["timezone"] or "")[:64]
             user.language = user.language or (account["lang"] or "").split("_")[0][:12]
         user.date_joined = src.when(row["created"]) or user.date_joined
-        user.save()
-        notes = (data["fields"].get("notes") or "").strip()
-        if extra:
-            notes = "\n".join(filter(None, [notes, _("Other addresses in osTicket: %(a)s") % {"a": ", ".join(extra)}]))
-        if notes and not DirectoryNote.objects.filter(user=user, body=notes[:4000]).exists():
-            DirectoryNote.objects.create(user=user, body=notes[:4000])
 
     def addresses(row: Row) -> tuple[str, list[str]]:
         rows = related[int(row["id"])]["emails"]
@@ -284,6 +291,37 @@ def users(ctx: Context) -> None:
         first = (primary["address"] if primary else "").strip().lower()
         extra = [e["address"].strip().lower() for e in rows if e is not primary and e["address"]]
         return first, extra
+
+    def create_many(rows: list[Row]) -> list[int | Skip]:
+        """New people in one statement; an address Tessera already has goes the careful way."""
+        wanted = {row_id: addresses(row) for row_id, row in ((int(r["id"]), r) for r in rows)}
+        known = set(User.objects.filter(email__in=[e for e, _x in wanted.values()]).values_list("email", flat=True))
+        outcomes: list[int | Skip] = []
+        fresh: list[tuple[int, User, str]] = []
+        seen: set[str] = set()
+        for row in rows:
+            email, extra = wanted[int(row["id"])]
+            if not email or "@" not in email or email in known or email in seen:
+                try:
+                    outcomes.append(create(row))
+                except Skip as why:
+                    outcomes.append(why)
+                continue
+            seen.add(email)
+            if extra:
+                ctx.report.note("user", row["id"], _("more addresses kept in a note: %(a)s") % {"a": ", ".join(extra)})
+            user = User(email=email, name=(row["name"] or "")[:150])
+            user.set_unusable_password()
+            set_fields(user, row)
+            outcomes.append(-1 - len(fresh))
+            fresh.append((len(outcomes) - 1, user, note_of(row, extra)))
+        made = User.objects.bulk_create([u for _i, u, _n in fresh])
+        DirectoryNote.objects.bulk_create(
+            DirectoryNote(user=u, body=n) for (_i, _u, n), u in zip(fresh, made, strict=True) if n
+        )
+        for (index, _user, _note), user in zip(fresh, made, strict=True):
+            outcomes[index] = user.pk
+        return outcomes
 
     def create(row: Row) -> int:
         email, extra = addresses(row)
@@ -316,6 +354,7 @@ def users(ctx: Context) -> None:
         update=update,
         prepare=prepare,
         digest=digest,
+        create_many=create_many,
     )
     # Addresses and portal accounts come over with their users (primary → the sign-in address,
     # others → a note on the user); each is accounted for under its own table.

@@ -154,6 +154,29 @@ def entries(ctx: Context) -> None:
         touched.add(ticket)
         return entry.pk
 
+    def create_many(rows: list[Row]) -> list[int | Skip]:
+        """Entries in one statement; the few with files or mail headers then get those."""
+        outcomes: list[int | Skip] = []
+        ready: list[tuple[int, ImportedEntry]] = []
+        for row in rows:
+            try:
+                outcomes.append(len(ready))
+                ready.append(entry_of(row))
+            except Skip as why:
+                outcomes[-1] = why
+        made = imported.import_entries(ready)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, Skip):
+                continue
+            ticket, data = ready[outcome]
+            rid = int(row["id"])
+            if files.get(rid):
+                _files(ctx, made[outcome], files[rid])
+            if mails.get(rid):
+                _mail(ctx, row, ticket, made[outcome], mails[rid], data)
+            touched.add(ticket)
+        return [o if isinstance(o, Skip) else made[o] for o in outcomes]
+
     def update(row: Row, target: int) -> None:
         ticket, data = entry_of(row)
         imported.update_imported_entry(target, data)
@@ -175,6 +198,7 @@ def entries(ctx: Context) -> None:
         prepare=prepare,
         digest=digest,
         after=after,
+        create_many=create_many,
     )
     for table in ("thread_entry_email", "attachment", "file", "file_chunk"):
         _account_folded(ctx, table)
@@ -354,16 +378,36 @@ def events(ctx: Context) -> None:
                 data[f"osticket_{key}"] = row[key]
         return ticket, kind, data
 
-    def create(row: Row) -> int:
+    def event_of(row: Row) -> imported.ImportedEvent:
         ticket, kind, data = parts(row)
         when = src.when(row["timestamp"])
         if when is None:
             raise Skip(_("no date"))
         actor = actors.get(("staff" if (row["uid_type"] or "S") == "S" else "user", int(row["uid"] or 0)))
-        after = "closed" if data["osticket_event"] == "closed" else ""
-        return imported.import_event(
-            ticket, kind, actor_id=actor, actor_name=row["username"] or "", created_at=when, after=after, data=data
-        ).pk
+        return imported.ImportedEvent(
+            ticket_id=ticket,
+            kind=kind,
+            actor_id=actor,
+            actor_name=row["username"] or "",
+            created_at=when,
+            after="closed" if data["osticket_event"] == "closed" else "",
+            data=data,
+        )
+
+    def create_many(rows: list[Row]) -> list[int | Skip]:
+        outcomes: list[int | Skip] = []
+        ready: list[imported.ImportedEvent] = []
+        for row in rows:
+            try:
+                outcomes.append(len(ready))
+                ready.append(event_of(row))
+            except Skip as why:
+                outcomes[-1] = why
+        made = imported.import_events(ready)
+        return [o if isinstance(o, Skip) else made[o] for o in outcomes]
+
+    def create(row: Row) -> int:
+        return imported.import_events([event_of(row)])[0]
 
     def update(row: Row, target: int) -> None:
         _ticket, _kind, data = parts(row)

@@ -173,6 +173,22 @@ def tickets(ctx: Context) -> None:
             raise Skip(_("no creation date"))
         return imported.import_ticket(number(row), data).pk
 
+    def create_many(rows: list[Row]) -> list[int | Skip]:
+        outcomes: list[int | Skip] = []
+        ready: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
+            try:
+                data = fields(row)
+                if data["created_at"] is None:
+                    raise Skip(_("no creation date"))
+            except Skip as why:
+                outcomes.append(why)
+                continue
+            outcomes.append(len(ready))  # replaced by the id below
+            ready.append((number(row), data))
+        made = imported.import_tickets(ready)
+        return [o if isinstance(o, Skip) else made[o] for o in outcomes]
+
     def update(row: Row, target: int) -> None:
         data = fields(row)
         if data["created_at"] is None:
@@ -193,6 +209,7 @@ def tickets(ctx: Context) -> None:
         prepare=prepare,
         digest=digest,
         after=after,
+        create_many=create_many,
     )
     if highest[0]:
         imported.continue_numbering_after(highest[0])

@@ -62,6 +62,14 @@ def import_ticket(number: int, fields: dict[str, Any]) -> Ticket:
     return Ticket.objects.create(number=number, **{k: v for k, v in fields.items() if k in TICKET_FIELDS})
 
 
+def import_tickets(items: list[tuple[int, dict[str, Any]]]) -> list[int]:
+    """Many tickets in one statement (a batch of the import): their ids, in order."""
+    made = Ticket.objects.bulk_create(
+        Ticket(number=number, **{k: v for k, v in fields.items() if k in TICKET_FIELDS}) for number, fields in items
+    )
+    return [t.pk for t in made]
+
+
 def update_imported_ticket(ticket_id: int, fields: dict[str, Any]) -> None:
     """The old desk changed the ticket since the last run: take its current values."""
     Ticket.objects.filter(pk=ticket_id).update(**{k: v for k, v in fields.items() if k in TICKET_FIELDS})
@@ -108,6 +116,23 @@ def import_entry(ticket_id: int, entry: ImportedEntry) -> ThreadEntry:
         source=entry.source,
         created_at=entry.created_at,
     )
+
+
+def import_entries(items: list[tuple[int, ImportedEntry]]) -> list[int]:
+    made = ThreadEntry.objects.bulk_create(
+        ThreadEntry(
+            ticket_id=ticket_id,
+            kind=e.kind,
+            author_id=e.author_id,
+            author_name=e.author_name[:150],
+            body_html=e.body_html,
+            body_text=e.body_text,
+            source=e.source,
+            created_at=e.created_at,
+        )
+        for ticket_id, e in items
+    )
+    return [e.pk for e in made]
 
 
 def update_imported_entry(entry_id: int, entry: ImportedEntry) -> None:
@@ -164,6 +189,33 @@ def import_event(
         data=data or {},
         created_at=created_at,
     )
+
+
+@dataclass(frozen=True)
+class ImportedEvent:
+    ticket_id: int
+    kind: str
+    actor_id: int | None
+    actor_name: str
+    created_at: datetime
+    after: str
+    data: dict[str, Any]
+
+
+def import_events(items: list[ImportedEvent]) -> list[int]:
+    made = Event.objects.bulk_create(
+        Event(
+            ticket_id=e.ticket_id,
+            kind=e.kind,
+            actor_id=e.actor_id,
+            actor_name=e.actor_name[:150],
+            after=e.after[:255],
+            data=e.data,
+            created_at=e.created_at,
+        )
+        for e in items
+    )
+    return [e.pk for e in made]
 
 
 def update_imported_event(event_id: int, *, before: str, after: str, data: dict[str, Any]) -> None:
