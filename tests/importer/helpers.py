@@ -29,6 +29,7 @@ WRITTEN = (
     "importer.IdMap",
     "mail.InboundMessage",
     "tickets.Ticket",
+    "tasks.Task",
     "accounts.DirectoryNote",
     "accounts.Membership",
     "canned.CannedResponse",

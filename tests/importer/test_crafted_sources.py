@@ -236,3 +236,65 @@ def test_the_source_is_never_written(crafted):
 def test_a_wrong_prefix_says_so(crafted):
     with pytest.raises(SourceError, match="prefix"):
         Source(crafted.url, prefix="nope_")
+
+
+def test_inline_images_stay_inline(crafted, run, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60
+    ann = crafted.user("Ann", "ann@example.net")
+    crafted.ticket(
+        "500060", "Screenshot", user_id=ann, body='<p>See <img src="cid:imgkey01" alt="shot"></p>', body_format="html"
+    )
+    entry = crafted.rows("SELECT MAX(id) FROM ost_thread_entry")[0][0]
+    file_id = crafted.sql(
+        "INSERT INTO ost_file (ft, bk, type, size, `key`, signature, name, created) "
+        "VALUES ('T', 'D', 'image/png', %s, 'imgkey01', 'sig', 'shot.png', NOW())",
+        [len(png)],
+    )
+    crafted.sql("INSERT INTO ost_file_chunk (file_id, chunk_id, filedata) VALUES (%s, 0, %s)", [file_id, png])
+    crafted.sql(
+        "INSERT INTO ost_attachment (object_id, type, file_id, inline) VALUES (%s, 'H', %s, 1)", [entry, file_id]
+    )
+    run(crafted)
+    attachment = Attachment.objects.get(name="shot.png")
+    assert attachment.content_id == "imgkey01"
+    assert attachment.sha256 == hashlib.sha256(png).hexdigest()
+    assert 'src="cid:imgkey01"' in attachment.entry.body_html
+
+
+def test_tasks_come_over_with_their_title_state_and_notes(crafted, run):
+    from tessera.tasks.models import Task, TaskState
+
+    ann = crafted.user("Ann", "ann@example.net")
+    ticket = crafted.ticket("500070", "Needs a technician", user_id=ann)
+    task = crafted.sql(
+        "INSERT INTO ost_task (object_id, object_type, number, dept_id, staff_id, team_id, lock_id, flags, duedate, "
+        "created, updated) VALUES (%s, 'T', '42', 1, 1, 0, 0, 1, '2024-03-05 17:00:00', '2024-03-01 10:00:00', "
+        "'2024-03-01 10:00:00')",
+        [ticket],
+    )
+    entry = crafted.sql(
+        "INSERT INTO ost_form_entry (form_id, object_id, object_type, sort, created, updated) "
+        "VALUES (5, %s, 'A', 1, NOW(), NOW())",
+        [task],
+    )
+    crafted.sql(
+        "INSERT INTO ost_form_entry_values (entry_id, field_id, value) VALUES (%s, 32, 'Replace the fuser')", [entry]
+    )
+    thread = crafted.sql("INSERT INTO ost_thread (object_id, object_type, created) VALUES (%s, 'A', NOW())", [task])
+    crafted.sql(
+        "INSERT INTO ost_thread_entry (pid, thread_id, staff_id, user_id, type, flags, poster, source, body, format, "
+        "ip_address, created, updated) VALUES (0, %s, 1, 0, 'N', 0, 'Lab Admin', '', 'Part ordered', 'text', '', "
+        "'2024-03-01 10:05:00', '2024-03-01 10:05:00')",
+        [thread],
+    )
+    report = run(crafted)
+    imported = Task.objects.get(number=42)
+    assert imported.title == "Replace the fuser"
+    assert imported.ticket == ticket_of(ticket)
+    assert imported.state == TaskState.OPEN
+    assert imported.assignee is not None and imported.assignee.user.email == "labadmin@example.org"
+    assert imported.due_at == dt.datetime(2024, 3, 5, 17, 0, tzinfo=dt.UTC)
+    assert [e.body_text for e in imported.entries.all()] == ["Part ordered"]
+    assert report.tables["task"].counts[IMPORTED] == 1
+    assert report.tables["thread_entry"].counts[IMPORTED] == 2

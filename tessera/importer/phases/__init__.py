@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..runner import Context
-from . import configuration, knowledge_base, pending, people, threads, tickets
+from . import configuration, knowledge_base, pending, people, tasks, threads, tickets
 
 PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("departments", configuration.departments),
@@ -23,6 +23,7 @@ PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("users", people.users),
     ("tickets", tickets.tickets),
     ("merges and links", tickets.relations),
+    ("tasks", tasks.tasks),
     ("collaborators", tickets.collaborators),
     ("referrals", tickets.referrals),
     ("thread entries", threads.entries),

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_noop as _
 from ..runner import Context
 
 PENDING: dict[str, str] = {
-    "task": _("tasks are not imported yet"),
     "form": _("custom forms are not imported yet"),
     "form_field": _("custom forms are not imported yet"),
     "list": _("custom lists are not imported yet"),
@@ -36,22 +35,20 @@ def form_answers(ctx: Context) -> None:
     from django.utils.translation import gettext  # local import: see above
 
     src = ctx.source
-    kept = "('subject','priority','message','name','email','phone','notes')"
+    kept = "('subject','priority','message','name','email','phone','notes','title')"
     total = src.count("form_entry_values")
     folded = src.count(
         "form_entry_values",
         f"field_id IN (SELECT id FROM {src.t('form_field')} WHERE name IN {kept}) "  # noqa: S608  table names are ours
-        f"AND entry_id IN (SELECT id FROM {src.t('form_entry')} WHERE object_type IN ('T','U'))",
+        f"AND entry_id IN (SELECT id FROM {src.t('form_entry')} WHERE object_type IN ('T','U','A'))",
     )
     ctx.report.expect("form_entry_values", total)
     ctx.report.folded("form_entry_values", folded, "ticket")
     if total - folded:
         ctx.report.skip_all("form_entry_values", total - folded, gettext("custom field answers are not imported yet"))
     total = src.count("form_entry")
-    folded = src.count("form_entry", "object_type IN ('T','U')")
+    folded = src.count("form_entry", "object_type IN ('T','U','A')")
     ctx.report.expect("form_entry", total)
     ctx.report.folded("form_entry", folded, "ticket")
     if total - folded:
-        ctx.report.skip_all(
-            "form_entry", total - folded, gettext("answers about organisations or tasks are not imported yet")
-        )
+        ctx.report.skip_all("form_entry", total - folded, gettext("answers about organisations are not imported yet"))

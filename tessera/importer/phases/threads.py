@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tessera.mail.models import InboundMessage, InboundStatus
 from tessera.search import index as search_index
+from tessera.tasks.models import TaskEntry
 from tessera.tickets.content import clean_html, html_to_text
 from tessera.tickets.models import EntryKind, EventKind
 from tessera.tickets.services import imported
@@ -73,7 +74,7 @@ def entries(ctx: Context) -> None:
     files: defaultdict[int, list[Row]] = defaultdict(list)
     authors: dict[tuple[str, int], int] = {}
     touched: set[int] = set()
-    task_threads: set[int] = set()
+    task_threads: dict[int, int] = {}  # source thread → Tessera task
 
     def prepare(batch: list[Row]) -> None:
         for holder in (tickets_of, mails, files, authors):
@@ -83,11 +84,12 @@ def entries(ctx: Context) -> None:
         marks = ",".join(["%s"] * len(thread_ids))
         rows = src.all(f"SELECT id, object_id, object_type FROM {src.t('thread')} WHERE id IN ({marks})", thread_ids)  # noqa: S608
         found = ctx.lookup("ticket", (r["object_id"] for r in rows if r["object_type"] == "T"))
+        tasks = ctx.lookup("task", (r["object_id"] for r in rows if r["object_type"] == "A"))
         for r in rows:
             if r["object_type"] == "T" and int(r["object_id"]) in found:
                 tickets_of[int(r["id"])] = found[int(r["object_id"])]
-            elif r["object_type"] == "A":
-                task_threads.add(int(r["id"]))
+            elif r["object_type"] == "A" and int(r["object_id"]) in tasks:
+                task_threads[int(r["id"])] = tasks[int(r["object_id"])]
         ids = [int(r["id"]) for r in batch]
         marks = ",".join(["%s"] * len(ids))
         if src.has("thread_entry_email"):
@@ -115,11 +117,9 @@ def entries(ctx: Context) -> None:
 
     def entry_of(row: Row) -> tuple[int, ImportedEntry]:
         thread = int(row["thread_id"])
-        if thread in task_threads:
-            raise Skip(_("a task's thread (tasks are not imported yet)"))
-        ticket = tickets_of.get(thread)
+        ticket = tickets_of.get(thread) or task_threads.get(thread)
         if ticket is None:
-            raise Skip(_("its ticket was not imported"))
+            raise Skip(_("its ticket or task was not imported"))
         kind = KINDS.get(row["type"])
         if kind is None:
             raise Skip(_("unknown entry type %(t)s") % {"t": row["type"]})
@@ -148,6 +148,8 @@ def entries(ctx: Context) -> None:
 
     def create(row: Row) -> int:
         ticket, data = entry_of(row)
+        if int(row["thread_id"]) in task_threads:
+            return _task_entry(ticket, data)
         entry = imported.import_entry(ticket, data)
         _files(ctx, entry.pk, files.get(int(row["id"]), []))
         _mail(ctx, row, ticket, entry.pk, mails.get(int(row["id"]), []), data)
@@ -160,13 +162,22 @@ def entries(ctx: Context) -> None:
         ready: list[tuple[int, ImportedEntry]] = []
         for row in rows:
             try:
+                if int(row["thread_id"]) in task_threads:
+                    outcomes.append(Skip())  # replaced below: a task's entry, written on its own
+                    continue
                 outcomes.append(len(ready))
                 ready.append(entry_of(row))
             except Skip as why:
                 outcomes[-1] = why
+        for index, row in enumerate(rows):
+            if int(row["thread_id"]) in task_threads:
+                try:
+                    outcomes[index] = -1 - create(row)
+                except Skip as why:
+                    outcomes[index] = why
         made = imported.import_entries(ready)
         for row, outcome in zip(rows, outcomes, strict=True):
-            if isinstance(outcome, Skip):
+            if isinstance(outcome, Skip) or outcome < 0:
                 continue
             ticket, data = ready[outcome]
             rid = int(row["id"])
@@ -175,10 +186,13 @@ def entries(ctx: Context) -> None:
             if mails.get(rid):
                 _mail(ctx, row, ticket, made[outcome], mails[rid], data)
             touched.add(ticket)
-        return [o if isinstance(o, Skip) else made[o] for o in outcomes]
+        return [o if isinstance(o, Skip) else (-1 - o if o < 0 else made[o]) for o in outcomes]
 
     def update(row: Row, target: int) -> None:
         ticket, data = entry_of(row)
+        if int(row["thread_id"]) in task_threads:
+            TaskEntry.objects.filter(pk=target).update(body_html=data.body_html, body_text=data.body_text)
+            return
         imported.update_imported_entry(target, data)
         touched.add(ticket)
 
@@ -209,6 +223,18 @@ _ENTRY_COLUMNS = (
     "id, pid, thread_id, staff_id, user_id, type, flags, poster, source, title, "
     "CAST(body AS BINARY) AS body, format, created, updated"
 )
+
+
+def _task_entry(task: int, data: ImportedEntry) -> int:
+    """A note on a task (tessera.tasks keeps one kind of entry)."""
+    return TaskEntry.objects.create(
+        task_id=task,
+        author_id=data.author_id,
+        author_name=data.author_name[:150],
+        body_html=data.body_html,
+        body_text=data.body_text,
+        created_at=data.created_at,
+    ).pk
 
 
 def _content(ctx: Context, file: Row) -> bytes | None:
@@ -254,18 +280,15 @@ def _files(ctx: Context, entry_id: int, rows: list[Row]) -> None:
                 f["id"],
                 _("size differs from osTicket's record (%(a)s, not %(b)s)") % {"a": len(content), "b": f["size"]},
             )
-        if (
-            f["file_key"]
-            and hashlib.md5(content, usedforsecurity=False).hexdigest() != (f["signature"] or "")
-            and False
-        ):
-            pass  # osTicket's signature is a keyed digest of its own; the size is what can be checked
+        # osTicket's `signature` is its own keyed digest: the size is what can be checked; the
+        # SHA-256 of the bytes stored is kept on the attachment.
         imported.import_attachment(
             entry_id,
             name,
             content,
             f["type"] or "application/octet-stream",
-            content_id=f"osticket-{f['file_key']}" if f["inline"] else "",
+            # osTicket's bodies show an inline image as <img src="cid:KEY">, KEY the file's key.
+            content_id=str(f["file_key"] or "") if f["inline"] else "",
             write_file=not ctx.report.dry_run,
         )
 
@@ -360,7 +383,7 @@ def events(ctx: Context) -> None:
         if row["annulled"]:
             raise Skip(_("annulled in osTicket"))
         if row["thread_type"] != "T":
-            raise Skip(_("an event of a task (tasks are not imported yet)"))
+            raise Skip(_("an event of a task (task timelines are not imported)"))
         name = names.get(int(row["event_id"] or 0), "")
         kind = EVENTS.get(name)
         if kind is None:

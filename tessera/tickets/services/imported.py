@@ -80,11 +80,10 @@ def numbers_taken(numbers: list[int]) -> set[int]:
     return set(Ticket.objects.filter(number__in=numbers).values_list("number", flat=True))
 
 
-def continue_numbering_after(highest: int) -> None:
-    """New tickets continue after the highest imported number (never going back)."""
-    counter, _created = Counter.objects.get_or_create(name="ticket", defaults={"value": FIRST_TICKET_NUMBER - 1})
-    if counter.value < highest:
-        Counter.objects.filter(name="ticket", value__lt=highest).update(value=highest)
+def continue_numbering_after(highest: int, *, counter: str = "ticket", first: int = FIRST_TICKET_NUMBER) -> None:
+    """New tickets (or tasks) continue after the highest imported number (never going back)."""
+    Counter.objects.get_or_create(name=counter, defaults={"value": first - 1})
+    Counter.objects.filter(name=counter, value__lt=highest).update(value=highest)
 
 
 def free_number() -> int:
