@@ -207,3 +207,20 @@ def test_imported_tickets_are_found_by_search(first_run, osticket_db):
     from tessera.search.models import TicketDocument
 
     assert TicketDocument.objects.count() >= 11450
+
+
+def test_canned_responses_keep_their_files(first_run, osticket_db, settings, media):
+    from tessera.canned.models import CannedResponse
+
+    settings.MEDIA_ROOT = media
+    ((title, name, data),) = source_rows(
+        osticket_db,
+        "SELECT c.title, f.name, (SELECT HEX(filedata) FROM ost_file_chunk k WHERE k.file_id = f.id) "
+        "FROM ost_attachment a JOIN ost_canned_response c ON c.canned_id = a.object_id "
+        "JOIN ost_file f ON f.id = a.file_id WHERE a.type = 'C'",
+    )
+    canned = CannedResponse.objects.get(title=title)
+    (attachment,) = canned.attachments.all()
+    assert attachment.name == name
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == bytes.fromhex(data)

@@ -5,19 +5,21 @@ the same name (a fresh desk's "Open" status, say) is taken over rather than dupl
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, Perm, Role
-from tessera.canned.models import CannedResponse
+from tessera.canned.models import CannedAttachment, CannedResponse
 from tessera.mail.models import BannedSender
 from tessera.sla.models import Schedule, ScheduleInterval, SlaPlan
 from tessera.tickets.content import clean_html, html_to_text
 from tessera.tickets.models import HelpTopic, Priority, State, Status
 
-from ..runner import Context, Skip, sync
+from ..runner import Context, Skip, fingerprint, sync
 from ..source import Row
 
 # osTicket role permission → Tessera permissions. What is not here is reported.
@@ -286,6 +288,46 @@ def canned_responses(ctx: Context) -> None:
     if not src.has("canned_response"):
         return
     total = src.count("canned_response")
+    files: dict[int, list[Row]] = {}
+
+    def prepare(batch: list[Row]) -> None:
+        files.clear()
+        ids = [int(r["canned_id"]) for r in batch]
+        marks = ",".join(["%s"] * len(ids))
+        for r in src.all(
+            f"SELECT a.id, a.object_id, a.file_id, a.name AS override, f.name, f.type, f.size, f.bk, "  # noqa: S608  table names are ours
+            f"f.`key` AS file_key FROM {src.t('attachment')} a JOIN {src.t('file')} f ON f.id = a.file_id "
+            f"WHERE a.type = 'C' AND a.object_id IN ({marks}) ORDER BY a.id",
+            ids,
+        ):
+            files.setdefault(int(r["object_id"]), []).append(r)
+
+    def digest(row: Row) -> str:
+        return fingerprint(row, [f["id"] for f in files.get(int(row["canned_id"]), [])])
+
+    def attach(canned: CannedResponse, row: Row) -> None:
+        from .threads import file_content  # local import: the one way files are read from the source
+
+        for f in files.get(int(row["canned_id"]), []):
+            content = file_content(ctx, f)
+            name = f["override"] or f["name"] or f"file-{f['file_id']}"
+            if content is None:
+                ctx.report.note("attachment", f["id"], _("the content of %(n)s was not found: left out") % {"n": name})
+                continue
+            if canned.attachments.filter(name=name, sha256=hashlib.sha256(content).hexdigest()).exists():
+                continue
+            item = CannedAttachment(
+                response=canned,
+                name=name[:255],
+                size=len(content),
+                content_type=(f["type"] or "application/octet-stream")[:120],
+                sha256=hashlib.sha256(content).hexdigest(),
+            )
+            if ctx.report.dry_run:
+                item.file.name = f"canned/{item.sha256[:2]}/{item.sha256}/{name}"
+                item.save()
+            else:
+                item.file.save(name, ContentFile(content), save=True)
 
     def fill(canned: CannedResponse, row: Row) -> None:
         canned.title = (row["title"] or "")[:200]
@@ -298,6 +340,7 @@ def canned_responses(ctx: Context) -> None:
         canned.save()
         dept = ctx.map("department").get(int(row["dept_id"] or 0))
         canned.departments.set([dept] if dept else [])
+        attach(canned, row)
 
     def create(row: Row) -> int:
         canned = CannedResponse()
@@ -318,6 +361,8 @@ def canned_responses(ctx: Context) -> None:
         total=total,
         create=create,
         update=update,
+        prepare=prepare,
+        digest=digest,
     )
 
 

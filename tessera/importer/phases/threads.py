@@ -237,7 +237,7 @@ def _task_entry(task: int, data: ImportedEntry) -> int:
     ).pk
 
 
-def _content(ctx: Context, file: Row) -> bytes | None:
+def file_content(ctx: Context, file: Row) -> bytes | None:
     src = ctx.source
     if file["bk"] == "D" or file["bk"] is None:
         chunks = src.all(
@@ -262,7 +262,7 @@ def _files(ctx: Context, entry_id: int, rows: list[Row]) -> None:
                 "attachment", f["id"], _("its file %(f)s is missing from the file table") % {"f": f["file_id"]}
             )
             continue
-        content = _content(ctx, f)
+        content = file_content(ctx, f)
         if content is None:
             ctx.report.note(
                 "attachment", f["id"], _("the content of %(n)s was not found: a placeholder is attached") % {"n": name}
@@ -333,20 +333,26 @@ def _account_folded(ctx: Context, table: str) -> None:
     if table == "thread_entry_email":
         folded = src.count(table, "thread_entry_id IN (SELECT id FROM " + src.t("thread_entry") + ")")  # noqa: S608  table names are ours
     elif table == "attachment":
-        folded = src.count(table, "type = 'H'")
-        other = src.all(f"SELECT type, COUNT(*) AS n FROM {src.t(table)} WHERE type <> 'H' GROUP BY type")  # noqa: S608
+        folded = src.count(table, "type IN ('H', 'C')")
+        other = src.all(f"SELECT type, COUNT(*) AS n FROM {src.t(table)} WHERE type NOT IN ('H', 'C') GROUP BY type")  # noqa: S608
         for r in other:
             ctx.report.skip_all(
-                table, int(r["n"]), _("attached to an object of type %(t)s (not a thread entry)") % {"t": r["type"]}
+                table,
+                int(r["n"]),
+                _("attached to an object of type %(t)s (not a thread entry or canned response)") % {"t": r["type"]},
             )
     elif table == "file":
-        folded = src.count(table, f"id IN (SELECT file_id FROM {src.t('attachment')} WHERE type = 'H')")  # noqa: S608  table names are ours
+        folded = src.count(table, f"id IN (SELECT file_id FROM {src.t('attachment')} WHERE type IN ('H', 'C'))")  # noqa: S608  table names are ours
         if total - folded:
-            ctx.report.skip_all(table, total - folded, _("not attached to a thread entry (logos, canned, drafts)"))
+            ctx.report.skip_all(
+                table, total - folded, _("not attached to a thread entry or canned response (logos, drafts, pages)")
+            )
     else:
-        folded = src.count(table, f"file_id IN (SELECT file_id FROM {src.t('attachment')} WHERE type = 'H')")  # noqa: S608  table names are ours
+        folded = src.count(table, f"file_id IN (SELECT file_id FROM {src.t('attachment')} WHERE type IN ('H', 'C'))")  # noqa: S608  table names are ours
         if total - folded:
-            ctx.report.skip_all(table, total - folded, _("not attached to a thread entry (logos, canned, drafts)"))
+            ctx.report.skip_all(
+                table, total - folded, _("not attached to a thread entry or canned response (logos, drafts, pages)")
+            )
     ctx.report.folded(table, folded, "thread_entry")
     if table == "thread_entry_email" and total - folded:
         ctx.report.skip_all(table, total - folded, _("its entry does not exist"))
