@@ -15,7 +15,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.db.models import Max
 
 from ..attachments import safe_name
@@ -167,29 +166,6 @@ def import_attachment(
     return att
 
 
-def import_event(
-    ticket_id: int,
-    kind: str,
-    *,
-    actor_id: int | None,
-    actor_name: str,
-    created_at: datetime,
-    before: str = "",
-    after: str = "",
-    data: dict[str, Any] | None = None,
-) -> Event:
-    return Event.objects.create(
-        ticket_id=ticket_id,
-        kind=kind,
-        actor_id=actor_id,
-        actor_name=actor_name[:150],
-        before=before[:255],
-        after=after[:255],
-        data=data or {},
-        created_at=created_at,
-    )
-
-
 @dataclass(frozen=True)
 class ImportedEvent:
     ticket_id: int
@@ -243,11 +219,3 @@ def import_link(ticket_id: int, other_id: int) -> int:
 
 def import_merge(child_id: int, parent_id: int) -> None:
     Ticket.objects.filter(pk=child_id).update(merged_into_id=parent_id)
-
-
-def analyse() -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE tickets_ticket")
-            cursor.execute("ANALYZE tickets_threadentry")
