@@ -298,3 +298,34 @@ def test_tasks_come_over_with_their_title_state_and_notes(crafted, run):
     assert [e.body_text for e in imported.entries.all()] == ["Part ordered"]
     assert report.tables["task"].counts[IMPORTED] == 1
     assert report.tables["thread_entry"].counts[IMPORTED] == 2
+
+
+def test_the_command_prints_the_report_and_shows_progress_on_stderr(crafted, settings, tmp_path, capsys):
+    from django.core.management import call_command
+
+    settings.DATA_DIR = tmp_path / "data"
+    ann = crafted.user("Ann", "ann@example.net")
+    crafted.ticket("500080", "By the command", user_id=ann)
+    call_command("import_osticket", "--source", crafted.url)
+    out, err = capsys.readouterr()
+    assert "ticket                          1         1" in out
+    assert "Every source row is accounted for." in out
+    assert "Full report: " in out and str(tmp_path / "data" / "imports") in out
+    assert "ticket: 1 / 1 rows" in err
+
+
+def test_since_imports_only_tickets_updated_since_then(crafted, run):
+    ann = crafted.user("Ann", "ann@example.net")
+    old = crafted.ticket("500090", "Old", user_id=ann, created="2020-01-01 10:00:00")
+    new = crafted.ticket("500091", "New", user_id=ann, created="2024-06-01 10:00:00")
+    report = run(crafted, since=dt.datetime(2024, 1, 1))  # noqa: DTZ001  in the source's zone, like its dates
+    assert report.tables["ticket"].source_rows == 1
+    assert ticket_of(new).subject == "New"
+    assert not IdMap.objects.filter(source_table="ticket", source_id=old).exists()
+
+
+def test_a_source_that_is_not_reachable_is_a_clear_error(db):
+    with pytest.raises(SourceError, match="Cannot connect"):
+        Source("mysql://nobody:wrong@127.0.0.1:3306/ost_h_nothing_here")
+    with pytest.raises(SourceError, match="must look like"):
+        Source("postgres://127.0.0.1/x")
