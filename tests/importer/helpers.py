@@ -27,6 +27,10 @@ def url(database: str) -> str:
 # deleted after the module, so tests elsewhere in the same worker start from a clean desk.
 WRITTEN = (
     "importer.IdMap",
+    "customfields.FieldValue",
+    "customfields.Field",
+    "customfields.Form",
+    "customfields.ChoiceList",
     "mail.InboundMessage",
     "tickets.Ticket",
     "tasks.Task",

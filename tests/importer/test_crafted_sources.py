@@ -329,3 +329,55 @@ def test_a_source_that_is_not_reachable_is_a_clear_error(db):
         Source("mysql://nobody:wrong@127.0.0.1:3306/ost_h_nothing_here")
     with pytest.raises(SourceError, match="must look like"):
         Source("postgres://127.0.0.1/x")
+
+
+def test_custom_forms_fields_lists_and_answers_come_over(crafted, run):
+    from tessera.customfields.models import Field, FieldType, FieldValue, Form
+
+    office_list = crafted.sql(
+        "INSERT INTO ost_list (name, name_plural, sort_mode, masks, type, configuration, notes, created, updated) "
+        "VALUES ('Offices', 'Offices', 'SortCol', 0, '', '{}', '', NOW(), NOW())"
+    )
+    crafted.sql(
+        "INSERT INTO ost_list_items (list_id, status, value, sort) VALUES (%s, 1, 'Berlin', 1), (%s, 1, 'Riga', 2)",
+        [office_list, office_list],
+    )
+    fields = {
+        "office": (f"list-{office_list}", "{}", '{"2":"Riga"}'),
+        "colour": ("choices", '{"choices":"r:Red\\ng:Green","multiselect":true}', '{"r":"Red","g":"Green"}'),
+        "urgent": ("bool", "{}", "1"),
+        "visit": ("datetime", '{"time":true}', "2024-03-01 09:30:00"),
+        "serial": ("text", "{}", "SN-42"),
+        "upload": ("files", "{}", "[]"),
+    }
+    ids = {}
+    for sort, (name, (kind, config, _value)) in enumerate(fields.items(), start=10):
+        ids[name] = crafted.sql(
+            "INSERT INTO ost_form_field (form_id, flags, type, label, name, configuration, sort, created, updated) "
+            "VALUES (2, 0, %s, %s, %s, %s, %s, NOW(), NOW())",
+            [kind, name.title(), name, config, sort],
+        )
+    ann = crafted.user("Ann", "ann@example.net")
+    ticket = crafted.ticket("500100", "With answers", user_id=ann)
+    entry = crafted.rows("SELECT id FROM ost_form_entry WHERE object_type = 'T' AND object_id = %s", [ticket])[0][0]
+    for name, (_kind, _config, value) in fields.items():
+        crafted.sql(
+            "INSERT INTO ost_form_entry_values (entry_id, field_id, value) VALUES (%s, %s, %s)",
+            [entry, ids[name], value],
+        )
+    report = run(crafted)
+    form = Form.objects.get(title="Ticket Details")
+    assert form.for_all_tickets
+    by_key = {f.key: f for f in Field.objects.filter(form=form)}
+    assert set(by_key) == {"osticket_office", "osticket_colour", "osticket_urgent", "osticket_visit", "osticket_serial"}
+    assert by_key["osticket_colour"].type == FieldType.MULTIPLE_CHOICE
+    answers = FieldValue.objects.filter(ticket=ticket_of(ticket))
+    assert sorted(a.item.label for a in answers.filter(field=by_key["osticket_colour"])) == ["Green", "Red"]
+    assert answers.get(field=by_key["osticket_office"]).item.label == "Riga"
+    assert answers.get(field=by_key["osticket_urgent"]).flag is True
+    assert answers.get(field=by_key["osticket_visit"]).moment == dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
+    assert answers.get(field=by_key["osticket_serial"]).text == "SN-42"
+    assert f"form_field#{ids['upload']}: type files has no Tessera equivalent" in report.tables["form_field"].notes
+    again = run(crafted)
+    assert again.tables["form_entry"].counts[IMPORTED] == 0
+    assert FieldValue.objects.filter(ticket=ticket_of(ticket)).count() == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..runner import Context
-from . import configuration, knowledge_base, pending, people, tasks, threads, tickets
+from . import configuration, custom_fields, knowledge_base, pending, people, tasks, threads, tickets
 
 PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("departments", configuration.departments),
@@ -17,6 +17,8 @@ PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("statuses", configuration.statuses),
     ("SLA plans", configuration.sla_plans),
     ("help topics", configuration.help_topics),
+    ("custom lists", custom_fields.lists),
+    ("custom forms", custom_fields.forms),
     ("canned responses", configuration.canned_responses),
     ("ban list", configuration.ban_list),
     ("organisations", people.organizations),
@@ -24,6 +26,7 @@ PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("tickets", tickets.tickets),
     ("merges and links", tickets.relations),
     ("tasks", tasks.tasks),
+    ("custom field answers", custom_fields.answers),
     ("collaborators", tickets.collaborators),
     ("referrals", tickets.referrals),
     ("thread entries", threads.entries),
