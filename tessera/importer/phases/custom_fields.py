@@ -244,6 +244,8 @@ def answers(ctx: Context) -> None:
         kind = row["object_type"]
         if kind == "A":
             raise Skip(_("a task's form (its title came over with the task)"))
+        if kind not in {"T", "U", "O"}:
+            raise Skip(_("answers about an object of type %(t)s (the company details)") % {"t": kind})
         owner = owners.get((kind, int(row["object_id"] or 0)))
         if owner is None:
             raise Skip(_("its ticket, user or organisation was not imported"))
@@ -287,7 +289,12 @@ def answers(ctx: Context) -> None:
     )
     n = src.count("form_entry_values")
     ctx.report.expect("form_entry_values", n)
-    ctx.report.folded("form_entry_values", n, "form_entry")
+    kept = src.count(
+        "form_entry_values",
+        f"entry_id IN (SELECT id FROM {src.t('form_entry')} WHERE object_type IN ('T', 'U', 'O', 'A'))",  # noqa: S608
+    )
+    ctx.report.folded("form_entry_values", kept, "form_entry")
+    ctx.report.skip_all("form_entry_values", n - kept, _("answers on the company details form, not imported"))
 
 
 def _typed(ctx: Context, field: Field, row: Row) -> list[dict[str, Any]]:
