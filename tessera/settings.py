@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tessera.customfields",
     "tessera.kb",
     "tessera.satisfaction",
+    "tessera.importer",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,7 @@ CLIENT_IP_HEADER = env.str("TESSERA_CLIENT_IP_HEADER", default="")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "tessera.accounts.hashers.OsTicketBcryptPasswordHasher",  # imported osTicket passwords, upgraded on sign-in
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -10,6 +10,7 @@ Callers use the package (`services.reply(...)`), which re-exports every service 
 feature (SLA, tasks) adds its own module here and lists its services in `__all__`.
 """
 
+from . import imported
 from .agent_intake import AGENT_SOURCES, NewRequester, open_ticket_for_caller
 from .auto_assign import assign_automatically, assign_new_ticket
 from .auto_close import close_if_quiet
@@ -56,6 +57,7 @@ __all__ = [
     "count_refusal",
     "default_status",
     "escalate",
+    "imported",
     "link",
     "may_reopen",
     "merge",
