@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tessera.canned",
     "tessera.tasks",
     "tessera.customfields",
+    "tessera.i18n",
 ]
 
 MIDDLEWARE = [
