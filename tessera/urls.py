@@ -27,5 +27,6 @@ urlpatterns = [
     path("staff/", include("tessera.staff.urls")),
     path("fields/", include("tessera.customfields.urls")),
     path("account/sessions/", include("tessera.audit.urls")),
+    path("language/", include("tessera.i18n.urls")),
     path("", include("tessera.portal.urls")),
 ]

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from tessera.accounts.models import User
+from tessera.i18n.languages import language_of
 from tessera.mail.message import GuardedEmail
 from tessera.mail.outbound import named_address
 from tessera.single_line import single_line
@@ -43,7 +44,7 @@ def send_access_link(ticket_id: int, user_id: int) -> bool:
         "link": access_links.access_url(ticket, user),
         "is_agent": False,
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(user)):
         subject = single_line(render_to_string("emails/portal_access_link_subject.txt", ctx))
         text = render_to_string("emails/portal_access_link.txt", ctx)
         html = render_to_string("emails/portal_access_link.html", ctx)

@@ -9,10 +9,12 @@ serve translated pages on a fresh machine too.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-import polib
+import polib  # type: ignore[import-untyped]  # no stubs; one call
+
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import compilemessages
@@ -44,7 +46,7 @@ class Command(compilemessages.Command):
         if options["fuzzy"]:
             self.program_options = [*self.program_options, "-f"]
         wanted = set(options["locale"]) - set(options["exclude"])
-        locations: list[tuple[str, str]] = []
+        locations: list[tuple[str | os.PathLike[str], str | os.PathLike[str]]] = []
         for base in map(Path, settings.LOCALE_PATHS):
             for po_path in sorted(base.glob("*/LC_MESSAGES/*.po")):
                 language = po_path.parent.parent.name
@@ -60,14 +62,16 @@ class Command(compilemessages.Command):
         if self.has_errors:
             raise CommandError("compilemessages generated one or more errors.")
 
-    def compile_in_python(self, locations: list[tuple[str, str]], *, use_fuzzy: bool) -> None:
+    def compile_in_python(
+        self, locations: list[tuple[str | os.PathLike[str], str | os.PathLike[str]]], *, use_fuzzy: bool
+    ) -> None:
         for directory, name in locations:
-            po_path = Path(directory) / name
+            po_path = Path(directory) / Path(name)
             mo_path = po_path.with_suffix(".mo")
             if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                 continue
             if self.verbosity > 0:
-                self.stdout.write(f"processing file {name} in {directory} (polib)")
+                self.stdout.write(f"processing file {po_path.name} in {po_path.parent} (polib)")
             try:
                 compile_with_polib(po_path, mo_path, use_fuzzy=use_fuzzy)
             except (OSError, ValueError) as exc:
