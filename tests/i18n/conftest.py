@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped]
 import pytest
 
 from tessera.i18n.management.commands.compilemessages import compile_with_polib
