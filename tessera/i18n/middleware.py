@@ -5,6 +5,10 @@ Accept-Language. It cannot see who is signed in, so this middleware, after Authe
 lets a signed-in person's stored choice win. The API is a contract, not a page: its problem
 documents and osTicket's answers stay in the desk's default language whatever the caller's
 headers say.
+
+A signed-in customer who never chose but acts on the portal (a POST: opening a ticket, replying)
+in another shipped language than the desk's is taken at their word: that language is stored, so
+the mail their action brings (the acknowledgement, later replies) is written in it too.
 """
 
 from __future__ import annotations
@@ -16,9 +20,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
-from .languages import chosen_language
+from tessera.accounts import services as account_services
+from tessera.accounts.models import User
+
+from .languages import chosen_language, shipped
 
 ENGLISH_ONLY_PREFIXES = ("/api/",)
+# Where a signed-in person is not acting as a customer, or not on a page in their language.
+NOT_THE_PORTAL = ("/api/", "/staff/", "/admin/", "/account/", "/language/")
 
 
 class UserLanguageMiddleware:
@@ -30,12 +39,25 @@ class UserLanguageMiddleware:
         if language is not None:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+        elif request.method == "POST":
+            self.remember_portal_language(request)
         response = self.get_response(request)
         # The language cookie and the session (a signed-in person's choice) both change the page:
         # a shared cache must not hand one reader's language to another (Accept-Language is
         # added by LocaleMiddleware).
         patch_vary_headers(response, ("Cookie",))
         return response
+
+    @staticmethod
+    def remember_portal_language(request: HttpRequest) -> None:
+        user = request.user
+        if not isinstance(user, User) or not user.is_authenticated or user.language:
+            return
+        if request.path_info.startswith(NOT_THE_PORTAL) or user.agent_or_none is not None:
+            return
+        page_language = translation.get_language()
+        if page_language in shipped() and page_language != settings.LANGUAGE_CODE:
+            account_services.set_language(user, user, page_language)
 
     @staticmethod
     def language_for(request: HttpRequest) -> str | None:

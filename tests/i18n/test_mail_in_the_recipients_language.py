@@ -116,3 +116,54 @@ def test_without_a_wording_for_all_languages_others_get_the_built_in_one(desk, k
     desk.ken.language = "de"
     desk.ken.save()
     assert answered().subject == f"[{ken_ticket.reference}] Antwort: Printer jams"
+
+
+# ---------------------------------------------------------------------------- a customer who never chose
+
+
+def open_on_the_portal(client, desk, mailoutbox, capture, **headers):
+    with capture(execute=True):
+        response = client.post(
+            "/", {"topic": desk.general.pk, "subject": "Toner low", "message": "Please send one."}, **headers
+        )
+    assert response.status_code == 302
+    return [m for m in mailoutbox if m.to == [desk.ken.email]]
+
+
+def test_a_customer_who_opens_a_ticket_on_a_german_page_gets_the_acknowledgement_in_german(
+    desk, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(desk.ken)
+    [ack] = open_on_the_portal(
+        client, desk, mailoutbox, django_capture_on_commit_callbacks, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9"
+    )
+    assert '<html lang="de">' in html_of(ack)
+    desk.ken.refresh_from_db()
+    assert desk.ken.language == "de"  # later replies too
+
+
+def test_a_customer_on_a_page_in_the_desks_language_is_not_pinned_to_it(
+    desk, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(desk.ken)
+    open_on_the_portal(client, desk, mailoutbox, django_capture_on_commit_callbacks, HTTP_ACCEPT_LANGUAGE="en")
+    desk.ken.refresh_from_db()
+    assert desk.ken.language == ""  # still follows the browser
+
+
+def test_a_customers_own_choice_is_never_replaced_by_the_page_language(
+    desk, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    desk.ken.language = "fr"
+    desk.ken.save()
+    client.force_login(desk.ken)
+    client.cookies["django_language"] = "de"
+    [ack] = open_on_the_portal(client, desk, mailoutbox, django_capture_on_commit_callbacks)
+    assert '<html lang="fr">' in html_of(ack)
+
+
+def test_an_agent_working_in_german_does_not_choose_for_himself_by_acting(desk, client, ken_ticket):
+    client.force_login(desk.john.user)
+    client.post(f"/staff/tickets/{ken_ticket.number}/note/", {"note-note": "x"}, HTTP_ACCEPT_LANGUAGE="de")
+    desk.john.user.refresh_from_db()
+    assert desk.john.user.language == ""
