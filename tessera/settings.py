@@ -292,6 +292,11 @@ TESSERA = {
     # Portal tickets one client address and one email address may open per hour (0: no limit).
     "INTAKE_LIMIT_PER_IP": env.int("TESSERA_INTAKE_LIMIT_PER_IP", default=20),
     "INTAKE_LIMIT_PER_ADDRESS": env.int("TESSERA_INTAKE_LIMIT_PER_ADDRESS", default=5),
+    # Help Center sign-ups per hour from one email address and one client address, and how long
+    # the verification link works (tessera/portal/registration_views.py).
+    "REGISTER_LIMIT_PER_ADDRESS": env.int("TESSERA_REGISTER_LIMIT_PER_ADDRESS", default=10),
+    "REGISTER_LIMIT_PER_IP": env.int("TESSERA_REGISTER_LIMIT_PER_IP", default=30),
+    "SIGNUP_LINK_HOURS": env.int("TESSERA_SIGNUP_LINK_HOURS", default=48),
     # Reverse proxies in front of Tessera that append the client's address to X-Forwarded-For.
     "TRUSTED_PROXIES": env.int("TESSERA_TRUSTED_PROXIES", default=0),
     # Email. The line above which a reply by mail is read (everything under it is quoted history).
@@ -317,3 +322,6 @@ TESSERA = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The public forms' spam check (tessera/portal/spam.py): a form sent back sooner than this many
+# seconds after it was shown is asked to try again (0: no timing check; the tests use 0).
+PORTAL_MIN_SUBMIT_SECONDS = env.int("TESSERA_PORTAL_MIN_SUBMIT_SECONDS", default=3)

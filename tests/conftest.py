@@ -70,6 +70,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Tests check counts right after changing tickets; the count cache has its own test.
     settings.TESSERA = {**settings.TESSERA, "COUNTS_CACHE_SECONDS": 0}
+    # The portal's minimum time to submit (portal/spam.py) has its own tests.
+    settings.PORTAL_MIN_SUBMIT_SECONDS = 0
     # live_server serves static files through the finders, which do not know manifest names.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -55,7 +55,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Profile"), {"fields": ["name", "organization", "time_zone"]}),
+        (_("Profile"), {"fields": ["name", "organization", "organization_manager", "time_zone"]}),
         (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]

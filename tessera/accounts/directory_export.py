@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tessera import csv_cells
 
+from .directory_import import EXPORT_HEADERS
 from .models import Organization, User
 
 BATCH = 2000
@@ -26,19 +27,21 @@ def end_users() -> Iterator[User]:
     return (
         User.objects.filter(agent__isnull=True, is_staff=False, is_superuser=False)
         .select_related("organization")
-        .only("email", "name", "organization__name", "time_zone", "is_active", "date_joined")
+        .only("email", "name", "organization__name", "phone", "time_zone", "is_active", "date_joined")
         .order_by("email")
         .iterator(chunk_size=BATCH)
     )
 
 
 def user_lines() -> Iterator[str]:
-    header = [_("email"), _("name"), _("organisation"), _("time zone"), _("active"), _("joined (UTC)")]
+    # The columns the import reads back (in any shipped language), then two it leaves alone.
+    header = [_(word) for word in EXPORT_HEADERS.values()] + [_("active"), _("joined (UTC)")]
     rows = (
         [
             u.email,
             u.name,
             u.organization.name if u.organization else "",
+            u.phone,
             u.time_zone,
             _("yes") if u.is_active else _("no"),
             _utc(u.date_joined),

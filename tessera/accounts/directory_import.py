@@ -29,6 +29,7 @@ audited there) inside one transaction: an error on any row leaves nothing import
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -36,19 +37,22 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.db.models.functions import Lower
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tessera.audit import services as audit
 from tessera.single_line import single_line
 from tessera.tickets import policy
 
-from . import directory_services
+from . import directory_services, phone
 from .models import Organization, User
 from .services import _time_zones
 
@@ -70,6 +74,10 @@ COLUMNS = {
     "company": "organisation",
     "timezone": "time_zone",
     "tz": "time_zone",
+    "phone": "phone",
+    "phonenumber": "phone",
+    "telephone": "phone",
+    "tel": "phone",
 }
 NAME_MAX = 150
 
@@ -149,6 +157,28 @@ def _header_key(name: str) -> str:
     return "".join(ch for ch in name.strip().lower() if ch not in " -_")
 
 
+# The export's column names (directory_export.user_lines), which it writes in the agent's language.
+EXPORT_HEADERS = {
+    "email": gettext_noop("email"),
+    "name": gettext_noop("name"),
+    "organisation": gettext_noop("organisation"),
+    "phone": gettext_noop("phone"),
+    "time_zone": gettext_noop("time zone"),
+}
+
+
+@functools.cache
+def _columns() -> dict[str, str]:
+    """COLUMNS, and the export's headers in every language the desk ships, so a file exported in
+    German reads back in."""
+    found = dict(COLUMNS)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for key, word in EXPORT_HEADERS.items():
+                found.setdefault(_header_key(_(word)), key)
+    return found
+
+
 def read(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """The file's rows as (line, {field: text}), and the header names that were not used.
     Raises ValueError with the reason when the file cannot be read as a directory."""
@@ -167,7 +197,7 @@ def read(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     columns: dict[int, str] = {}
     ignored: list[str] = []
     for index, name in enumerate(header):
-        key = COLUMNS.get(_header_key(name))
+        key = _columns().get(_header_key(name))
         if key is None or key in columns.values():
             if name.strip():
                 ignored.append(name.strip()[:60])
@@ -260,6 +290,9 @@ def _plan_row(
     zone = values.get("time_zone", "")
     if zone and zone not in zones:
         row.errors.append(_("“%(zone)s” is not a time zone such as Europe/Paris.") % {"zone": zone[:60]})
+    number = single_line(values.get("phone", "")).strip()
+    if number and not phone.is_phone(number):
+        row.errors.append(_("“%(phone)s” is not a phone number.") % {"phone": number[:60]})
     if row.errors:
         return row
     if user is None:
@@ -271,6 +304,8 @@ def _plan_row(
             row.values["organization"] = organization.pk
         if zone:
             row.values["time_zone"] = zone
+        if number:
+            row.values["phone"] = number
         return row
     row.user_id = user.pk
     if name and name != user.name:
@@ -283,6 +318,9 @@ def _plan_row(
     if zone and zone != user.time_zone:
         row.values["time_zone"] = zone
         row.changes.append(_("time zone: %(old)s → %(new)s") % {"old": user.time_zone or "—", "new": zone})
+    if number and number != user.phone:
+        row.values["phone"] = number
+        row.changes.append(_("phone: %(old)s → %(new)s") % {"old": user.phone or "—", "new": number})
     row.step = Step.UPDATE if row.values else Step.UNCHANGED
     return row
 

@@ -24,6 +24,7 @@ from tessera.audit import services as audit
 from tessera.single_line import single_line
 from tessera.tickets import policy
 
+from . import phone
 from .models import (
     Agent,
     Department,
@@ -36,7 +37,7 @@ from .models import (
 )
 from .services import _time_zones, organization_for_email
 
-USER_FIELDS = ("email", "name", "organization", "time_zone")
+USER_FIELDS = ("email", "name", "organization", "time_zone", "phone")
 ORGANIZATION_FIELDS = ("name", "account_manager", "share_tickets")
 NOTE_MAX_LENGTH = 4000
 DEPARTMENT_FIELDS = (
@@ -125,6 +126,11 @@ def _clean_person_values(values: Mapping[str, Any], person: User | None) -> dict
         cleaned["name"] = single_line(str(cleaned["name"] or "")).strip()
     if cleaned.get("time_zone") and cleaned["time_zone"] not in _time_zones():
         errors["time_zone"] = _("Choose a time zone from the list.")
+    if "phone" in cleaned:
+        number = single_line(str(cleaned["phone"] or "")).strip()
+        if number and not phone.is_phone(number):
+            errors["phone"] = str(phone.PHONE.message)
+        cleaned["phone"] = number
     if errors:
         raise ValidationError(errors)
     return cleaned

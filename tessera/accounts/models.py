@@ -38,6 +38,7 @@ class Perm(models.TextChoices):
     TASK_ASSIGN = "task_assign", _("Assign tasks")
     TASK_TRANSFER = "task_transfer", _("Transfer tasks to another department")
     TASK_CLOSE = "task_close", _("Close and reopen tasks")
+    TASK_DELETE = "task_delete", _("Delete tasks")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -157,6 +158,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="users",
+    )
+    # osTicket's "primary contact": the customer's own manager, unlike Organization.account_manager
+    # (the desk's agent, information only). Read by policy.shares_organisation_ticket.
+    organization_manager = models.BooleanField(
+        _("organisation manager"),
+        default=False,
+        help_text=_("Sees and answers every ticket of their organisation on the Help Center."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     # A code from settings.LANGUAGES; empty follows the browser (portal) or the desk's default.

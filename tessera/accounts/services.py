@@ -14,6 +14,7 @@ from tessera.audit import services as audit
 from tessera.tickets import policy
 
 from .models import Agent, Density, Organization, OrganizationDomain, User
+from .phone import is_phone
 
 
 @process_memo.memo("accounts.Organization", "accounts.OrganizationDomain")
@@ -34,10 +35,12 @@ def organization_for_email(email: str) -> Organization | None:
     return _organizations_by_domain().get(domain) if domain else None
 
 
-def end_user_for_email(*, email: str, name: str = "") -> User:
+def end_user_for_email(*, email: str, name: str = "", phone: str = "") -> User:
     """The user with this address, created (without a password) when new.
 
-    A new user whose address matches an organisation's domain joins it.
+    A new user whose address matches an organisation's domain joins it. A `name` or `phone` given
+    fills the person's when they have none, and is never written over what they have; a phone
+    that is not a number (accounts.phone) is left out here (the intake records what was sent).
     """
     email = (email or "").strip().lower()
     try:
@@ -45,6 +48,9 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
     except ValidationError:
         raise ValidationError({"email": _("Enter a valid email address.")}) from None
     name = (name or "").strip()[:150]
+    phone = (phone or "").strip()
+    if not is_phone(phone):
+        phone = ""
     # With its agent profile (or the knowledge that there is none): the services asked next
     # want to know, and would otherwise query for it.
     try:
@@ -54,14 +60,18 @@ def end_user_for_email(*, email: str, name: str = "") -> User:
     if user is not None:
         if not user.is_active:
             raise ValidationError({"email": _("This address cannot open tickets. Contact the help desk another way.")})
-        if name and not user.name:
-            user.name = name
-            user.save(update_fields=["name"])
+        missing = {"name": name and not user.name, "phone": phone and not user.phone}
+        if any(missing.values()):
+            if missing["name"]:
+                user.name = name
+            if missing["phone"]:
+                user.phone = phone
+            user.save(update_fields=[field for field, wanted in missing.items() if wanted])
         return user
     org = organization_for_email(email)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email, name=name, organization=org)
+            user = User.objects.create_user(email, name=name, organization=org, phone=phone)
         # A new account has no agent profile: say so, or the first policy check would ask.
         User.agent.related.set_cached_value(user, None)
         return user

@@ -38,6 +38,7 @@ class UserOut(Schema):
     email: str
     name: str
     organisation: int | None
+    phone: str
     time_zone: str
     is_active: bool
     is_agent: bool
@@ -51,6 +52,7 @@ class UserIn(Schema):
     email: Text
     name: Text = ""
     organisation: Id | None = None
+    phone: Text = Field("", description="Digits, spaces, + ( ) . - and an optional extension (X123).")
     time_zone: Text = ""
 
 
@@ -58,6 +60,7 @@ class UserPatch(Schema):
     email: Text | None = None
     name: Text | None = None
     organisation: Id | None = None
+    phone: Text | None = None
     time_zone: Text | None = None
     fields: Answers | None = Field(
         None,

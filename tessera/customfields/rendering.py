@@ -15,10 +15,10 @@ import regex
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from tessera.accounts import phone
 
 from .models import ChoiceItem, Field, FieldType, Form
 from .selectors import asked, forms_for_ticket
@@ -32,11 +32,7 @@ LONG_TEXT_LIMIT = 20000
 # A pattern gets this long per answer (seconds); one that runs out fails the answer.
 PATTERN_SECONDS = 0.05
 PATTERN_FLAGS = regex.UNICODE
-PHONE = RegexValidator(
-    r"^\+?[0-9 ()./-]{3,40}(?:\s*(?:x|ext\.?)\s*[0-9]{1,8})?$",
-    gettext_lazy("Enter a phone number: digits, spaces, + ( ) . - and an optional extension."),
-    code="phone",
-)
+PHONE = phone.PHONE  # one rule for a person's number and a phone field's
 
 
 def compile_pattern(text: str) -> regex.Pattern[str]:

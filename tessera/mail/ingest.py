@@ -449,8 +449,17 @@ def _on_ticket(parsed: ParsedMessage, address: str, ticket: Ticket) -> Outcome:
         user = end_user_for_email(email=address, name=parsed.sender.name if parsed.sender else "")
         services.copy_mail_sender(ticket, user=user)
         ticket.refresh_from_db()
-    entry = services.reply(user, ticket, message=body.text, html=body.html, uploads=body.uploads, source=Source.EMAIL)
-    return Outcome(InboundStatus.REPLY, added, ticket, entry)
+    # Past the status's reopen window the reply opens a new ticket linked to this one (services/reopen.py).
+    posted = services.reply_or_follow_up(
+        user, ticket, message=body.text, html=body.html, uploads=body.uploads, source=Source.EMAIL, keep_refusal=False
+    )
+    if posted.follow_up:
+        opened = _("Opened ticket %(new)s as a follow-up to %(ref)s, which can no longer be reopened.") % {
+            "new": posted.ticket.reference,
+            "ref": ticket.reference,
+        }
+        return Outcome(InboundStatus.TICKET, opened, posted.ticket, posted.entry)
+    return Outcome(InboundStatus.REPLY, added, ticket, posted.entry)
 
 
 def _body(parsed: ParsedMessage, *, strip: bool) -> Body:

@@ -8,7 +8,7 @@ gives the same answer.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -22,9 +22,11 @@ from django.utils.translation import gettext_lazy as _
 from tessera.accounts.models import User
 from tessera.i18n.languages import chosen_language
 from tessera.single_line import SingleLineField, validate_no_encoded_word
+from tessera.staff.forms import _zone_choices  # the workspace's profile offers the same zones
 from tessera.upload_fields import MultipleFileField
 
 from . import selectors
+from .spam import SpamCheckMixin
 
 
 def attachments_help() -> str:
@@ -48,7 +50,7 @@ def attach_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class OpenTicketForm(forms.Form):
+class OpenTicketForm(SpamCheckMixin):
     # Subject and name reach mail headers: SingleLineField keeps them one readable line with no
     # encoded word (tessera.single_line); the address may not hide one either.
     name = SingleLineField(
@@ -115,20 +117,23 @@ class ReplyForm(forms.Form):
         self.fields["attachments"].help_text = attachments_help()
 
 
-class StatusCheckForm(forms.Form):
+class StatusCheckForm(SpamCheckMixin):
     email = forms.EmailField(
         label=_("Email address"),
         help_text=_("The address you used to open the ticket, or the one copied on it."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     number = forms.CharField(
-        label=_("Ticket number"),
+        label=_("Ticket number (optional)"),
         max_length=24,
-        help_text=_("From your confirmation email, for example 100001."),
+        required=False,
+        help_text=_("Leave it empty to get links to all your open tickets, or give one, for example 100001."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def clean_number(self) -> int:
+    def clean_number(self) -> int | None:
+        if not self.cleaned_data["number"].strip():
+            return None
         # People copy "#100001" or "Ticket 100001" from the email subject.
         digits = re.sub(r"^\s*(?:ticket\s*)?#?\s*", "", self.cleaned_data["number"], flags=re.I).strip()
         if not digits.isdigit() or len(digits) > 18:
@@ -153,7 +158,7 @@ class SignInForm(AuthenticationForm):
         username.widget.attrs["autocomplete"] = "email"
 
 
-class SetOrResetPasswordForm(PasswordResetForm):
+class SetOrResetPasswordForm(SpamCheckMixin, PasswordResetForm):
     """Also serves people who never had a password: a guest who opened tickets by email
     proves the address is theirs through the emailed link, and that makes the account."""
 
@@ -171,3 +176,78 @@ class SetOrResetPasswordForm(PasswordResetForm):
         chosen = chosen_language(context.get("user"))
         with translation.override(chosen or translation.get_language()):
             super().send_mail(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------- sign-up and profile
+
+
+class RegisterForm(SpamCheckMixin):
+    name = SingleLineField(
+        label=_("Your name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Tell us your name.")},
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("We email you a link to confirm it is yours; there you choose your password."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[validate_no_encoded_word],
+        error_messages={"required": _("Give the address you want to sign in with.")},
+    )
+
+
+class ChoosePasswordForm(forms.Form):
+    """Both fields, compared here; how strong a password must be is the service's rule."""
+
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only digits, and not a common password."),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        first, second = self.cleaned_data.get("new_password1"), self.cleaned_data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", _("The two passwords differ. Type the same password twice."))
+        return cleaned
+
+
+class ChangePasswordForm(ChoosePasswordForm):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [("", str(_("As my browser asks"))), *((code, str(name)) for code, name in settings.LANGUAGES)]
+
+
+class ProfileForm(forms.Form):
+    name = SingleLineField(
+        label=_("Your name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Tell us your name.")},
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Times on the Help Center and in our emails are shown in this zone."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["language"]).choices = _language_choices()
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = _zone_choices()

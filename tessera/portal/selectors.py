@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from tessera.accounts.models import User
 from tessera.tickets import policy, selectors
-from tessera.tickets.models import Attachment, EntryKind, HelpTopic, Ticket
+from tessera.tickets.models import Attachment, EntryKind, HelpTopic, State, Ticket
 
 MY_TICKETS_PAGE_SIZE = 25
 
@@ -70,3 +70,27 @@ def public_attachment(ticket: Ticket, attachment_id: int) -> Attachment | None:
         .exclude(entry__kind=EntryKind.NOTE)
         .first()
     )
+
+
+def open_tickets_of(user: User, *, limit: int) -> list[Ticket]:
+    """The person's tickets still in progress (not closed, archived or merged), newest first:
+    what "I lost my link" mails links to."""
+    return list(
+        selectors.tickets_of_user(user)
+        .exclude(state__in=[State.CLOSED, State.ARCHIVED])
+        .filter(merged_into__isnull=True)[:limit]
+    )
+
+
+def organisation_tickets_page(user: User, *, before: tuple[datetime, int] | None = None) -> tuple[list[Ticket], bool]:
+    """A page of the tickets opened for the user's organisation, when they may see them
+    (policy.sees_organisation_tickets), newest first by keyset; nothing otherwise."""
+    org_id = user.organization_id
+    if org_id is None or not policy.sees_organisation_tickets(user):
+        return [], False
+    qs = Ticket.objects.filter(organization_id=org_id).select_related("status", "user").order_by("-created_at", "-id")
+    if before is not None:
+        created_at, pk = before
+        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    rows = list(qs[: MY_TICKETS_PAGE_SIZE + 1])
+    return rows[:MY_TICKETS_PAGE_SIZE], len(rows) > MY_TICKETS_PAGE_SIZE

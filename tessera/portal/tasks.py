@@ -7,10 +7,15 @@ speed, whether or not a message goes out, and a slow mail server never holds a p
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.tasks import task
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from tessera.accounts import registration
 from tessera.accounts.models import User
 from tessera.i18n.languages import language_of
 from tessera.mail.message import GuardedEmail
@@ -18,6 +23,8 @@ from tessera.mail.outbound import named_address
 from tessera.single_line import single_line
 from tessera.tickets import access_links, policy
 from tessera.tickets.models import Ticket
+
+from . import selectors as portal_selectors
 
 
 def _from_address(ticket: Ticket) -> str:
@@ -57,4 +64,76 @@ def send_access_link(ticket_id: int, user_id: int) -> bool:
     )
     message.attach_alternative(html, "text/html")
     message.send()
+    return True
+
+
+def _send(to: str, template: str, ctx: dict[str, object], *, from_email: str | None = None) -> None:
+    """One mail from templates/emails/<template>{_subject.txt,.txt,.html}, in the desk's language."""
+    ctx = {"base_url": settings.TESSERA["BASE_URL"].rstrip("/"), **ctx}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = single_line(render_to_string(f"emails/{template}_subject.txt", ctx))
+        text = render_to_string(f"emails/{template}.txt", ctx)
+        html = render_to_string(f"emails/{template}.html", ctx)
+    message = GuardedEmail(
+        subject=subject,
+        body=text,
+        from_email=from_email or str(settings.DEFAULT_FROM_EMAIL),
+        to=[to],
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@task()
+def send_signup_link(email: str, name: str) -> bool:
+    """The verification link of a Help Center sign-up; the password is chosen on its page."""
+    if registration.outcome_for(email)[0] != registration.Outcome.VERIFY:
+        return False  # the address changed hands meanwhile (an account, or staff)
+    token = registration.make_token(email, name)
+    link = settings.TESSERA["BASE_URL"].rstrip("/") + reverse("portal:register_verify", args=[token])
+    hours = settings.TESSERA["SIGNUP_LINK_HOURS"]
+    _send(email, "portal_signup_verify", {"name": name, "email": email, "link": link, "hours": hours})
+    return True
+
+
+@task()
+def send_existing_account(user_id: int) -> bool:
+    """Someone signed up with an address that has an account: tell its owner, with a reset link,
+    instead of saying so on the page (which would tell anyone which addresses have accounts)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return False
+    path = reverse(
+        "portal:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    link = settings.TESSERA["BASE_URL"].rstrip("/") + path
+    login = settings.TESSERA["BASE_URL"].rstrip("/") + reverse("portal:login")
+    _send(user.email, "portal_signup_existing", {"recipient": user, "link": link, "login": login})
+    return True
+
+
+OPEN_LINKS_MAX = 50  # a mail lists at most this many; the oldest open tickets beyond it are left out
+
+
+@task()
+def send_open_ticket_links(user_id: int) -> bool:
+    """ "I lost my link": one mail listing a private link to each of the person's open tickets."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    tickets = portal_selectors.open_tickets_of(user, limit=OPEN_LINKS_MAX)
+    if not tickets:
+        return False
+    base = settings.TESSERA["BASE_URL"].rstrip("/")
+    rows = [{"ticket": t, "link": access_links.access_url(t, user)} for t in tickets]
+    _send(
+        user.email,
+        "portal_open_tickets",
+        {"recipient": user, "rows": rows, "status_url": base + reverse("portal:status")},
+    )
     return True

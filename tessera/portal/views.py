@@ -53,6 +53,7 @@ from .forms import (
     StatusCheckForm,
     attach_service_errors,
 )
+from .models import PortalSettings
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +227,23 @@ def status(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/status.html", {"form": form}, status=400)
     if throttle.refuse_form(request, throttle.Scope.STATUS_LOOKUP, form, account=form.cleaned_data["email"]):
         return render(request, "portal/status.html", {"form": form}, status=429)
-    _send_access_link_if_party(form.cleaned_data["email"], form.cleaned_data["number"])
+    if form.cleaned_data["number"] is None:
+        _send_open_ticket_links(form.cleaned_data["email"])
+    else:
+        _send_access_link_if_party(form.cleaned_data["email"], form.cleaned_data["number"])
     # Always the same answer, so the form cannot tell anyone which tickets exist or whose they are.
     return redirect("portal:status_sent")
+
+
+def _send_open_ticket_links(email: str) -> None:
+    """ "I lost my link": one mail listing the person's open tickets (none: no mail)."""
+    user = portal_selectors.end_user_by_email(email)
+    if user is None:
+        return
+    try:
+        tasks.send_open_ticket_links.enqueue(user.pk)
+    except Exception:
+        log.exception("Could not queue the open tickets' links")
 
 
 def _send_access_link_if_party(email: str, number: int) -> None:
@@ -294,6 +309,8 @@ def _ticket_page(request: HttpRequest, page: TicketPage) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "close":
             return _close(request, page)
+        if request.POST.get("action") == "reopen":
+            return _reopen(request, page)
         return _reply(request, page)
     return _render_ticket(request, page, ReplyForm())
 
@@ -310,7 +327,7 @@ def _reply(request: HttpRequest, page: TicketPage) -> HttpResponse:
     if form.is_valid():
         was_done = page.ticket.state in (State.RESOLVED, State.CLOSED)
         try:
-            services.reply(
+            posted = services.reply_or_follow_up(
                 page.viewer,
                 page.ticket,
                 message=form.cleaned_data["message"],
@@ -325,6 +342,16 @@ def _reply(request: HttpRequest, page: TicketPage) -> HttpResponse:
             attach_service_errors(form, exc)
             page = replace(page, ticket=_reload(page.ticket))
         else:
+            if posted.follow_up:
+                messages.success(
+                    request,
+                    _(
+                        "%(old)s can no longer be reopened, so your message opened a new ticket, %(new)s, "
+                        "which refers to it."
+                    )
+                    % {"old": page.ticket.reference, "new": posted.ticket.reference},
+                )
+                return redirect(_page_url_for(page, posted.ticket))
             if was_done:
                 messages.success(request, _("Your reply was sent and the ticket is open again."))
             else:
@@ -348,6 +375,25 @@ def _close(request: HttpRequest, page: TicketPage) -> HttpResponse:
         % {"ref": page.ticket.reference},
     )
     return redirect(page.url)
+
+
+def _reopen(request: HttpRequest, page: TicketPage) -> HttpResponse:
+    try:
+        services.reopen_by_user(page.viewer, page.ticket, expected_version=_posted_version(request))
+    except PermissionDenied as exc:
+        return _forbidden(request, exc, back=page.url)
+    except ValidationError as exc:
+        page = replace(page, ticket=_reload(page.ticket))
+        return _render_ticket(request, page, ReplyForm(), close_errors=exc.messages, status=400)
+    messages.success(request, _("Ticket %(ref)s is open again.") % {"ref": page.ticket.reference})
+    return redirect(page.url)
+
+
+def _page_url_for(page: TicketPage, ticket: Ticket) -> str:
+    """Another ticket of the viewer's, reached the way they reached this one (link or account)."""
+    if page.token:
+        return reverse("portal:access", args=[access_links.make_token(ticket, page.viewer)])
+    return reverse("portal:ticket", args=[ticket.number])
 
 
 def _reload(ticket: Ticket) -> Ticket:
@@ -374,6 +420,10 @@ def _render_ticket(
         "form": form,
         "can_reply": policy.can(page.viewer, Action.REPLY, ticket),
         "can_close": policy.can(page.viewer, Action.CLOSE, ticket),
+        # Reopen while the status's window allows it; after it, a reply opens a linked new ticket.
+        "can_reopen": policy.may_reopen_as_requester(page.viewer, ticket) and services.may_reopen(ticket),
+        "reopen_until": services.reopen_deadline(ticket) if ticket.state in (State.RESOLVED, State.CLOSED) else None,
+        "reply_opens_new": services.needs_follow_up(page.viewer, ticket),
         "close_errors": close_errors or [],
         "files_lost": files_lost,
         "merged": _merged_pointer(page),
@@ -463,7 +513,12 @@ def my_tickets(request: AuthenticatedHttpRequest) -> HttpResponse:
     before = _parse_cursor(request.GET.get("before", ""))
     tickets, has_more = portal_selectors.my_tickets_page(request.user, before=before)
     next_cursor = _cursor(tickets[-1]) if has_more else None
-    context = {"tickets": tickets, "next_cursor": next_cursor, "is_first_page": before is None}
+    context = {
+        "tickets": tickets,
+        "next_cursor": next_cursor,
+        "is_first_page": before is None,
+        "sees_organisation": policy.sees_organisation_tickets(request.user),
+    }
     return render(request, "portal/my_tickets.html", context)
 
 
@@ -500,6 +555,11 @@ class LoginView(_InvalidFormIsBadRequest, auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
     next_page = "portal:my_tickets"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["registration_open"] = PortalSettings.load().public_registration
+        return context
 
 
 class LogoutView(auth_views.LogoutView):

@@ -161,6 +161,7 @@ class SlaPlan(models.Model):
     first_response_minutes = _target_field(_("first response within (minutes)"))
     resolution_minutes = _target_field(_("resolution within (minutes)"))
     warn_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         _("warn at (% of the target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tessera.accounts import phone
 from tessera.accounts.directory_import import MAX_BYTES
 from tessera.accounts.directory_services import NOTE_MAX_LENGTH
 from tessera.accounts.models import Agent, Organization
@@ -31,6 +32,7 @@ class PersonForm(forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organization.objects.none(), required=False, empty_label=_("None")
     )
+    phone = SingleLineField(label=_("Phone"), max_length=phone.MAX_LENGTH, required=False, validators=[phone.PHONE])
     time_zone = forms.ChoiceField(
         label=_("Time zone"), required=False, help_text=_("Times in this person's emails are shown in this zone.")
     )
@@ -50,6 +52,7 @@ class PersonForm(forms.Form):
             "email": data["email"],
             "organization": org.pk if org is not None else None,
             "time_zone": data.get("time_zone") or "",
+            "phone": data.get("phone") or "",
         }
 
 

@@ -10,7 +10,7 @@ read-only page here (a requester can be one): they are changed in the admin.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +29,7 @@ from tessera.accounts.http import AuthenticatedHttpRequest
 from tessera.accounts.models import Agent, Organization, User
 from tessera.customfields import views as customfield_views
 from tessera.tickets import policy
+from tessera.tickets.models import Ticket
 
 from . import directory_selectors as selectors
 from .access import agent_required
@@ -100,6 +101,16 @@ def _person_or_404(request: AuthenticatedHttpRequest, user_id: int) -> User | Ht
     return found
 
 
+def _tickets_panel(tickets: Sequence[Ticket], **queue_filter: int) -> dict[str, Any]:
+    """The tickets a person's or an organisation's page shows (open first, as many as fit), and
+    the link to all of them in the queue."""
+    return {
+        "tickets": tickets[: selectors.TICKETS_SHOWN],
+        "more_tickets": len(tickets) > selectors.TICKETS_SHOWN,
+        "all_tickets_url": reverse("staff:queue", args=["all"]) + "?" + urlencode(queue_filter),
+    }
+
+
 def _person_page(
     request: AuthenticatedHttpRequest,
     agent: Agent,
@@ -108,14 +119,11 @@ def _person_page(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    tickets = selectors.tickets_of_person(agent, person)
     is_staff = policy.is_desk_staff(person)
     context = {
         "person": person,
         "is_desk_staff": is_staff,
-        "tickets": tickets[: selectors.TICKETS_SHOWN],
-        "more_tickets": len(tickets) > selectors.TICKETS_SHOWN,
-        "all_tickets_url": reverse("staff:queue", args=["all"]) + "?" + urlencode({"user": person.pk}),
+        **_tickets_panel(selectors.tickets_of_person(agent, person), user=person.pk),
         "notes": selectors.notes_about(user=person) if not is_staff else [],
         "note_form": note_form or NoteForm(),
         "can_edit": policy.can_edit_person(request.user, person),
@@ -148,6 +156,7 @@ def person_edit(request: AuthenticatedHttpRequest, agent: Agent, user_id: int) -
         "name": found.name,
         "email": found.email,
         "organization": found.organization_id,
+        "phone": found.phone,
         "time_zone": found.time_zone,
     }
     form = PersonForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -301,14 +310,11 @@ def _organisation_page(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    tickets = selectors.tickets_of_organization(agent, org)
     members = selectors.members(org)
     context = {
         "org": org,
         "domains": sorted(d.domain for d in org.domains.all()),
-        "tickets": tickets[: selectors.TICKETS_SHOWN],
-        "more_tickets": len(tickets) > selectors.TICKETS_SHOWN,
-        "all_tickets_url": reverse("staff:queue", args=["all"]) + "?" + urlencode({"org": org.pk}),
+        **_tickets_panel(selectors.tickets_of_organization(agent, org), org=org.pk),
         "members": members[: selectors.MEMBERS_SHOWN],
         "more_members": len(members) > selectors.MEMBERS_SHOWN,
         "notes": selectors.notes_about(org=org),

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tessera.accounts import phone
 from tessera.accounts.models import Agent, Department, Team, User
 from tessera.single_line import SingleLineField, validate_no_encoded_word
 from tessera.tickets.models import HelpTopic, Priority
@@ -74,6 +75,9 @@ class NewTicketForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     requester_name = SingleLineField(label=_("Name"), required=False, max_length=150)
+    requester_phone = SingleLineField(
+        label=_("Phone"), required=False, max_length=phone.MAX_LENGTH, validators=[phone.PHONE]
+    )
     source = forms.ChoiceField(label=_("Reached us by"), choices=[(s.value, s.label) for s in AGENT_SOURCES])
     subject = SingleLineField(label=_("Subject"), error_messages={"required": _("Give the ticket a subject.")})
     message = forms.CharField(
@@ -160,6 +164,7 @@ class NewTicketForm(forms.Form):
                 "requester_search",
                 "requester_email",
                 "requester_name",
+                "requester_phone",
                 "source",
                 "topic",
                 "department",

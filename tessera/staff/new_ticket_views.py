@@ -97,7 +97,11 @@ def _open(
     data = form.cleaned_data
     new = None
     if requester is None and data.get("requester_email"):
-        new = services.NewRequester(email=data["requester_email"], name=data.get("requester_name") or "")
+        new = services.NewRequester(
+            email=data["requester_email"],
+            name=data.get("requester_name") or "",
+            phone=data.get("requester_phone") or "",
+        )
     return services.open_ticket_for_caller(
         request.user,
         requester=requester,

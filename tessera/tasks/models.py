@@ -112,6 +112,7 @@ class TaskEventKind(models.TextChoices):
     NOTE = "note", _("note added")
     CLOSED = "closed", _("closed")
     REOPENED = "reopened", _("reopened")
+    MOVED = "moved", _("moved to another ticket")
 
 
 class TaskEvent(models.Model):

@@ -18,6 +18,7 @@ def task_event_sentence(event: TaskEvent) -> str:
         "actor": event.actor_name or _("System"),
         "to": str(data.get("to") or ""),
         "before": str(data.get("before") or ""),
+        "from": str(data.get("from") or ""),
         "changed": _changed(str(data.get("changed") or "")),
     }
     kind = event.kind
@@ -37,4 +38,6 @@ def task_event_sentence(event: TaskEvent) -> str:
         return _("%(actor)s closed the task") % names
     if kind == TaskEventKind.REOPENED:
         return _("%(actor)s reopened the task") % names
+    if kind == TaskEventKind.MOVED:
+        return _("%(actor)s merged ticket %(from)s into %(to)s: the task moved with it") % names
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}

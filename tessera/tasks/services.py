@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tessera.accounts.models import Agent, Department, Team, User
+from tessera.audit import services as audit
 from tessera.tickets import notifications, policy, services
 from tessera.tickets.close_guards import CloseRefused
 from tessera.tickets.content import clean_line, from_text
@@ -93,7 +94,7 @@ def _record(
             now=now,
             task_id=task.pk,
             task_number=task.number,
-            **{key: value for key, value in data.items() if key == "to"},
+            **{key: value for key, value in data.items() if key in ("to", "from")},
         )
     return event
 
@@ -366,15 +367,17 @@ def close_guard(actor: User | None, ticket: Ticket, confirmed: bool, now: dateti
     """Asked by the ticket's status service (inside its transaction, ticket row locked) before it
     closes or archives `ticket`: with open tasks, refuse unless `confirmed`; confirmed, close them
     all with it, or refuse naming those the agent may not close. A requester who closes their
-    own ticket on the portal knows nothing of the desk's tasks: they are left as they are."""
-    if actor is None or not policy.acts_as_agent(actor, ticket):
+    own ticket on the portal knows nothing of the desk's tasks: they are left as they are. The
+    desk itself (no actor: auto-close of a quiet resolved ticket) never confirms, so a ticket
+    whose tasks are still being worked stays resolved until they are done."""
+    if actor is not None and not policy.acts_as_agent(actor, ticket):
         return
     open_tasks = list(Task.objects.select_for_update().filter(ticket=ticket, state=TaskState.OPEN).order_by("number"))
     if not open_tasks:
         return
     count = len(open_tasks)
     refs = ", ".join(t.reference for t in open_tasks)
-    if not confirmed:
+    if not confirmed or actor is None:
         raise CloseRefused(
             ngettext(
                 "Ticket %(ticket)s has an open task (%(tasks)s). Close it with the ticket, or finish it first.",
@@ -405,3 +408,51 @@ def close_guard(actor: User | None, ticket: Ticket, confirmed: bool, now: dateti
         )
     for task in open_tasks:
         _close_locked(actor, task, now, with_ticket="yes")
+
+
+# ---------------------------------------------------------------------------- merging, deleting
+
+
+def move_with_merge(actor: User, source: Ticket, target: Ticket, now: datetime) -> None:
+    """Asked by the merge service (tickets.merge_hooks, both tickets locked): the source's tasks,
+    open or closed, go on with the ticket it is merged into, keeping their numbers, each with a
+    line on both histories. The merge already needed the merge permission on both tickets."""
+    for task in Task.objects.select_for_update().filter(ticket=source).order_by("number"):
+        task.ticket = target
+        _record(
+            task,
+            actor,
+            TaskEventKind.MOVED,
+            EventKind.TASK_MOVED,
+            now,
+            to=target.reference,
+            **{"from": source.reference},
+        )
+        _touch(task, now, "ticket")
+
+
+def delete_task(actor: User, task: Task, *, expected_version: int | None = None) -> None:
+    """Remove a task with its notes and history (the delete permission, as osTicket's). Its
+    ticket keeps a line saying so, and the audit log keeps who deleted what."""
+    denied = _("You cannot delete task %(ref)s.") % {"ref": task.reference}
+    _require(actor, TaskAction.DELETE, task, denied)
+    now = timezone.now()
+    with transaction.atomic():
+        task = _lock(task, expected_version, actor, TaskAction.DELETE, denied)
+        if task.ticket is not None:
+            services.record_task_event(
+                actor,
+                task.ticket,
+                EventKind.TASK_DELETED,
+                task=f"{task.reference} {task.title}"[:255],
+                now=now,
+                task_number=task.number,
+            )
+        audit.record(
+            audit.Action.CHANGE,
+            actor=actor,
+            obj=task,
+            before={"number": task.number, "title": task.title},
+            detail="deleted",
+        )
+        task.delete()

@@ -44,6 +44,7 @@ ACTIONS: dict[str, tuple[type[VersionedForm], TaskAction, Any]] = {
     "transfer": (TransferForm, TaskAction.TRANSFER, gettext_lazy("You cannot transfer this task.")),
     "close": (StateForm, TaskAction.CLOSE, gettext_lazy("You cannot close this task.")),
     "reopen": (StateForm, TaskAction.REOPEN, gettext_lazy("You cannot reopen this task.")),
+    "delete": (StateForm, TaskAction.DELETE, gettext_lazy("You cannot delete this task.")),
 }
 
 
@@ -209,6 +210,7 @@ def _render_task(
         "transfer": TransferForm(initial={**version, "department": task.department_id}, prefix="transfer", lists=lists),
         "close": StateForm(initial=version, prefix="close"),
         "reopen": StateForm(initial=version, prefix="reopen"),
+        "delete": StateForm(initial=version, prefix="delete"),
     }
     if bound is not None:
         forms[bound[0]] = bound[1]
@@ -281,6 +283,10 @@ def task_action(request: AuthenticatedHttpRequest, agent: Agent, number: int, ac
     except PermissionDenied as exc:
         return again(403, [str(exc)], keep=False)
     messages.success(request, said)
+    if action == "delete":
+        if task.ticket is not None and policy.can(user, policy.Action.VIEW, task.ticket):
+            return redirect("staff:ticket", number=task.ticket.number)
+        return redirect("tasks:queue")
     if selectors.task_for_agent(agent, number) is None:
         messages.info(request, _("Task #%(number)s is no longer one you can see.") % {"number": number})
         return redirect("tasks:queue")
@@ -318,5 +324,8 @@ def _perform(user: Any, task: Task, action: str, data: dict[str, Any]) -> str:
     if action == "close":
         services.close_task(user, task, expected_version=version)
         return _("Task %(ref)s closed.") % {"ref": task.reference}
+    if action == "delete":
+        services.delete_task(user, task, expected_version=version)
+        return _("Task %(ref)s deleted.") % {"ref": task.reference}
     services.reopen_task(user, task, expected_version=version)
     return _("Task %(ref)s reopened.") % {"ref": task.reference}

@@ -69,7 +69,7 @@ class PriorityAdmin(admin.ModelAdmin):
 class StatusForm(forms.ModelForm):
     class Meta:
         model = Status
-        fields = ["name", "state", "order", "is_default"]
+        fields = ["name", "state", "order", "is_default", "allow_reopen", "reopen_days"]
 
     def clean_state(self) -> str:
         state: str = self.cleaned_data["state"]
@@ -84,7 +84,7 @@ class StatusForm(forms.ModelForm):
 @admin.register(Status)
 class StatusAdmin(admin.ModelAdmin):
     form = StatusForm
-    list_display = ["name", "state", "order", "is_default"]
+    list_display = ["name", "state", "order", "is_default", "allow_reopen", "reopen_days"]
     list_filter = ["state"]
 
 

@@ -46,6 +46,7 @@ ROLES = {
         "manage",
         "canned",
         *TASK_PERMS,
+        "task_delete",  # tasks migration 0004 gives it to desks made before it existed
     ],
     "Observer": ["view", "note"],
 }

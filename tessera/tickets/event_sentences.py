@@ -119,8 +119,9 @@ def _sentence(event: Event) -> str:
         return _("The request also gave %(after)s") % names
     if kind in TASK_SENTENCES:
         # event.after is the task as it was named then ("#12 Replace the toner"); data["to"] whom
-        # or where an assignment or transfer sent it.
-        return TASK_SENTENCES[kind]() % {**names, "task": event.after, "to": str(data.get("to") or "")}
+        # or where an assignment or transfer sent it; data["from"] the merged ticket it came from.
+        task = {**names, "task": event.after, "to": str(data.get("to") or ""), "from": str(data.get("from") or "")}
+        return TASK_SENTENCES[kind]() % task
     if kind == EventKind.FIELD_CHANGED:
         field = {**names, "field": str(data.get("label") or data.get("key") or "")}
         if not event.after:
@@ -141,6 +142,8 @@ TASK_SENTENCES: dict[str, Callable[[], str]] = {
     EventKind.TASK_NOTE: lambda: _("%(actor)s added a note to task %(task)s"),
     EventKind.TASK_CLOSED: lambda: _("%(actor)s closed task %(task)s"),
     EventKind.TASK_REOPENED: lambda: _("%(actor)s reopened task %(task)s"),
+    EventKind.TASK_MOVED: lambda: _("%(actor)s merged ticket %(from)s into this one, with its task %(task)s"),
+    EventKind.TASK_DELETED: lambda: _("%(actor)s deleted task %(task)s"),
 }
 
 

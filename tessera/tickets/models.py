@@ -404,6 +404,8 @@ class EventKind(models.TextChoices):
     TASK_NOTE = "task_note", _("task note added")
     TASK_CLOSED = "task_closed", _("task closed")
     TASK_REOPENED = "task_reopened", _("task reopened")
+    TASK_MOVED = "task_moved", _("task moved here")
+    TASK_DELETED = "task_deleted", _("task deleted")
     FIELD_CHANGED = "field_changed", _("field changed")
     SATISFACTION = "satisfaction", _("satisfaction rated")
 

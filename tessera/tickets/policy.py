@@ -270,6 +270,17 @@ def _end_user_can(user: User, action: Action | str, ticket: Ticket) -> bool:
     return True
 
 
+def may_reopen_as_requester(user: User | None, ticket: Ticket) -> bool:
+    """Who may reopen a resolved or closed ticket from the Help Center: its requester, as for
+    closing (people copied on it reply instead). Whether the status's window still allows it is
+    the reopen service's question (tickets/services/reopen.may_reopen)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        ticket.user_id == user.pk and ticket.state in (State.RESOLVED, State.CLOSED) and ticket.merged_into_id is None
+    )
+
+
 # ---------------------------------------------------------------------------- who may be assigned
 
 
@@ -616,6 +627,7 @@ class TaskAction(StrEnum):
     TRANSFER = Perm.TASK_TRANSFER.value
     CLOSE = Perm.TASK_CLOSE.value
     REOPEN = "task_reopen"  # the close permission, on a closed task
+    DELETE = Perm.TASK_DELETE.value  # open or closed
 
 
 def task_perms(actor: User | None, task: TaskLike) -> frozenset[str] | None:
@@ -655,6 +667,8 @@ def can_task(actor: User | None, action: TaskAction | str, task: TaskLike) -> bo
         return Perm.NOTE in perms
     if action == TaskAction.REOPEN:
         return Perm.TASK_CLOSE in perms and not task.is_open
+    if action == TaskAction.DELETE:
+        return Perm.TASK_DELETE in perms
     return action in perms and task.is_open
 
 
@@ -704,15 +718,25 @@ def assigned_tasks_q(agent: Agent) -> Q:
 ORGANISATION_SHARED_ACTIONS = frozenset({Action.VIEW, Action.REPLY})
 
 
+def sees_organisation_tickets(user: User) -> bool:
+    """Does `user` see their organisation's tickets on the Help Center: as its manager (osTicket's
+    primary contact, `User.organization_manager`), or as a member of one that shares tickets among
+    members? The desk's account manager (an agent) grants nothing."""
+    if user.organization_id is None or not user.is_active:
+        return False
+    if user.organization_manager:
+        return True
+    organization = user.organization
+    return organization is not None and organization.share_tickets
+
+
 def shares_organisation_ticket(user: User, ticket: Ticket) -> bool:
-    """Is `ticket` one of the organisation's tickets that `user` sees as a member, because the
-    organisation shares tickets among its members? The ticket's organisation is the one it was
-    opened for; the account manager grants nothing."""
+    """Is `ticket` one of the organisation's tickets that `user` sees (sees_organisation_tickets)?
+    The ticket's organisation is the one it was opened for."""
     org_id = user.organization_id
     if org_id is None or ticket.organization_id != org_id:
         return False
-    organization = user.organization
-    return organization is not None and organization.share_tickets
+    return sees_organisation_tickets(user)
 
 
 def can_note_about(actor: User | None, person: User | None) -> bool:

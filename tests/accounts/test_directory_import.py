@@ -64,12 +64,27 @@ def test_each_bad_row_is_reported_with_its_line_and_nothing_can_be_imported(desk
 
 
 def test_utf8_with_a_byte_order_mark_semicolons_and_unknown_columns_are_read(desk, acme):
-    data = "\ufeffE-mail;Full name;Phone;Time zone\r\nzoe@example.net;Zoë Zander;+33 1;Europe/Paris\r\n".encode()
+    data = "\ufeffE-mail;Full name;Shoe size;Time zone\r\nzoe@example.net;Zoë Zander;38;Europe/Paris\r\n".encode()
     plan = directory_import.prepare(desk.john.user, data)
-    assert plan.ignored_columns == ["Phone"]
+    assert plan.ignored_columns == ["Shoe size"]
     assert [(r.email, r.step, r.values.get("name")) for r in plan.rows] == [
         ("zoe@example.net", Step.CREATE, "Zoë Zander")
     ]
+
+
+def test_a_phone_column_is_read_checked_and_shown_as_a_change(desk, acme):
+    User.objects.create_user("ann@example.net", name="Ann Archer", phone="+44 20 7946 0000")
+    data = (
+        "email,name,Telephone\r\n"
+        "zoe@example.net,Zoë Zander,+33 1 23 45 67 89 X12\r\n"
+        "ann@example.net,Ann Archer,+44 20 7946 0001\r\n"
+        "bob@example.net,Bob,<script>\r\n"
+    ).encode()
+    plan = directory_import.prepare(desk.john.user, data)
+    zoe, ann, bob = plan.rows
+    assert zoe.step == Step.CREATE and zoe.values["phone"] == "+33 1 23 45 67 89 X12"
+    assert ann.step == Step.UPDATE and ann.changes == ["phone: +44 20 7946 0000 → +44 20 7946 0001"]
+    assert bob.step == Step.ERROR and bob.errors == ["“<script>” is not a phone number."]
 
 
 @pytest.mark.parametrize(

@@ -46,9 +46,12 @@ def test_an_end_user_is_created_and_changed_with_an_audit_record(api, desk, peop
     assert created.status_code == 201, created.content
     user = User.objects.get(email="new@example.com")
     assert user.organization == org and not user.has_usable_password()
-    changed = api.patch(f"/api/v1/users/{user.pk}", {"name": "Nia Newer", "organisation": None}, key=people_key)
+    changed = api.patch(
+        f"/api/v1/users/{user.pk}", {"name": "Nia Newer", "organisation": None, "phone": "+1 555 0100"}, key=people_key
+    )
     assert changed.status_code == 200
     assert changed.json()["name"] == "Nia Newer" and changed.json()["organisation"] is None
+    assert changed.json()["phone"] == "+1 555 0100"
     user.refresh_from_db()
     assert user.organization is None and user.email == "new@example.com"
     details = list(AuditEntry.objects.filter(object_id=str(user.pk)).values_list("detail", flat=True))
@@ -64,6 +67,7 @@ def test_an_end_user_is_created_and_changed_with_an_audit_record(api, desk, peop
         ({"email": "a@example.com", "organisation": 999999}, "organization"),
         ({"email": "a@example.com", "organisation": 2**70}, "organisation"),
         ({"email": "a@example.com", "name": "x" * 151}, "name"),
+        ({"email": "a@example.com", "phone": "javascript:alert(1)"}, "phone"),
         ({"email": "a@exa\x00mple.com"}, "email"),
         ({"name": "No address"}, "email"),
         ({"email": ["a@example.com"]}, "email"),

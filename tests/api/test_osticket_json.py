@@ -31,6 +31,7 @@ def test_the_phone_with_its_extension_and_the_ip_are_kept_on_the_timeline(ost, d
     details = Event.objects.get(ticket=ticket, kind=EventKind.INTAKE_DETAILS)
     assert details.data["phone"] == "3185558634X123" and details.data["address"] == "123.211.233.122"
     assert "API key “osTicket bridge”" in details.data["via"]
+    assert ticket.user.phone == "3185558634X123"  # a new requester keeps the number, as osTicket's user form
 
 
 def test_the_minimal_body_opens_a_ticket_with_the_default_priority(ost, desk):

@@ -100,3 +100,20 @@ def test_no_closing_line_when_the_department_never_closes_by_itself(desk, at, op
 
     mail = smtp.wait_for(lambda m: "ken@example.com" in m["To"])[-1]
     assert "will close on" not in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_resolved_ticket_with_an_open_task_waits_for_the_task_before_closing(desk, at, open_in):
+    from tessera.tasks import services as task_services
+
+    at("2026-03-02 10:00")
+    ticket = open_in()
+    task = task_services.create_task(desk.john.user, ticket=ticket, title="Return the loan laptop")
+    services.set_status(desk.john.user, ticket, status=desk.resolved)
+
+    at("2026-03-09 10:00")
+    assert autoclose.run() == 0
+    assert fresh(ticket).state == State.RESOLVED
+
+    task_services.close_task(desk.john.user, task)
+    assert autoclose.run() == 1
+    assert fresh(ticket).state == State.CLOSED

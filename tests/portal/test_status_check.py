@@ -17,7 +17,7 @@ def test_matching_email_and_number_get_the_access_link_by_email(client, desk, ke
     response = client.post(STATUS, {"email": "Ken@Example.com", "number": "100001"}, follow=True)
 
     assert response.redirect_chain == [(reverse("portal:status_sent"), 302)]
-    assert "If that email address and ticket number match" in page_text(response)
+    assert "If that address has tickets with us" in page_text(response)
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == ["ken@example.com"]

@@ -320,6 +320,14 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "portal:password_reset_confirm": row(REDIRECT),
     # The language picker: anyone may choose (a cookie; for the signed in, their own account too).
     "i18n:choose_language": row((M, REDIRECT)),
+    # Sign-up is for people without an account; the verification link is a signed bearer key.
+    "portal:register": row(REDIRECT, anonymous=(OK, INVALID)),
+    "portal:register_sent": row(GET_ONLY),
+    "portal:register_verify": row(NOT_FOUND),  # the matrix's token is an access link's, not a sign-up's
+    # An end user's own profile; staff keep theirs in the workspace.
+    "portal:profile": row(REDIRECT, anonymous=REDIRECT_LOGIN, ken=(OK, INVALID), mary=(OK, INVALID)),
+    # Only an organisation's manager, or members where it shares tickets: nobody in the scene.
+    "portal:organisation_tickets": row((NOT_FOUND, M), anonymous=REDIRECT_LOGIN),
     # ------------------------------------------------------------ the configuration admin (/admin/)
     "admin:index": row(**ADMIN_ONLY, admin=OK),
     "admin:login": row(OK, admin=(REDIRECT, OK)),
@@ -359,6 +367,9 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:rules_rule_test": row(**ADMIN_ONLY, admin=OK),
     # The webhook delivery log is written by the desk; administrators read it and redeliver.
     "admin:webhooks_delivery_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    # The Help Center's settings are one row, made by the migration: never added again or deleted.
+    "admin:portal_portalsettings_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
+    "admin:portal_portalsettings_delete": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).
     "admin:rules_rule_preview": row(**ADMIN_ONLY, admin=(METHOD_NOT_ALLOWED, unchanged(OK))),
     # ------------------------------------------------------------ the REST API (/api/v1/)

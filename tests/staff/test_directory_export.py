@@ -45,19 +45,20 @@ def test_ordinary_cells_are_left_alone(value):
 def test_people_export_defuses_formulas_in_every_column_and_leaves_agents_out(admin_client, desk):
     org = Organization.objects.create(name="=cmd|' /C calc'!A0")
     for n, value in enumerate(HOSTILE):
-        User.objects.create_user(f"p{n}@example.net", name=value, organization=org)
+        User.objects.create_user(f"p{n}@example.net", name=value, organization=org, phone=value[:40])
 
     response = admin_client.get(reverse("staff:people_export"))
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="people-')
     table = rows(response)
-    assert table[0] == ["email", "name", "organisation", "time zone", "active", "joined (UTC)"]
+    assert table[0] == ["email", "name", "organisation", "phone", "time zone", "active", "joined (UTC)"]
     by_email = {row[0]: row for row in table[1:]}
     assert "john@example.com" not in by_email and "admin@example.com" not in by_email
     assert by_email["ken@example.com"][1] == "Ken Adams"
     for n, value in enumerate(HOSTILE):
-        name, organisation = by_email[f"p{n}@example.net"][1:3]
+        name, organisation, phone = by_email[f"p{n}@example.net"][1:4]
         assert name == "'" + value and organisation == "'=cmd|' /C calc'!A0"
+        assert phone == "'" + value[:40]
 
 
 def test_organisations_export_lists_domains_manager_and_members(admin_client, desk):

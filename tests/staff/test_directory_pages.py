@@ -151,6 +151,23 @@ def test_an_agent_edits_a_persons_details_and_the_change_is_audited(as_agent, de
     assert AuditEntry.objects.filter(object_type="accounts.user", object_id=str(desk.ken.pk), actor=desk.john.user)
 
 
+def test_a_persons_phone_is_edited_shown_as_a_link_and_a_non_number_refused(as_agent, desk):
+    client = as_agent(desk.john)
+    url = reverse("staff:person_edit", args=[desk.ken.pk])
+    ok = client.post(url, {"name": "Ken Adams", "email": "ken@example.com", "phone": "+1 318 555 8634 X123"})
+    assert ok.status_code == 302
+    page = client.get(person_url(desk.ken)).content.decode()
+    assert '<a href="tel:+13185558634X123" id="person-phone">+1 318 555 8634 X123</a>' in page
+    assert 'value="+1 318 555 8634 X123"' in client.get(url).content.decode()  # the edit form starts from it
+
+    refused = client.post(url, {"name": "Ken Adams", "email": "ken@example.com", "phone": "call me maybe"})
+    assert refused.status_code == 400
+    assert field_error(refused.content.decode(), "id_phone").startswith("Enter a phone number")
+    assert 'value="call me maybe"' in refused.content.decode()
+    desk.ken.refresh_from_db()
+    assert desk.ken.phone == "+1 318 555 8634 X123"
+
+
 def test_a_taken_address_is_refused_at_the_field_and_what_was_typed_is_kept(as_agent, desk):
     User.objects.create_user("nina@example.net", name="Nina")
     response = as_agent(desk.john).post(

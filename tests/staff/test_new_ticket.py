@@ -82,6 +82,22 @@ def test_a_new_person_is_created_from_the_address_typed(john, desk):
     assert Ticket.objects.get().user == User.objects.get(email="rosa@example.org", name="Rosa Diaz")
 
 
+def test_a_new_callers_phone_number_is_kept_on_their_details(john, desk):
+    data = form_data(desk, requester=None, requester_search="", requester_email="rosa@example.org")
+    data["requester_phone"] = "+34 600 000 000"
+    assert john.post(NEW, data).status_code == 302
+    assert User.objects.get(email="rosa@example.org").phone == "+34 600 000 000"
+
+
+def test_a_phone_that_is_not_a_number_is_refused_and_the_form_kept(john, desk):
+    data = form_data(desk, requester=None, requester_search="", requester_email="rosa@example.org")
+    data["requester_phone"] = "<b>555</b>"
+    response = john.post(NEW, data)
+    assert response.status_code == 400
+    assert 'value="rosa@example.org"' in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
 def test_a_walk_in_is_shown_as_such_on_the_ticket(john, desk):
     john.post(NEW, form_data(desk, source=Source.WALK_IN))
     ticket = Ticket.objects.get()

@@ -14,7 +14,8 @@ from tessera.tasks.models import Task
 from tessera.tickets.defaults import ensure_defaults
 from tessera.tickets.models import Event, EventKind, Priority, Status
 
-TASK_PERMS = {p for p in Perm.values if p.startswith("task_")}
+# The working set every working role gets; deleting a task is the Manager's (migration 0004).
+TASK_PERMS = {p for p in Perm.values if p.startswith("task_")} - {Perm.TASK_DELETE}
 
 
 def test_the_demo_desk_has_a_task_for_jane_on_the_printer_ticket_and_one_of_its_own(db):
@@ -32,6 +33,20 @@ def test_the_working_roles_get_the_task_permissions_and_the_observer_does_not(db
     assert set(Role.objects.get(name="Agent").permissions) >= TASK_PERMS
     assert set(Role.objects.get(name="Manager").permissions) >= TASK_PERMS
     assert not TASK_PERMS & set(Role.objects.get(name="Observer").permissions)
+    assert Perm.TASK_DELETE in Role.objects.get(name="Manager").permissions
+    assert Perm.TASK_DELETE not in Role.objects.get(name="Agent").permissions
+
+
+def test_the_migration_gives_a_manager_role_made_before_it_the_delete_right_once(db):
+    grant = importlib.import_module("tessera.tasks.migrations.0004_task_delete_for_managers").grant
+    ensure_defaults(Priority, Status, Role)
+    manager = Role.objects.get(name="Manager")
+    manager.permissions = ["view", "task_close"]
+    manager.save()
+    grant(apps, None)
+    grant(apps, None)
+    assert Role.objects.get(pk=manager.pk).permissions == ["view", "task_close", "task_delete"]
+    assert "task_delete" not in Role.objects.get(name="Agent").permissions
 
 
 def test_the_migration_gives_roles_made_before_tasks_their_permissions_once(db):

@@ -130,7 +130,7 @@ def _custom_values(prepared: submission.Prepared) -> dict[str, object] | None:
 def _open(request: HttpRequest, key: ApiKey, prepared: submission.Prepared) -> HttpResponse:
     try:
         with channel.acting_via(channel_label(request)), transaction.atomic():
-            requester = end_user_for_email(email=prepared.email, name=prepared.name)
+            requester = end_user_for_email(email=prepared.email, name=prepared.name, phone=prepared.phone)
             if policy.is_desk_staff(requester):
                 # The requester is the actor here: "Ada Admin opened the ticket" must not be
                 # something an integration can make appear, nor borrow her rights to open it.

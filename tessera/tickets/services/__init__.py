@@ -24,6 +24,7 @@ from .intake_warnings import record_intake_warnings
 from .mail_events import MAIL_EVENTS, record_mail_event
 from .merge_and_link import link, merge, unlink
 from .properties import TOPIC_CHANGED, set_topic
+from .reopen import Posted, may_reopen, needs_follow_up, reopen_by_user, reopen_deadline, reply_or_follow_up
 from .routing import assign, claim, release, transfer
 from .rules_applied import TicketRefused, count_refusal, record_refusal
 from .sla import pending_alerts, record_sla_alert, set_due_date, set_sla_plan
@@ -38,6 +39,7 @@ __all__ = [
     "TASK_EVENTS",
     "TOPIC_CHANGED",
     "NewRequester",
+    "Posted",
     "StaleTicket",
     "TicketRefused",
     "add_collaborator",
@@ -54,7 +56,9 @@ __all__ = [
     "default_status",
     "escalate",
     "link",
+    "may_reopen",
     "merge",
+    "needs_follow_up",
     "next_counter_value",
     "open_ticket",
     "open_ticket_for_caller",
@@ -68,7 +72,10 @@ __all__ = [
     "record_task_event",
     "release",
     "remove_collaborator",
+    "reopen_by_user",
+    "reopen_deadline",
     "reply",
+    "reply_or_follow_up",
     "save_priority",
     "save_status",
     "save_topic",

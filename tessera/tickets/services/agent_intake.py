@@ -43,6 +43,7 @@ class NewRequester:
 
     email: str
     name: str = ""
+    phone: str = ""
 
 
 def open_ticket_for_caller(
@@ -166,7 +167,7 @@ def _new_person(actor: User, new: NewRequester | None) -> User:
     if new is None or not policy.can_edit_person(actor, None):
         raise _deny(_("You cannot add people to the desk."))
     try:
-        person = end_user_for_email(email=new.email, name=new.name)
+        person = end_user_for_email(email=new.email, name=new.name, phone=new.phone)
     except ValidationError as exc:
         raise ValidationError({"requester_email": exc.messages}) from None
     if not policy.may_be_requester(person):

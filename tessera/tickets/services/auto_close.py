@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from .. import notifications
+from .. import close_guards, notifications
 from ..models import EventKind, State, Ticket
 from .common import _event, _on_commit, _touch, default_status
 from .sla import sla_refresh
@@ -28,6 +28,11 @@ def close_if_quiet(ticket_id: int, *, now: datetime) -> bool:
             or ticket.resolved_at is None
             or ticket.resolved_at > now - timedelta(days=days)
         ):
+            return False
+        try:
+            # Work still hanging on the ticket (open tasks) keeps it resolved until it is done.
+            close_guards.check(None, ticket, confirmed=False, now=now)
+        except close_guards.CloseRefused:
             return False
         status = default_status(State.CLOSED)
         before = ticket.status.name

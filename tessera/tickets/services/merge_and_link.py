@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import User
 from tessera.search.index import index_ticket
 
-from .. import policy
+from .. import merge_hooks, policy
 from ..models import Collaborator, EntryKind, EventKind, Referral, State, ThreadEntry, Ticket, TicketLink
 from ..policy import Action
 from .common import StaleTicket, _event, _require, _touch, default_status
@@ -110,6 +110,7 @@ def _fold_into(actor: User, target: Ticket, source: Ticket, now: datetime) -> No
     """Move one locked source's conversation, people and links to the locked target and close it."""
     ThreadEntry.objects.filter(ticket=source).update(ticket=target)
     Ticket.objects.filter(merged_into=source).update(merged_into=target)
+    merge_hooks.run(actor, source, target, now)  # other apps' work on the source (its tasks)
 
     copied = set(Collaborator.objects.filter(ticket=target).values_list("user_id", flat=True)) | {target.user_id}
     wanted = {source.user_id, *Collaborator.objects.filter(ticket=source).values_list("user_id", flat=True)}

@@ -28,6 +28,8 @@ TASK_EVENTS = frozenset(
         EventKind.TASK_NOTE,
         EventKind.TASK_CLOSED,
         EventKind.TASK_REOPENED,
+        EventKind.TASK_MOVED,
+        EventKind.TASK_DELETED,
     }
 )
 
