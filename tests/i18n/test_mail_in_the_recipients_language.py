@@ -167,3 +167,22 @@ def test_an_agent_working_in_german_does_not_choose_for_himself_by_acting(desk, 
     client.post(f"/staff/tickets/{ken_ticket.number}/note/", {"note-note": "x"}, HTTP_ACCEPT_LANGUAGE="de")
     desk.john.user.refresh_from_db()
     assert desk.john.user.language == ""
+
+
+# ---------------------------------------------------------------------------- the Help Center's own mail
+
+
+def test_a_sign_up_on_a_german_page_is_confirmed_in_german(desk, client, mailoutbox):
+    client.post("/register/", {"name": "Nina North", "email": "nina@example.net"}, HTTP_ACCEPT_LANGUAGE="de")
+    [mail] = mailoutbox
+    assert '<html lang="de">' in html_of(mail)
+
+
+def test_a_lost_link_mail_is_in_the_customers_language(desk, ken_ticket, client, mailoutbox):
+    desk.ken.language = "es"
+    desk.ken.save()
+    from tessera.portal import tasks
+
+    tasks.send_open_ticket_links.enqueue(desk.ken.pk)
+    [mail] = mailoutbox
+    assert '<html lang="es">' in html_of(mail)
