@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "tessera.canned",
     "tessera.tasks",
     "tessera.customfields",
+    "tessera.kb",
+    "tessera.satisfaction",
     "tessera.i18n",
 ]
 

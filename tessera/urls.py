@@ -24,9 +24,12 @@ urlpatterns = [
     path("staff/mail/", include("tessera.mail.urls")),
     path("staff/canned/", include("tessera.canned.urls")),
     path("staff/tasks/", include("tessera.tasks.urls")),
+    path("staff/kb/", include("tessera.kb.staff_urls")),
     path("staff/", include("tessera.staff.urls")),
     path("fields/", include("tessera.customfields.urls")),
     path("account/sessions/", include("tessera.audit.urls")),
+    path("kb/", include("tessera.kb.urls")),
+    path("", include("tessera.satisfaction.urls")),
     path("language/", include("tessera.i18n.urls")),
     path("", include("tessera.portal.urls")),
 ]

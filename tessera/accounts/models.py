@@ -32,6 +32,7 @@ class Perm(models.TextChoices):
     MERGE = "merge", _("Merge tickets")
     MANAGE = "manage", _("Manage collaborators and ticket details")
     CANNED = "canned", _("Manage canned responses")
+    KB = "kb", _("Write and edit knowledge-base articles")
     # Tasks (tessera.tasks): pieces of work on a ticket or on their own, as osTicket's task permissions.
     TASK_CREATE = "task_create", _("Create tasks")
     TASK_EDIT = "task_edit", _("Edit tasks (title, description, due date)")

@@ -113,3 +113,4 @@ def me(request: HttpRequest) -> KeyOut:
 api.add_router("/tickets", "tessera.api.tickets.router")
 api.add_router("", "tessera.api.directory.router")
 api.add_router("", "tessera.api.custom_fields.router")
+api.add_router("/kb", "tessera.kb.api.router")

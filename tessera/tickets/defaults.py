@@ -45,6 +45,7 @@ ROLES = {
         "merge",
         "manage",
         "canned",
+        "kb",
         *TASK_PERMS,
         "task_delete",  # tasks migration 0004 gives it to desks made before it existed
     ],

@@ -129,6 +129,8 @@ def _sentence(event: Event) -> str:
         if event.before:
             return _("%(actor)s changed %(field)s from %(before)s to %(after)s") % field
         return _("%(actor)s set %(field)s to %(after)s") % field
+    if kind == EventKind.SATISFACTION:
+        return _satisfaction_sentence(event, names, data)
     # A kind added later still reads as something, rather than vanishing from the timeline.
     return _("%(actor)s: %(what)s") % {**names, "what": event.get_kind_display()}
 
@@ -145,6 +147,18 @@ TASK_SENTENCES: dict[str, Callable[[], str]] = {
     EventKind.TASK_MOVED: lambda: _("%(actor)s merged ticket %(from)s into this one, with its task %(task)s"),
     EventKind.TASK_DELETED: lambda: _("%(actor)s deleted task %(task)s"),
 }
+
+
+def _satisfaction_sentence(event: Event, names: dict[str, str], data: dict[str, object]) -> str:
+    """The requester's rating (tessera.satisfaction), with their comment when they wrote one."""
+    rated = {**names, "comment": str(data.get("comment") or "")}
+    if event.before:
+        if rated["comment"]:
+            return _("%(actor)s changed their rating from %(before)s to %(after)s out of 5: “%(comment)s”") % rated
+        return _("%(actor)s changed their rating from %(before)s to %(after)s out of 5") % rated
+    if rated["comment"]:
+        return _("%(actor)s rated the help %(after)s out of 5: “%(comment)s”") % rated
+    return _("%(actor)s rated the help %(after)s out of 5") % rated
 
 
 def _automatic_sentence(event: Event, names: dict[str, str], data: dict[str, object]) -> str:

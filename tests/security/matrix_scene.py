@@ -117,6 +117,23 @@ def build(desk) -> SimpleNamespace:
         departments=[desk.support],
         uploads=[Upload("tray-guide.txt", b"Open tray 2.", "text/plain")],
     )
+    # The knowledge base: an internal category holding an internal article with a file and one
+    # earlier version (agents read it; everyone else gets 404), written by the administrator.
+    from tessera.kb import services as kb_services
+
+    kb_category = kb_services.save_category(None, None, name="Matrix desk notes", is_public=False)
+    kb_article = kb_services.create_article(
+        desk.admin, title="Matrix internal", body="First.", category=kb_category, is_public=False
+    )
+    kb_article = kb_services.save_article(
+        desk.admin,
+        kb_article,
+        title="Matrix internal",
+        body="Second.",
+        category=kb_category,
+        is_public=False,
+        uploads=[Upload("kb-guide.txt", b"Guide.", "text/plain")],
+    )
     # The people directory: an organisation, and John's note about Ken.
     organization = Organization.objects.create(name="Matrix Corp")
     note = DirectoryNote.objects.create(user=desk.ken, author=desk.john.user, body="Prefers email.")
@@ -150,6 +167,8 @@ def build(desk) -> SimpleNamespace:
         rule=rule,
         canned=canned,
         canned_file=canned.attachments.get().pk,
+        kb_category=kb_category,
+        kb_article=kb_article,
         organization=organization,
         note=note,
     )
@@ -190,17 +209,46 @@ BY_NAME: dict[tuple[str, str], Filler] = {
     ("api-v1:status", "status_id"): lambda s, sub: s.archived.pk,
     ("api-v1:sla_plan", "plan_id"): lambda s, sub: 1,
     ("api-v1:routing_rule", "rule_id"): lambda s, sub: s.rule.pk,
+    ("api-v1:kb_article", "article_id"): lambda s, sub: s.kb_article.pk,
     ("canned:edit", "pk"): lambda s, sub: s.canned.pk,
     ("canned:delete", "pk"): lambda s, sub: s.canned.pk,
     ("canned:render", "pk"): lambda s, sub: s.canned.pk,
     ("canned:file", "file_id"): lambda s, sub: s.canned_file,
     ("customfields:ticket_field", "key"): lambda s, sub: "asset",
+    ("kb:category", "slug"): lambda s, sub: s.kb_category.slug,
+    ("kb:article", "slug"): lambda s, sub: s.kb_article.slug,
+    ("kb:feedback", "slug"): lambda s, sub: s.kb_article.slug,
+    ("kb:answered", "slug"): lambda s, sub: s.kb_article.slug,
+    ("kb:file", "slug"): lambda s, sub: s.kb_article.slug,
+    ("kb:file", "file_id"): lambda s, sub: s.kb_article.attachments.get().pk,
+    ("kb_staff:edit", "pk"): lambda s, sub: s.kb_article.pk,
+    ("kb_staff:delete", "pk"): lambda s, sub: s.kb_article.pk,
+    ("kb_staff:history", "pk"): lambda s, sub: s.kb_article.pk,
+    ("kb_staff:version", "pk"): lambda s, sub: s.kb_article.pk,
+    ("kb_staff:version", "version_id"): lambda s, sub: s.kb_article.versions.get().pk,
+    ("kb_staff:picker_article", "pk"): lambda s, sub: s.kb_article.pk,
+    ("kb_staff:category", "pk"): lambda s, sub: s.kb_category.pk,
+    ("kb_staff:file", "file_id"): lambda s, sub: s.kb_article.attachments.get().pk,
     ("customfields:person_values", "kind"): lambda s, sub: "user",
     ("customfields:person_values", "pk"): lambda s, sub: s.desk.ken.pk,
     ("customfields:person_field", "kind"): lambda s, sub: "user",
     ("customfields:person_field", "pk"): lambda s, sub: s.desk.ken.pk,
     ("customfields:person_field", "key"): lambda s, sub: "badge",
+    ("satisfaction:rate", "token"): lambda s, sub: _rating_token(sub),
 }
+
+
+def _rating_token(sub: Subject) -> str:
+    """A rating link for the subject's ticket (still open, so rating it is refused)."""
+    from tessera.satisfaction import tokens
+    from tessera.satisfaction.models import Survey
+
+    survey, _new = Survey.objects.get_or_create(
+        ticket=sub.ticket, defaults={"requester": sub.ticket.user, "department": sub.ticket.department}
+    )
+    return tokens.token_for(survey)
+
+
 BY_PARAMETER: dict[str, Filler] = {
     "number": lambda s, sub: sub.ticket.number,
     "attachment_id": lambda s, sub: sub.note_file,
@@ -278,4 +326,11 @@ POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     },
     "customfields:ticket_field": lambda s, sub: {"cf_asset": "AB-1", "version": sub.ticket.version},
     "customfields:person_field": lambda s, sub: {"cf_badge": "Badge 7"},
+    "kb:feedback": lambda s, sub: {"helpful": "yes"},
+    "kb_staff:create": lambda s, sub: {"title": "Matrix article", "body": "Matrix text.", "is_public": "on"},
+    "kb_staff:edit": lambda s, sub: {"title": "Matrix internal", "body": "Third.", "category": s.kb_category.pk},
+    "kb_staff:preview": lambda s, sub: {"body": "**Matrix**"},
+    "kb_staff:categories": lambda s, sub: {"name": "Matrix category", "is_public": "on"},
+    "kb_staff:category": lambda s, sub: {"name": "Matrix desk notes"},
+    "satisfaction:rate": lambda s, sub: {"score": "5", "comment": "Matrix rating"},
 }

@@ -245,6 +245,59 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # The reply box's picker: whoever may reply to the ticket; 404 to agents outside it.
     "canned:picker": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
     "canned:render": row(GET_ONLY, **WORKSPACE_GET, **OUTSIDE_AGENTS_GET),
+    # ------------------------------------------------------------ the knowledge base (/kb/, /staff/kb/; kb.policy)
+    # The Help Center's pages are public; the scene's article and category are internal, so only
+    # agents and administrators read them (404 to everyone else, as if they did not exist).
+    "kb:home": row(GET_ONLY),
+    "kb:search": row(GET_ONLY),
+    "kb:suggest": row(GET_ONLY),
+    "kb:category": row((NOT_FOUND, M), **dict.fromkeys(AGENTS, GET_ONLY)),
+    "kb:article": row((NOT_FOUND, M), **dict.fromkeys(AGENTS, GET_ONLY)),
+    "kb:file": row((NOT_FOUND, M), **dict.fromkeys(AGENTS, GET_ONLY)),
+    "kb:feedback": row((M, NOT_FOUND), **dict.fromkeys(AGENTS, (M, REDIRECT))),
+    "kb:answered": row((M, NOT_FOUND), **dict.fromkeys(AGENTS, (M, REDIRECT))),
+    # Every agent reads the knowledge base and uses the reply box's picker; writing takes Perm.KB
+    # (the Manager role, Mia; administrators): 403 to other agents.
+    "kb_staff:list": row(GET_ONLY, **WORKSPACE_GET),
+    "kb_staff:history": row(GET_ONLY, **WORKSPACE_GET),
+    "kb_staff:picker": row(GET_ONLY, **WORKSPACE_GET),
+    "kb_staff:picker_article": row(GET_ONLY, **WORKSPACE_GET),
+    "kb_staff:file": row(GET_ONLY, **WORKSPACE_GET),
+    "kb_staff:preview": row((M, OK), **WORKSPACE_POST),
+    "kb_staff:create": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        **dict.fromkeys(("ken", "mary", "bill", "bill_requester", "john"), FORBIDDEN),
+    ),
+    "kb_staff:edit": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        **dict.fromkeys(("bill", "bill_requester", "john"), (OK, FORBIDDEN)),
+    ),
+    "kb_staff:version": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        ken=FORBIDDEN,
+        mary=FORBIDDEN,
+        **dict.fromkeys(("bill", "bill_requester", "john"), (OK, FORBIDDEN)),
+    ),
+    "kb_staff:delete": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        **dict.fromkeys(("ken", "mary", "bill", "bill_requester", "john"), FORBIDDEN),
+    ),
+    "kb_staff:categories": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        **dict.fromkeys(("ken", "mary", "bill", "bill_requester", "john"), FORBIDDEN),
+    ),
+    "kb_staff:category": row(
+        (OK, REDIRECT),
+        anonymous=REDIRECT_LOGIN,
+        **dict.fromkeys(("ken", "mary", "bill", "bill_requester", "john"), FORBIDDEN),
+    ),
     # ------------------------------------------------------------ the people directory (staff/directory_views.py)
     # Every agent reads it and changes end users (Ken) and writes notes; a note is deleted by its
     # author (John) or an administrator; organisations are created and changed by administrators,
@@ -310,6 +363,9 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "portal:ticket_file": row((NOT_FOUND, M), anonymous=REDIRECT_LOGIN),
     "portal:my_tickets": row(GET_ONLY, anonymous=REDIRECT_LOGIN),
     # My tickets lists only the tickets one opened or is copied on, agents included.
+    # The rating link works without signing in, for its requester only; the scene's tickets are open, so
+    # the rating itself is refused (403). Anyone else signed in is told nothing is there.
+    "satisfaction:rate": row(NOT_FOUND, anonymous=(OK, FORBIDDEN), ken=(OK, FORBIDDEN), bill_requester=(OK, FORBIDDEN)),
     "portal:ticket": row(NOT_FOUND, anonymous=REDIRECT_LOGIN, ken=(OK, REDIRECT), bill_requester=(OK, REDIRECT)),
     "portal:login": row(REDIRECT, anonymous=(OK, INVALID)),
     "portal:logout": row((M, REDIRECT)),
@@ -372,6 +428,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "admin:portal_portalsettings_delete": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).
     "admin:rules_rule_preview": row(**ADMIN_ONLY, admin=(METHOD_NOT_ALLOWED, unchanged(OK))),
+    # Ratings come from requesters only: the admin lists, filters and exports them, never adds one.
+    "admin:satisfaction_rating_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # ------------------------------------------------------------ the REST API (/api/v1/)
     "api-v1:api-root": row(NOT_FOUND),
     # ninja serves the schema and the docs page to either method; both only read.
@@ -418,6 +476,9 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "api-v1:team": API_GET_KEY_ONLY,
     "api-v1:topics": API_KEY_ONLY,
     "api-v1:topic": API_GET_KEY_ONLY,
+    "api-v1:kb_articles": API_GET_KEY_ONLY,
+    "api-v1:kb_article": API_GET_KEY_ONLY,
+    "api-v1:kb_categories": API_GET_KEY_ONLY,
     "api-v1:priorities": API_KEY_ONLY,
     "api-v1:priority": API_GET_KEY_ONLY,
     "api-v1:statuses": API_KEY_ONLY,

@@ -27,6 +27,7 @@ from .properties import TOPIC_CHANGED, set_topic
 from .reopen import Posted, may_reopen, needs_follow_up, reopen_by_user, reopen_deadline, reply_or_follow_up
 from .routing import assign, claim, release, transfer
 from .rules_applied import TicketRefused, count_refusal, record_refusal
+from .satisfaction import record_satisfaction
 from .sla import pending_alerts, record_sla_alert, set_due_date, set_sla_plan
 from .status import close_by_user, set_priority, set_status
 from .task_events import TASK_EVENTS, record_task_event
@@ -68,6 +69,7 @@ __all__ = [
     "record_intake_warnings",
     "record_mail_event",
     "record_refusal",
+    "record_satisfaction",
     "record_sla_alert",
     "record_task_event",
     "release",
