@@ -8,7 +8,7 @@ export PORT
 export TESSERA_DATA_DIR ?= $(CURDIR)/var
 PIP_FLAGS := --quiet --disable-pip-version-check --no-input
 
-.PHONY: run test setup setup-dev lint format clean bench-data bench bench-ingest audit
+.PHONY: run test setup setup-dev messages lint format clean bench-data bench bench-ingest audit
 
 $(VENV)/bin/python:
 	@PYTHON=$$(scripts/find-python) || exit 1; \
@@ -18,7 +18,7 @@ $(VENV)/bin/python:
 $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 	@echo "Installing pinned dependencies…"
 	@$(PY) -m pip install $(PIP_FLAGS) -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	@$(PY) -c "import django, environ, nh3, gunicorn, aiosmtpd, django_otp, django_otp_webauthn, segno, filetype" || { echo "Dependency install failed." >&2; exit 1; }
+	@$(PY) -c "import django, environ, nh3, gunicorn, aiosmtpd, django_otp, django_otp_webauthn, segno, filetype, polib" || { echo "Dependency install failed." >&2; exit 1; }
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
@@ -30,13 +30,19 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
+# The translations (locale/*/LC_MESSAGES/django.po) compiled to .mo, which are build output: with
+# GNU msgfmt where installed, else in pure Python (tessera/i18n's compilemessages). Only changed
+# catalogues are compiled again.
+messages: setup
+	@$(PY) manage.py compilemessages -v0
+
 # The desk's background work goes through the database (django-tasks-db): run_desk starts the web
 # server, the task worker and the scheduler (SLA alerts, mail polling, retries) side by side.
 # The cache is shared by the processes (API key and intake limits must hold across workers): the
 # database's, in the same SQLite file, unless CACHE_URL names another.
 run: export TASKS_BACKEND ?= database
 run: export CACHE_URL ?= dbcache://tessera_cache
-run: setup
+run: setup messages
 	@$(PY) manage.py migrate --no-input
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py seed_demo --if-empty
@@ -46,7 +52,7 @@ run: setup
 
 # One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process, e.g. to debug).
 TEST_WORKERS ?= auto
-test: setup-dev
+test: setup-dev messages
 	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks (bench/RESULTS.md): fill the database DATABASE_URL names, then measure it over HTTP.

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tessera.kb",
     "tessera.satisfaction",
     "tessera.importer",
+    "tessera.i18n",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tessera.i18n.middleware.UserLanguageMiddleware",
     "tessera.cache_headers.NoStoreMiddleware",
     "tessera.audit.sessions.SessionActivityMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -210,6 +212,11 @@ X_FRAME_OPTIONS = "DENY"
 _HTTPS = env.str("TESSERA_BASE_URL", default="").lower().startswith("https://")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
+# The portal's language picker (tessera/i18n): a plain form sets it, no script reads it; a year.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)

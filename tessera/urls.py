@@ -30,5 +30,6 @@ urlpatterns = [
     path("account/sessions/", include("tessera.audit.urls")),
     path("kb/", include("tessera.kb.urls")),
     path("", include("tessera.satisfaction.urls")),
+    path("language/", include("tessera.i18n.urls")),
     path("", include("tessera.portal.urls")),
 ]

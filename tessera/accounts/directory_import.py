@@ -44,6 +44,7 @@ from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.db.models.functions import Lower
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -215,7 +216,7 @@ def read(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
             if len(rows) >= MAX_ROWS:
                 raise ValueError(
                     _("The file has more than %(count)s people. Split it and import the parts.")
-                    % {"count": f"{MAX_ROWS:,}"}
+                    % {"count": number_format(MAX_ROWS, force_grouping=True)}
                 )
             values = {key: (cells[i].strip() if i < len(cells) else "") for i, key in columns.items()}
             rows.append((reader.line_num, values))

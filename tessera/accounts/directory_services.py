@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from tessera.audit import services as audit
@@ -274,7 +275,10 @@ def add_note(
         raise ValidationError({"body": _("Write the note first.")})
     if len(text) > NOTE_MAX_LENGTH:
         raise ValidationError(
-            {"body": _("Keep the note under %(count)s characters.") % {"count": f"{NOTE_MAX_LENGTH:,}"}}
+            {
+                "body": _("Keep the note under %(count)s characters.")
+                % {"count": number_format(NOTE_MAX_LENGTH, force_grouping=True)}
+            }
         )
     with transaction.atomic():
         note = DirectoryNote.objects.create(user=user, organization=organization, author=actor, body=text)

@@ -3,6 +3,7 @@ own profile and workspace preferences."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -88,9 +89,10 @@ def update_agent_profile(
     signature: str,
     is_available: bool,
     density: str | None = None,
+    language: str | None = None,
 ) -> Agent:
-    """Agents keep their own name, time zone, signature, availability and queue density (None
-    leaves it as it is); administrators may too."""
+    """Agents keep their own name, time zone, signature, availability, queue density and language
+    (None leaves either as it is; a blank language follows the browser); administrators may too."""
 
     if not policy.can_edit_agent_profile(actor, agent):
         raise PermissionDenied(_("You can only change your own profile."))
@@ -104,6 +106,8 @@ def update_agent_profile(
         errors["time_zone"] = _("Choose a time zone from the list.")
     if len(signature or "") > 2000:
         errors["signature"] = _("Keep the signature under 2,000 characters.")
+    if language and not _is_shipped_language(language):
+        errors["language"] = _("Choose a language from the list.")
     if errors:
         raise ValidationError(errors)
 
@@ -112,6 +116,7 @@ def update_agent_profile(
         return {
             "name": user.name,
             "time_zone": user.time_zone,
+            "language": user.language,
             "signature": agent.signature,
             "is_available": agent.is_available,
             "density": agent.density,
@@ -122,7 +127,9 @@ def update_agent_profile(
         user = agent.user
         user.name = name[:150]
         user.time_zone = time_zone
-        user.save(update_fields=["name", "time_zone"])
+        if language is not None:
+            user.language = language
+        user.save(update_fields=["name", "time_zone", "language"])
         agent.signature = (signature or "").strip()
         agent.is_available = is_available
         if density is not None:
@@ -145,6 +152,23 @@ def set_density(actor: User, agent: Agent, density: str) -> Agent:
         Agent.objects.filter(pk=agent.pk).update(density=density)
         agent.density = density
     return agent
+
+
+def set_language(actor: User, user: User, language: str) -> User:
+    """The language a person reads pages and mail in, chosen with the portal's picker (a blank
+    choice goes back to following the browser). Only they may change it here."""
+    if actor.pk != user.pk:
+        raise PermissionDenied(_("You can only change your own language."))
+    if language and not _is_shipped_language(language):
+        raise ValidationError({"language": _("Choose a language from the list.")})
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return user
+
+
+def _is_shipped_language(code: str) -> bool:
+    return code in {shipped for shipped, _name in settings.LANGUAGES}
 
 
 def _time_zones() -> set[str]:

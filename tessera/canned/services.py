@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
@@ -45,7 +46,8 @@ def validate_text(title: str, body: str) -> dict[str, list[str]]:
         body_errors.append(_("Write the response's text."))
     elif len(body) > settings.TESSERA["MAX_MESSAGE_LENGTH"]:
         body_errors.append(
-            _("Keep the text under %(n)s characters.") % {"n": f"{settings.TESSERA['MAX_MESSAGE_LENGTH']:,}"}
+            _("Keep the text under %(n)s characters.")
+            % {"n": number_format(settings.TESSERA["MAX_MESSAGE_LENGTH"], force_grouping=True)}
         )
     body_errors.extend(
         _("Unknown variable %(variable)s: use one of the variables listed below the text.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -53,18 +54,20 @@ def _variables_table(notice: templates.Notice) -> str:
 @admin.register(EmailTemplate)
 class EmailTemplateAdmin(admin.ModelAdmin):
     form = EmailTemplateForm
-    list_display = ["notice_label", "subject", "updated_at"]
+    list_display = ["notice_label", "language", "subject", "updated_at"]
+    list_filter = ["language"]
     readonly_fields = ["notice_label", "variables", "preview"]
 
     def get_fields(self, request: HttpRequest, obj: EmailTemplate | None = None) -> _FieldGroups:
         if obj is None:
-            return ["notice", "subject", "body", "variables"]
-        return ["notice_label", "subject", "body", "variables", "preview"]
+            return ["notice", "language", "subject", "body", "variables"]
+        return ["notice_label", "language", "subject", "body", "variables", "preview"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Each notification has at most one wording; when all are reworded there is nothing to add.
-        taken = set(EmailTemplate.objects.values_list("notice", flat=True))
-        return super().has_add_permission(request) and any(key not in taken for key in templates.NOTICES)
+        # One wording per notification and language (blank: all languages); when every pair is
+        # reworded there is nothing to add.
+        possible = len(templates.NOTICES) * (len(settings.LANGUAGES) + 1)
+        return super().has_add_permission(request) and EmailTemplate.objects.count() < possible
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         taken = set(EmailTemplate.objects.values_list("notice", flat=True))

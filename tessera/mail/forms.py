@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template import TemplateSyntaxError
@@ -146,22 +147,34 @@ class EmailTemplateForm(forms.ModelForm):
     """Add or change the wording of one notification; `notice` is only chosen when adding."""
 
     notice = forms.ChoiceField(label=_("Notification"), choices=())
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_(
+            "Recipients who read this language get this wording. “All languages” serves everyone else; "
+            "without either, the built-in wording (translated) is sent."
+        ),
+    )
 
     class Meta:
         model = EmailTemplate
-        fields = ["notice", "subject", "body"]
+        fields = ["notice", "language", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 16, "cols": 90, "style": "font-family: monospace"})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        language = cast(forms.ChoiceField, self.fields["language"])
+        language.choices = [("", _("All languages")), *settings.LANGUAGES]
         if self.instance.pk:
             del self.fields["notice"]  # a wording belongs to its notification; add another instead
         else:
-            taken = set(EmailTemplate.objects.exclude(pk=self.instance.pk).values_list("notice", flat=True))
             notice = cast(forms.ChoiceField, self.fields["notice"])
-            notice.choices = templates.choices(exclude=taken)
+            notice.choices = templates.choices(exclude=set())
             notice.help_text = format_lazy(
-                _("Only notifications still using the built-in wording are listed. Variables: {docs}."),
+                _(
+                    "Each notification can have one wording for all languages and one for each language. "
+                    "Variables: {docs}."
+                ),
                 docs=templates.DOCS,
             )
 
@@ -181,6 +194,9 @@ class EmailTemplateForm(forms.ModelForm):
         notice = self._notice()
         if notice not in templates.NOTICES:
             return cleaned
+        language = cleaned.get("language", "")
+        if EmailTemplate.objects.filter(notice=notice, language=language).exclude(pk=self.instance.pk).exists():
+            self.add_error("language", _("This notification already has a wording in this language."))
         for name in ("subject", "body"):
             if name in cleaned:
                 for message in check_template(cleaned[name], notice):

@@ -193,7 +193,16 @@ class EmailTemplate(models.Model):
     body are Django templates over the documented variables (tessera/mail/templates.py), checked
     when saved."""
 
-    notice = models.CharField(_("notification"), max_length=40, unique=True)
+    notice = models.CharField(_("notification"), max_length=40)
+    # A language code of settings.LANGUAGES, or blank: the wording for every language that has no
+    # wording of its own. Not a choices field, so shipping a language needs no migration.
+    language = models.CharField(
+        _("language"),
+        max_length=12,
+        blank=True,
+        default="",
+        help_text=_("Recipients who read this language get this wording; leave empty for all languages."),
+    )
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"), help_text=_("Plain text; the HTML version is made from it."))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -201,7 +210,10 @@ class EmailTemplate(models.Model):
     class Meta:
         verbose_name = _("email template")
         verbose_name_plural = _("email templates")
-        ordering = ["notice"]
+        ordering = ["notice", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "language"], name="mail_template_notice_language"),
+        ]
 
     def __str__(self) -> str:
-        return self.notice
+        return f"{self.notice} ({self.language})" if self.language else self.notice

@@ -31,6 +31,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -40,6 +41,7 @@ from django.utils.translation import gettext_lazy
 from tessera import process_memo
 from tessera.accounts.models import Department, User
 from tessera.accounts.zones import zone_of
+from tessera.i18n.languages import language_of
 from tessera.single_line import has_encoded_word, line_break_in, single_line
 from tessera.tickets import access_links, policy, services
 from tessera.tickets.models import EntryKind, EventKind, State, ThreadEntry, Ticket
@@ -457,14 +459,15 @@ def _alert_context(ticket: Ticket, entry: ThreadEntry | None, extra: dict[str, A
     }
 
 
-def _state_line(notice: str, extra: dict[str, Any]) -> str:
+def _state_line(notice: str, extra: dict[str, Any]) -> str | Promise:
     """A reply that also resolved or closed the ticket says so in the reply itself."""
     if notice != "response":
         return ""
+    # Lazy: worded when render() reads it, in the recipient's language.
     if extra.get("new_state") == State.RESOLVED:
-        return _("This ticket is now resolved. If something is still not right, just reply and it reopens.")
+        return gettext_lazy("This ticket is now resolved. If something is still not right, just reply and it reopens.")
     if extra.get("new_state") == State.CLOSED:
-        return _("This ticket is now closed.")
+        return gettext_lazy("This ticket is now closed.")
     return ""
 
 
@@ -472,9 +475,12 @@ def render(notice: str, context: Values) -> tuple[str, str, str]:
     """(subject, text, html) of one notice, starting with the reply marker when it invites one."""
     # Times in the recipient's zone when they chose one, else the desk's; never the zone of
     # whoever's request happened to send the mail.
+    # Words (the built-in ones, or the administrator's wording for that language) in the
+    # recipient's language, else the desk's: every mail to a person is rendered here.
     recipient = context.get("recipient")
-    zone = zone_of(recipient) if isinstance(recipient, User) else None
-    with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
+    person = recipient if isinstance(recipient, User) else None
+    zone = zone_of(person) if person is not None else None
+    with translation.override(language_of(person)), timezone.override(zone):
         rendered = render_notice(notice, context)  # an administrator's wording, if there is one
         state_line = str(context.get("state_line") or "")
         if rendered is not None and state_line and state_line not in rendered[1]:

@@ -20,7 +20,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
+from django.conf import settings
 from django.template import Context, Engine, Template, engines
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import mark_safe
@@ -335,6 +337,13 @@ def render_strings(subject: str, body: str, values: Values) -> tuple[str, str, s
     return rendered_subject, text, text_to_html(text, values)
 
 
+def wording_for(notice: str, language: str) -> EmailTemplate | None:
+    """The administrator's wording in the recipient's language, else the one for all languages
+    (one query; render_notice runs inside the recipient's language, outbound.render)."""
+    candidates = EmailTemplate.objects.filter(notice=notice, language__in=[language, ""])
+    return min(candidates, key=lambda template: template.language != language, default=None)
+
+
 def render_notice(notice: str, context: Values) -> tuple[str, str, str] | None:
     """(subject, text, html) from the administrator's template for this notice, or None when
     there is none (the built-in wording applies). A template that fails to render (only possible
@@ -342,7 +351,7 @@ def render_notice(notice: str, context: Values) -> tuple[str, str, str] | None:
     mail still goes out."""
     if notice not in NOTICES:
         return None
-    template = EmailTemplate.objects.filter(notice=notice).first()
+    template = wording_for(notice, translation.get_language() or settings.LANGUAGE_CODE)
     if template is None:
         return None
     try:

@@ -16,9 +16,11 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import User
+from tessera.i18n.languages import chosen_language
 from tessera.single_line import SingleLineField, validate_no_encoded_word
 from tessera.staff.forms import _zone_choices  # the workspace's profile offers the same zones
 from tessera.upload_fields import MultipleFileField
@@ -167,6 +169,13 @@ class SetOrResetPasswordForm(SpamCheckMixin, PasswordResetForm):
     def get_users(self, email: str) -> list[User]:
         user = selectors.end_user_by_email(email)
         return [user] if user is not None else []
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        """In the account's chosen language; without one, in the page's (the asker's browser)."""
+        context = kwargs.get("context", args[2] if len(args) > 2 else {})
+        chosen = chosen_language(context.get("user"))
+        with translation.override(chosen or translation.get_language()):
+            super().send_mail(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------- sign-up and profile

@@ -15,6 +15,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -64,7 +65,7 @@ def _mail_for(email: str, name: str) -> None:
     outcome, user = registration.outcome_for(email)
     try:
         if outcome == registration.Outcome.VERIFY:
-            tasks.send_signup_link.enqueue(email, name)
+            tasks.send_signup_link.enqueue(email, name, translation.get_language() or "")
         elif outcome == registration.Outcome.HAS_ACCOUNT and user is not None:
             tasks.send_existing_account.enqueue(user.pk)
         else:

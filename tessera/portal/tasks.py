@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from tessera.accounts import registration
 from tessera.accounts.models import User
+from tessera.i18n.languages import language_of, shipped
 from tessera.mail.message import GuardedEmail
 from tessera.mail.outbound import named_address
 from tessera.single_line import single_line
@@ -50,7 +51,7 @@ def send_access_link(ticket_id: int, user_id: int) -> bool:
         "link": access_links.access_url(ticket, user),
         "is_agent": False,
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(user)):
         subject = single_line(render_to_string("emails/portal_access_link_subject.txt", ctx))
         text = render_to_string("emails/portal_access_link.txt", ctx)
         html = render_to_string("emails/portal_access_link.html", ctx)
@@ -66,10 +67,11 @@ def send_access_link(ticket_id: int, user_id: int) -> bool:
     return True
 
 
-def _send(to: str, template: str, ctx: dict[str, object], *, from_email: str | None = None) -> None:
-    """One mail from templates/emails/<template>{_subject.txt,.txt,.html}, in the desk's language."""
+def _send(to: str, template: str, ctx: dict[str, object], *, language: str, from_email: str | None = None) -> None:
+    """One mail from templates/emails/<template>{_subject.txt,.txt,.html}, in `language` (the
+    recipient's: tessera.i18n.languages.language_of, or the sign-up page's for a new address)."""
     ctx = {"base_url": settings.TESSERA["BASE_URL"].rstrip("/"), **ctx}
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language):
         subject = single_line(render_to_string(f"emails/{template}_subject.txt", ctx))
         text = render_to_string(f"emails/{template}.txt", ctx)
         html = render_to_string(f"emails/{template}.html", ctx)
@@ -85,14 +87,18 @@ def _send(to: str, template: str, ctx: dict[str, object], *, from_email: str | N
 
 
 @task()
-def send_signup_link(email: str, name: str) -> bool:
-    """The verification link of a Help Center sign-up; the password is chosen on its page."""
+def send_signup_link(email: str, name: str, language: str = "") -> bool:
+    """The verification link of a Help Center sign-up; the password is chosen on its page. In the
+    language the sign-up page was in (there is no account to ask yet)."""
     if registration.outcome_for(email)[0] != registration.Outcome.VERIFY:
         return False  # the address changed hands meanwhile (an account, or staff)
     token = registration.make_token(email, name)
     link = settings.TESSERA["BASE_URL"].rstrip("/") + reverse("portal:register_verify", args=[token])
     hours = settings.TESSERA["SIGNUP_LINK_HOURS"]
-    _send(email, "portal_signup_verify", {"name": name, "email": email, "link": link, "hours": hours})
+    language = language if language in shipped() else settings.LANGUAGE_CODE
+    _send(
+        email, "portal_signup_verify", {"name": name, "email": email, "link": link, "hours": hours}, language=language
+    )
     return True
 
 
@@ -112,7 +118,8 @@ def send_existing_account(user_id: int) -> bool:
     )
     link = settings.TESSERA["BASE_URL"].rstrip("/") + path
     login = settings.TESSERA["BASE_URL"].rstrip("/") + reverse("portal:login")
-    _send(user.email, "portal_signup_existing", {"recipient": user, "link": link, "login": login})
+    context = {"recipient": user, "link": link, "login": login}
+    _send(user.email, "portal_signup_existing", context, language=language_of(user))
     return True
 
 
@@ -134,5 +141,6 @@ def send_open_ticket_links(user_id: int) -> bool:
         user.email,
         "portal_open_tickets",
         {"recipient": user, "rows": rows, "status_url": base + reverse("portal:status")},
+        language=language_of(user),
     )
     return True

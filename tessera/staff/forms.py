@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tessera.accounts.models import Agent, Density, Department, Team, User
+from tessera.i18n import languages
 from tessera.single_line import validate_no_encoded_word
 from tessera.tickets import policy, selectors
 from tessera.tickets.models import Collaborator, HelpTopic, Priority, Status, Ticket
@@ -471,11 +472,21 @@ class ProfileForm(forms.Form):
         required=False,
         help_text=_("Compact rows show more tickets on one screen. The queue page has a quick switch too."),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("The workspace and the mail you receive are written in this language."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["time_zone"]).choices = _zone_choices()
+        cast(forms.ChoiceField, self.fields["language"]).choices = languages.profile_choices()
 
     def clean_density(self) -> str | None:
         """Left out (an older form or a script): keep the agent's current choice."""
         return self.cleaned_data.get("density") or None
+
+    def clean_language(self) -> str | None:
+        """Left out (an older form or a script): keep it. Blank is a choice: follow the browser."""
+        return self.cleaned_data.get("language", "") if "language" in self.data else None

@@ -1,5 +1,5 @@
-"""The agent's own profile: the name on their replies, their time zone, signature, availability
-and how tightly their queues are drawn."""
+"""The agent's own profile: the name on their replies, their time zone, signature, availability,
+how tightly their queues are drawn, and the language the workspace and their mail are in."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def profile(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
         "signature": agent.signature,
         "is_available": agent.is_available,
         "density": agent.density,
+        "language": agent.user.language,
     }
     if request.method != "POST":
         return render(

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from tessera.i18n.languages import language_of
 from tessera.mail.message import GuardedEmail  # every mail the desk sends is built with it
 from tessera.single_line import single_line
 
@@ -294,7 +295,7 @@ def tell_owner(subscription_id: int) -> bool:
         "owner": subscription.owner,
         "link": base + reverse("admin:webhooks_subscription_change", args=[subscription.pk]),
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(subscription.owner)):
         subject = single_line(render_to_string("webhooks/paused_subject.txt", context))
         text = render_to_string("webhooks/paused.txt", context)
     message = GuardedEmail(

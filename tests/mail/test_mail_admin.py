@@ -117,12 +117,16 @@ def test_variables_of_one_notice_are_refused_in_another(admin_client):
     assert "“entry.body_text” is not a variable of this notification" in response.content.decode()
 
 
-def test_the_add_page_offers_only_notifications_not_yet_reworded(admin_client, records):
+def test_a_notification_takes_one_wording_per_language_and_one_for_all(admin_client, records):
     page = admin_client.get(ADD_URL).content.decode()
     assert '<option value="response">' in page
-    assert '<option value="closed">' not in page  # already reworded in `records`
-    response = post_template(admin_client, notice="closed")
-    assert "Select a valid choice" in response.content.decode()
+    assert '<option value="de">' in page
+    # `records` rewords "closed" for all languages: a second such wording is refused, kept as typed.
+    response = post_template(admin_client, notice="closed", body="Typed with care")
+    assert "already has a wording in this language" in response.content.decode()
+    assert "Typed with care" in response.content.decode()
+    assert post_template(admin_client, notice="closed", language="de").status_code == 302
+    assert sorted(EmailTemplate.objects.filter(notice="closed").values_list("language", flat=True)) == ["", "de"]
 
 
 def test_the_change_page_shows_the_notices_variables_and_a_preview(admin_client, records):

@@ -82,5 +82,7 @@ def field_value(response, name: str) -> str | None:
 
 
 def comparable(response) -> str:
-    """The page with its per-response CSP nonce blanked, so two answers can be compared byte for byte."""
-    return re.sub(r'nonce="[^"]*"', 'nonce=""', page_text(response))
+    """The page with its per-response CSP nonce and CSRF tokens (masked afresh on every page, for
+    the language picker's form too) blanked, so two answers can be compared byte for byte."""
+    page = re.sub(r'nonce="[^"]*"', 'nonce=""', page_text(response))
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken" value=""', page)

@@ -281,6 +281,7 @@ def fill(name: str, parameters: list[str], scene: SimpleNamespace, subject: Subj
 # not that the form was empty. URLs not listed get an empty POST.
 POST_BODIES: dict[str, Callable[[SimpleNamespace, Subject], dict]] = {
     "staff:ticket_action": lambda s, sub: {"note-note": "Matrix note", "note-version": sub.ticket.version},
+    "i18n:choose_language": lambda s, sub: {"language": "de", "next": "/"},
     "staff:ticket_property": lambda s, sub: {"props-priority": s.desk.sev_a.pk, "props-version": sub.ticket.version},
     "staff:ticket_properties": lambda s, sub: {"props-priority": s.desk.sev_a.pk, "props-version": sub.ticket.version},
     "staff:ticket_property_undo": lambda s, sub: {"token": "forged"},

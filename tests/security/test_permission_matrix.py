@@ -374,6 +374,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     "portal:password_reset_complete": row(GET_ONLY),
     # A valid link is a bearer key: it moves to the set-password page, which asks for the new one.
     "portal:password_reset_confirm": row(REDIRECT),
+    # The language picker: anyone may choose (a cookie; for the signed in, their own account too).
+    "i18n:choose_language": row((M, REDIRECT)),
     # Sign-up is for people without an account; the verification link is a signed bearer key.
     "portal:register": row(REDIRECT, anonymous=(OK, INVALID)),
     "portal:register_sent": row(GET_ONLY),
