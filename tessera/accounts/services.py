@@ -35,12 +35,15 @@ def organization_for_email(email: str) -> Organization | None:
     return _organizations_by_domain().get(domain) if domain else None
 
 
-def end_user_for_email(*, email: str, name: str = "", phone: str = "") -> User:
+def end_user_for_email(*, email: str, name: str = "", phone: str = "", language: str = "") -> User:
     """The user with this address, created (without a password) when new.
 
     A new user whose address matches an organisation's domain joins it. A `name` or `phone` given
     fills the person's when they have none, and is never written over what they have; a phone
     that is not a number (accounts.phone) is left out here (the intake records what was sent).
+    `language` is the one the person wrote in (the page's, for a guest on the Help Center): kept
+    when they have none, so their acknowledgement and later mail come in it; the desk's own
+    language is not stored (it is what an empty choice means).
     """
     email = (email or "").strip().lower()
     try:
@@ -51,6 +54,8 @@ def end_user_for_email(*, email: str, name: str = "", phone: str = "") -> User:
     phone = (phone or "").strip()
     if not is_phone(phone):
         phone = ""
+    shipped = {code for code, _label in settings.LANGUAGES} - {settings.LANGUAGE_CODE}
+    language = language if language in shipped else ""
     # With its agent profile (or the knowledge that there is none): the services asked next
     # want to know, and would otherwise query for it.
     try:
@@ -60,18 +65,21 @@ def end_user_for_email(*, email: str, name: str = "", phone: str = "") -> User:
     if user is not None:
         if not user.is_active:
             raise ValidationError({"email": _("This address cannot open tickets. Contact the help desk another way.")})
-        missing = {"name": name and not user.name, "phone": phone and not user.phone}
+        missing = {
+            "name": name and not user.name,
+            "phone": phone and not user.phone,
+            "language": language and not user.language,
+        }
         if any(missing.values()):
-            if missing["name"]:
-                user.name = name
-            if missing["phone"]:
-                user.phone = phone
+            for field, wanted in missing.items():
+                if wanted:
+                    setattr(user, field, {"name": name, "phone": phone, "language": language}[field])
             user.save(update_fields=[field for field, wanted in missing.items() if wanted])
         return user
     org = organization_for_email(email)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email, name=name, organization=org, phone=phone)
+            user = User.objects.create_user(email, name=name, organization=org, phone=phone, language=language)
         # A new account has no agent profile: say so, or the first policy check would ask.
         User.agent.related.set_cached_value(user, None)
         return user

@@ -23,7 +23,7 @@ from django.forms import BaseForm
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -203,6 +203,7 @@ def _open_ticket(request: HttpRequest, data: dict[str, Any]) -> Ticket:
         source=Source.WEB,
         uploads=uploads,
         custom_values=data.get("custom_values", {}),
+        language=translation.get_language() or "",
     )
 
 

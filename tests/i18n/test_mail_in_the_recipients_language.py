@@ -11,6 +11,7 @@ import pytest
 
 from django.utils import translation
 
+from tessera.accounts.models import User
 from tessera.mail.models import EmailTemplate
 from tessera.tickets import services
 
@@ -140,6 +141,27 @@ def test_a_customer_who_opens_a_ticket_on_a_german_page_gets_the_acknowledgement
     assert '<html lang="de">' in html_of(ack)
     desk.ken.refresh_from_db()
     assert desk.ken.language == "de"  # later replies too
+
+
+def test_a_guest_who_writes_on_a_spanish_page_gets_the_acknowledgement_in_spanish(
+    desk, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/",
+            {
+                "email": "lucia@example.es",
+                "name": "Lucía",
+                "topic": desk.general.pk,
+                "subject": "Impresora",
+                "message": "No imprime.",
+            },
+            HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9",
+        )
+    assert response.status_code == 302
+    [ack] = [m for m in mailoutbox if m.to == ["lucia@example.es"]]
+    assert '<html lang="es">' in html_of(ack)
+    assert User.objects.get(email="lucia@example.es").language == "es"  # and every later mail
 
 
 def test_a_customer_on_a_page_in_the_desks_language_is_not_pinned_to_it(

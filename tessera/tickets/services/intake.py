@@ -243,14 +243,16 @@ def open_ticket_for_guest(
     html: str | None = None,
     routed: bool = False,
     custom_values: Mapping[str, object] | None = None,
+    language: str = "",
 ) -> Ticket:
     """Intake from someone who is not signed in: find or create the end user behind the address
     and open the ticket in one transaction, so a refused ticket leaves no half-made account.
+    `language`: the one the form was filled in, kept for a person who has none.
     Mail passes `department`, `html` and `routed` (see open_ticket). A submission a routing
     rule refused is kept once that transaction has rolled back."""
     try:
         with transaction.atomic():
-            requester = end_user_for_email(email=email, name=name)
+            requester = end_user_for_email(email=email, name=name, language=language)
             return open_ticket(
                 requester,
                 requester=requester,
