@@ -11,6 +11,7 @@ phone. The pictures go to docs/img/; the server is stopped by its PID.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -60,7 +61,15 @@ def sign_in(page: Page, base: str) -> None:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     data = tempfile.mkdtemp(prefix="tessera-shots-")
-    env = {**os.environ, "TESSERA_DATA_DIR": data, "TESSERA_DEMO_PASSWORD": PASSWORD, "DEBUG": "false"}
+    env = {
+        **os.environ,
+        "TESSERA_DATA_DIR": data,
+        "TESSERA_DEMO_PASSWORD": PASSWORD,
+        "DEBUG": "false",
+        # As `make run`: tasks and the shared cache in the database.
+        "TASKS_BACKEND": "database",
+        "CACHE_URL": "dbcache://tessera_cache",
+    }
     env.pop("DATABASE_URL", None)
     manage(env, "compilemessages")
     manage(env, "migrate", "--no-input")
@@ -69,12 +78,14 @@ def main() -> None:
     manage(env, "collectstatic", "--no-input", "-v0")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # As `make run` serves it (static files included), in its own process group to stop it whole.
     server = subprocess.Popen(  # noqa: S603 - our own manage.py, on loopback
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
+        [sys.executable, "manage.py", "run_desk", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT,
         env={**env, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_until_up(base + "/")
@@ -83,8 +94,13 @@ def main() -> None:
             desk = browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-GB")
             page = desk.new_page()
             page.goto(base + "/")
-            page.get_by_label("Subject").fill("printer jams")
-            page.locator("#kb-suggestions a").first.wait_for()
+            page.get_by_label("Subject").press_sequentially("printer jams", delay=30)
+            try:
+                page.locator("#kb-suggestions a").first.wait_for(timeout=10_000)
+            except Exception:
+                page.screenshot(path=Path(data) / "failed.png")
+                print("no suggestion; page saved to", Path(data) / "failed.png", file=sys.stderr)
+                raise
             page.screenshot(path=OUT / "portal-new-ticket.png")
 
             page.goto(base + "/kb/")
@@ -104,8 +120,8 @@ def main() -> None:
             small.screenshot(path=OUT / "portal-ticket-phone.png")
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
     print(f"Pictures written to {OUT.relative_to(ROOT)}/")
 
 
