@@ -64,6 +64,17 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _desk_language():
+    """Each test starts in the desk's language: one that renders mail or a page in German must not
+    leave German active for the next test on this worker's thread."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

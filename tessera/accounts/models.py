@@ -170,8 +170,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     # A code from settings.LANGUAGES; empty follows the browser (portal) or the desk's default.
     # Not a choices field, so shipping a language needs no migration.
-    language = models.CharField(_("language"), max_length=12, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=12, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=40, blank=True, default="")
     is_staff = models.BooleanField(
         _("administrator"), default=False, help_text=_("May sign in to the configuration admin.")
     )

@@ -61,6 +61,7 @@ def test_john_opens_a_ticket_for_a_caller_with_the_keyboard(transactional_db, de
     # On through the form with Tab: the new-person fields, the source, the topic.
     page.keyboard.press("Tab")  # new person's address
     page.keyboard.press("Tab")  # new person's name
+    page.keyboard.press("Tab")  # new person's phone
     page.keyboard.press("Tab")
     expect(page.get_by_label("Reached us by")).to_be_focused()
     page.keyboard.press("ArrowDown")  # Phone → Walk-in

@@ -74,7 +74,7 @@ def test_a_guest_signs_up_verifies_and_finds_her_earlier_ticket(transactional_db
     found["profile"] = violations(page)
     assert fits_the_phone(page)
     page.get_by_label("Your name").fill("Nina North-Smith")
-    page.get_by_label("Language").select_option("en")
+    page.get_by_role("region", name="About you").get_by_label("Language").select_option("en")
     page.get_by_label("Time zone").select_option("Europe/Lisbon")
     page.get_by_role("button", name="Save profile").press("Enter")
     expect(page.get_by_text("Your profile is saved.")).to_be_visible()
