@@ -51,7 +51,8 @@ def categories(ctx: Context) -> None:
 
     def fill(category: Category | None, row: Row) -> int:
         pid = int(row.get("category_pid") or 0)
-        parent = Category.objects.filter(pk=mapped.get(pid)).first() if pid else None
+        parent_id = mapped.get(pid) if pid else None
+        parent = Category.objects.filter(pk=parent_id).first() if parent_id else None
         try:
             saved = kb.save_category(
                 None,
