@@ -175,3 +175,18 @@ def test_primary_contacts_become_organisation_managers(crafted, run):
     again = run(crafted)
     assert again.tables["user"].counts[UPDATED] == 1
     assert User.objects.get(email="lead@closed.example").organization_manager
+
+
+def test_a_dry_run_over_an_imported_faq_changes_nothing_and_keeps_its_file(kb_source, run, tmp_path):
+    run(kb_source)
+    article = article_of(kb_source.ids["password"])
+    stored = tmp_path / "media" / article.attachments.get().file.name
+    assert stored.is_file()
+    kb_source.sql("UPDATE ost_faq SET answer = '<p>Changed</p>' WHERE faq_id = %s", [kb_source.ids["password"]])
+
+    report = run(kb_source, dry_run=True)
+
+    assert report.tables["faq"].counts[UPDATED] == 1
+    assert "Settings" in article_of(kb_source.ids["password"]).body
+    assert stored.is_file()
+    assert not Article.objects.filter(body__contains="Changed").exists()

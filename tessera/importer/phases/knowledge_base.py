@@ -205,7 +205,8 @@ def faqs(ctx: Context) -> None:
         }
         if article is not None:
             fields["slug"] = article.slug
-            fields["remove_files"] = list(article.attachments.values_list("pk", flat=True))
+            if not ctx.report.dry_run:  # removing a file deletes it from storage, which no rollback restores
+                fields["remove_files"] = list(article.attachments.values_list("pk", flat=True))
         try:
             saved = kb.save_article(None, article, title=title, body=body, **fields)
         except ValidationError as exc:
