@@ -20,9 +20,11 @@ from tessera.kb import services as kb
 from tessera.kb.models import Article, Category
 from tessera.tickets import attachments as attachment_store
 from tessera.tickets import content
+from tessera.tickets.models import HelpTopic
 
 from ..runner import Context, Skip, fingerprint, sync
 from ..source import Row
+from .threads import file_content  # the one way files are read from the source
 
 # osTicket's visibility of a FAQ (ispublished) and a category (ispublic): 0 internal, 1 public,
 # 2 featured.
@@ -147,8 +149,6 @@ def faqs(ctx: Context) -> None:
         return fingerprint(row, [(f["id"], f["file_id"], f["size"]) for f in files.get(faq, [])], topics.get(faq))
 
     def uploads(row: Row) -> list[attachment_store.Upload]:
-        from .threads import file_content  # the one way files are read from the source
-
         found: list[attachment_store.Upload] = []
         for f in files.get(int(row["faq_id"]), []):
             name = f["override"] or f["name"] or f"file-{f['file_id']}"
@@ -238,8 +238,6 @@ def faqs(ctx: Context) -> None:
 
 
 def _topics(ids: list[int]) -> list[Any]:
-    from tessera.tickets.models import HelpTopic
-
     return list(HelpTopic.objects.filter(pk__in=ids))
 
 
