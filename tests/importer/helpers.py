@@ -27,6 +27,8 @@ def url(database: str) -> str:
 # deleted after the module, so tests elsewhere in the same worker start from a clean desk.
 WRITTEN = (
     "importer.IdMap",
+    "kb.Article",
+    "kb.Category",
     "customfields.FieldValue",
     "customfields.Field",
     "customfields.Form",

@@ -29,6 +29,11 @@ from ..source import Row
 
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 PLACEHOLDER_DOMAIN = "import.invalid"
+# osTicket's flags: Organization::SHARE_PRIMARY_CONTACT and SHARE_EVERYBODY (organization.status),
+# User::PRIMARY_ORG_CONTACT (user.status).
+SHARE_PRIMARY_CONTACTS = 8
+SHARE_EVERYBODY = 16
+PRIMARY_CONTACT = 1
 
 
 def _password(hashed: str | None) -> str | None:
@@ -176,11 +181,17 @@ def organizations(ctx: Context) -> None:
 
     def fill(org: Organization, row: Row) -> None:
         flags = int(row["status"] or 0)
-        org.share_tickets = bool(flags & (8 | 16))
-        if flags & 8 and not flags & 16:
-            ctx.report.note(
-                "organization", row["id"], _("shared with primary contacts only in osTicket: shared with every member")
-            )
+        # 16: shared with every member; 8: with its primary contacts only, who become its
+        # organisation managers (see users below).
+        org.share_tickets = bool(flags & SHARE_EVERYBODY)
+        if flags & SHARE_PRIMARY_CONTACTS and not flags & SHARE_EVERYBODY:
+            contacts = src.count("user", f"org_id = %s AND status & {PRIMARY_CONTACT}", [row["id"]])
+            if not contacts:
+                ctx.report.note(
+                    "organization",
+                    row["id"],
+                    _("shared with primary contacts only, but it has none: its tickets are shared with nobody"),
+                )
         manager = (row["manager"] or "").strip()
         org.account_manager_id = None
         if manager.startswith("s"):
@@ -227,6 +238,7 @@ def users(ctx: Context) -> None:
     src = ctx.source
     total = src.count("user")
     related: dict[int, dict[str, Any]] = {}
+    flags_of: dict[int, int] = {}
 
     def prepare(batch: list[Row]) -> None:
         related.clear()
@@ -249,7 +261,32 @@ def users(ctx: Context) -> None:
                 related[int(row["user_id"])]["account"] = row
 
     def digest(row: Row) -> str:
+        if int(row["status"] or 0) & PRIMARY_CONTACT:  # the organisation's sharing decides what it means
+            return fingerprint(row, related[int(row["id"])], org_flags().get(int(row["org_id"] or 0)))
         return fingerprint(row, related[int(row["id"])])
+
+    def org_flags() -> dict[int, int]:
+        if not flags_of:
+            flags_of.update(
+                (int(r["id"]), int(r["status"] or 0))
+                for r in src.all(f"SELECT id, status FROM {src.t('organization')}")  # noqa: S608  table names are ours
+            )
+            flags_of[0] = 0
+        return flags_of
+
+    def manages(row: Row) -> bool:
+        """osTicket's primary contact sees the organisation's tickets when it shares them."""
+        if not int(row["status"] or 0) & PRIMARY_CONTACT:
+            return False
+        flags = org_flags().get(int(row["org_id"] or 0), 0)
+        if flags & (SHARE_PRIMARY_CONTACTS | SHARE_EVERYBODY) and ctx.map("organization").get(int(row["org_id"])):
+            return True
+        ctx.report.note(
+            "user",
+            row["id"],
+            _("primary contact of an organisation that shares no tickets (or was not imported): not its manager"),
+        )
+        return False
 
     def fill(user: User, row: Row, extra: list[str]) -> None:
         set_fields(user, row)
@@ -274,6 +311,7 @@ def users(ctx: Context) -> None:
         org = ctx.map("organization").get(int(row["org_id"] or 0))
         if org:
             user.organization_id = org
+        user.organization_manager = manages(row)
         account = data["account"]
         if account:
             password = _password(account["passwd"])

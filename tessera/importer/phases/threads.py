@@ -334,24 +334,34 @@ def _account_folded(ctx: Context, table: str) -> None:
         folded = src.count(table, "thread_entry_id IN (SELECT id FROM " + src.t("thread_entry") + ")")  # noqa: S608  table names are ours
     elif table == "attachment":
         folded = src.count(table, "type IN ('H', 'C')")
-        other = src.all(f"SELECT type, COUNT(*) AS n FROM {src.t(table)} WHERE type NOT IN ('H', 'C') GROUP BY type")  # noqa: S608
+        other = src.all(
+            f"SELECT type, COUNT(*) AS n FROM {src.t(table)} WHERE type NOT IN ('H', 'C', 'F') GROUP BY type"  # noqa: S608
+        )
         for r in other:
             ctx.report.skip_all(
                 table,
                 int(r["n"]),
-                _("attached to an object of type %(t)s (not a thread entry or canned response)") % {"t": r["type"]},
+                _("attached to an object of type %(t)s (not a thread entry, canned response or FAQ)")
+                % {"t": r["type"]},
             )
     elif table == "file":
-        folded = src.count(table, f"id IN (SELECT file_id FROM {src.t('attachment')} WHERE type IN ('H', 'C'))")  # noqa: S608  table names are ours
+        folded = src.count(table, f"id IN (SELECT file_id FROM {src.t('attachment')} WHERE type IN ('H', 'C', 'F'))")  # noqa: S608  table names are ours
         if total - folded:
             ctx.report.skip_all(
-                table, total - folded, _("not attached to a thread entry or canned response (logos, drafts, pages)")
+                table,
+                total - folded,
+                _("not attached to a thread entry, canned response or FAQ (logos, drafts, pages)"),
             )
     else:
-        folded = src.count(table, f"file_id IN (SELECT file_id FROM {src.t('attachment')} WHERE type IN ('H', 'C'))")  # noqa: S608  table names are ours
+        folded = src.count(
+            table,
+            f"file_id IN (SELECT file_id FROM {src.t('attachment')} WHERE type IN ('H', 'C', 'F'))",  # noqa: S608
+        )
         if total - folded:
             ctx.report.skip_all(
-                table, total - folded, _("not attached to a thread entry or canned response (logos, drafts, pages)")
+                table,
+                total - folded,
+                _("not attached to a thread entry, canned response or FAQ (logos, drafts, pages)"),
             )
     ctx.report.folded(table, folded, "thread_entry")
     if table == "thread_entry_email" and total - folded:
