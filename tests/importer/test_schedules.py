@@ -135,7 +135,7 @@ def test_bad_entries_are_reported_and_the_rest_of_the_schedule_still_comes_over(
     )
     fortnight = crafted.sql(insert, [1, "Every other Saturday", "fortnightly", "09:00:00", "12:00:00", 6, None])
     no_time = crafted.sql(insert, [3, "Saturday", "weekly", None, None, 6, None])
-    half_day = crafted.sql(insert, [4, "Christmas Eve", "yearly", "12:00:00", "23:59:59", 24, 12])
+    crafted.sql(insert, [4, "Christmas Eve", "yearly", "12:00:00", "23:59:59", 24, 12])
     orphan = crafted.sql(insert, [99, "Lost", "daily", "08:00:00", "17:00:00", None, None])
     crafted.sql("UPDATE ost_department SET schedule_id = 3 WHERE id = 2")
 

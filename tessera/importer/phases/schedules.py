@@ -276,7 +276,6 @@ def schedules(ctx: Context) -> None:
             )
             if not intervals:
                 ctx.report.note("schedule", row["id"], _("no working time: plans in it count no time"))
-            schedule.calendars.set(calendars_of(row))
             return schedule.pk
         cal = (
             HolidayCalendar.objects.filter(pk=target).first()
@@ -328,6 +327,13 @@ def schedules(ctx: Context) -> None:
             continue
         for _entry, _found in entry_outcomes(row):
             ctx.report.count("schedule_entry", UNCHANGED)
+    # Calendars are attached once all are mapped (a batch maps its new rows only at its end).
+    for row in rows:
+        target = ids.get(int(row["id"]))
+        if is_business_hours(row) and target and int(row["id"]) not in lost:
+            schedule = Schedule.objects.filter(pk=target).first()
+            if schedule is not None:
+                schedule.calendars.set(calendars_of(row))
     for entry in orphans:
         ctx.report.skip("schedule_entry", entry["id"], _("its schedule does not exist"))
     _department_schedules(ctx)
