@@ -50,6 +50,8 @@ WRITTEN = (
     "sla.SlaPlan",
     "sla.ScheduleInterval",
     "sla.Schedule",
+    "sla.Holiday",
+    "sla.HolidayCalendar",
     "accounts.Role",
     "tickets.Status",
     "tickets.Priority",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..runner import Context
-from . import configuration, custom_fields, knowledge_base, pending, people, tasks, threads, tickets
+from . import configuration, custom_fields, knowledge_base, pending, people, schedules, tasks, threads, tickets
 
 PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("departments", configuration.departments),
@@ -15,6 +15,7 @@ PHASES: list[tuple[str, Callable[[Context], None]]] = [
     ("teams", people.teams),
     ("priorities", configuration.priorities),
     ("statuses", configuration.statuses),
+    ("business hours and holidays", schedules.schedules),
     ("SLA plans", configuration.sla_plans),
     ("help topics", configuration.help_topics),
     ("custom lists", custom_fields.lists),

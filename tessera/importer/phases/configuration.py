@@ -214,34 +214,55 @@ def _always_open() -> Schedule:
 
 
 def sla_plans(ctx: Context) -> None:
+    """A plan counts in its own schedule; a plan without one counts, as in osTicket, in the
+    desk's default schedule (config core.schedule_id), else around the clock."""
+    from .schedules import business_schedule  # local import: schedules reuses this module's helpers
+
     src = ctx.source
     rows = src.all(f"SELECT * FROM {src.t('sla')} ORDER BY id")  # noqa: S608
+    default = int(src.config().get(("core", "schedule_id")) or 0) if src.has("config") else 0
+
+    def schedule_of(row: Row) -> int | None:
+        own = int(row["schedule_id"] or 0)
+        return business_schedule(ctx, own or default)
+
+    def schedule_for(row: Row) -> Schedule | int:
+        found = schedule_of(row)
+        if found is None and int(row["schedule_id"] or 0):
+            ctx.report.note("sla", row["id"], _("its business-hours schedule was not imported: the plan runs 24/7"))
+        return found or _always_open()
+
+    def fill(plan: SlaPlan, row: Row, hours: int) -> None:
+        found = schedule_for(row)
+        if isinstance(found, Schedule):
+            plan.schedule = found
+        else:
+            plan.schedule_id = found
+        plan.first_response_minutes = hours * 60
+        plan.resolution_minutes = hours * 60
+        plan.is_active = bool(int(row["flags"] or 0) & 1)
+        plan.save()
 
     def create(row: Row) -> int:
         hours = int(row["grace_period"] or 0)
         if hours <= 0:
             raise Skip(_("no grace period"))
-        if int(row["schedule_id"] or 0):
-            ctx.report.note("sla", row["id"], _("its business-hours schedule is not imported: the plan runs 24/7"))
         plan = SlaPlan.objects.filter(name=row["name"]).first() or SlaPlan(name=_unique_name(SlaPlan, row["name"], 120))
-        plan.schedule = _always_open()
-        plan.first_response_minutes = hours * 60
-        plan.resolution_minutes = hours * 60
-        plan.is_active = bool(int(row["flags"] or 0) & 1)
-        plan.save()
+        fill(plan, row, hours)
         return plan.pk
 
     def update(row: Row, target: int) -> None:
         hours = int(row["grace_period"] or 0)
-        if hours > 0:
-            SlaPlan.objects.filter(pk=target).update(
-                first_response_minutes=hours * 60,
-                resolution_minutes=hours * 60,
-                is_active=bool(int(row["flags"] or 0) & 1),
-            )
+        plan = SlaPlan.objects.filter(pk=target).first()
+        if hours > 0 and plan is not None:
+            fill(plan, row, hours)
+
+    def digest(row: Row) -> str:
+        # The schedule it counts in is part of it: a schedule imported later moves the plan there.
+        return fingerprint(row, schedule_of(row))
 
     ctx.map("sla")
-    sync(ctx, "sla", iter([rows]), pk="id", total=len(rows), create=create, update=update)
+    sync(ctx, "sla", iter([rows]), pk="id", total=len(rows), create=create, update=update, digest=digest)
 
 
 def help_topics(ctx: Context) -> None:
