@@ -458,7 +458,7 @@ def _unknown_ids(request: HttpRequest) -> list[tuple[str, str]]:
             int(part)
             for value in request.GET.getlist(key)
             for part in value.split(",")
-            if part.strip().isdigit() and len(part.strip()) < 12
+            if part.strip().isdecimal() and len(part.strip()) < 12
         }
         if not wanted:
             continue

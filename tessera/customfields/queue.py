@@ -204,7 +204,7 @@ def read(params: Mapping[str, Any], values: Any) -> tuple[list[FieldFilter], lis
         if field.kind == ITEMS and prefix == PARAM:
             known = {pk for pk, _label in field.items}
             for raw in raws[:MAX_ITEMS]:
-                pk = int(raw) if raw.isdigit() and len(raw) <= 18 else None
+                pk = int(raw) if raw.isdecimal() and len(raw) <= 18 else None
                 if pk is None or pk not in known:
                     errors.append(_bad(field, raw, _("there is no such choice")))
                 elif pk not in spec.setdefault("items", []):

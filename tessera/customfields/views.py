@@ -63,7 +63,7 @@ def topic_fields(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("topic", "")
     topic: HelpTopic | None = None
     if raw:
-        if not raw.isdigit() or len(raw) > 18:
+        if not raw.isdecimal() or len(raw) > 18:
             raise Http404
         topics = HelpTopic.objects.filter(is_active=True) if audience == "agent" else public_topics()
         topic = topics.filter(pk=int(raw)).first()
@@ -121,7 +121,7 @@ def ticket_field(request: AuthenticatedHttpRequest, agent: Agent, number: int, k
             request.user,
             ticket,
             form.cleaned_data,
-            expected_version=int(version) if version.isdigit() and len(version) < 12 else None,
+            expected_version=int(version) if version.isdecimal() and len(version) < 12 else None,
         )
     except StaleTicket as exc:
         fresh = _ticket_or_404(agent, number)

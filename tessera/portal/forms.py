@@ -136,7 +136,7 @@ class StatusCheckForm(SpamCheckMixin):
             return None
         # People copy "#100001" or "Ticket 100001" from the email subject.
         digits = re.sub(r"^\s*(?:ticket\s*)?#?\s*", "", self.cleaned_data["number"], flags=re.I).strip()
-        if not digits.isdigit() or len(digits) > 18:
+        if not digits.isdecimal() or len(digits) > 18:
             raise ValidationError(_("Enter the ticket number, for example 100001."), code="invalid")
         return int(digits)
 

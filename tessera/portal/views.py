@@ -116,7 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _posted_topic(request: HttpRequest) -> HelpTopic | None:
     raw = request.POST.get("topic", "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         return None
     return portal_selectors.public_topics().filter(pk=int(raw)).first()
 

@@ -269,7 +269,7 @@ class RuleAdmin(admin.ModelAdmin):
             if not self.has_add_permission(request):
                 raise PermissionDenied
             return None
-        if not raw.isdigit():
+        if not raw.isdecimal():
             raise Http404
         rule = get_object_or_404(Rule, pk=int(raw))
         if not self.has_change_permission(request, rule):

@@ -32,7 +32,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 def _chosen(request: HttpRequest) -> int | None:
     """The star a mail link chose (?score=4); anything else chooses nothing."""
     raw = request.GET.get("score", "")
-    return int(raw) if raw.isdigit() and MIN_SCORE <= int(raw) <= MAX_SCORE else None
+    return int(raw) if raw.isdecimal() and MIN_SCORE <= int(raw) <= MAX_SCORE else None
 
 
 @never_cache

@@ -52,7 +52,7 @@ def _selected(request: HttpRequest) -> list[int] | None:
     numbers = []
     for raw in request.POST.getlist("tickets"):
         raw = raw.strip()
-        if not raw.isdigit() or len(raw) > 18:
+        if not raw.isdecimal() or len(raw) > 18:
             return None
         numbers.append(int(raw))
     return numbers

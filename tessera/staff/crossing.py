@@ -33,7 +33,7 @@ SEEN_FIELD = "reply-seen"
 def _seen(data: QueryDict) -> int | None:
     """The last thread entry the form's page showed; None when the form did not say."""
     raw = data.get(SEEN_FIELD, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 19 else None
 
 
 def reply_crossing(request: AuthenticatedHttpRequest, ticket: Ticket, *, stale: bool) -> Crossing | None:

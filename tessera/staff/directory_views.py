@@ -77,7 +77,7 @@ def people(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     _require_directory(request)
     q, after = _search(request)
     org_id = request.GET.get("org", "")
-    org = selectors.organization(int(org_id)) if org_id.isdigit() and len(org_id) < 12 else None
+    org = selectors.organization(int(org_id)) if org_id.isdecimal() and len(org_id) < 12 else None
     page = selectors.people(q=q, organization_id=org.pk if org else None, after=after)
     base = reverse("staff:people")
     context = {

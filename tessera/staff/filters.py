@@ -605,7 +605,7 @@ class QueueFilter:
         if self.org is not None:
             qs = qs.filter(organization_id=self.org)
         if self.user is not None:
-            qs = qs.filter(user_id=int(self.user)) if self.user.isdigit() else qs.filter(user__email=self.user)
+            qs = qs.filter(user_id=int(self.user)) if self.user.isdecimal() else qs.filter(user__email=self.user)
         if self.answered is not None:
             qs = qs.filter(is_answered=self.answered)
         if self.overdue:
@@ -694,7 +694,7 @@ def cursor_value(value: Any, key: SortKey) -> str:
 
 
 def _as_id(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         return None
     pk = int(raw)
     return pk if 0 < pk <= MAX_CURSOR_ID else None

@@ -59,7 +59,7 @@ def _chosen_requester(form: NewTicketForm) -> User | None:
     pk = form.cleaned_data.get("requester") if hasattr(form, "cleaned_data") else None
     if pk is None:
         raw = form.data.get("requester", "")
-        pk = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        pk = int(raw) if raw.isdecimal() and len(raw) < 12 else None
     return User.objects.filter(pk=pk).first() if pk else None
 
 
@@ -75,7 +75,7 @@ def _put_errors(form: NewTicketForm, error: ValidationError) -> None:
 def _posted_topic(form: NewTicketForm, choices: NewTicketChoices) -> HelpTopic | None:
     """The topic chosen in the form, for its fields; one the form does not offer asks none."""
     raw = form.data.get("topic", "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         return None
     return next((t for t in choices.topics if t.is_active and t.pk == int(raw)), None)
 

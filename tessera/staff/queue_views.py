@@ -483,7 +483,7 @@ def saved_queue_delete(request: AuthenticatedHttpRequest, saved: SavedQueue) -> 
 @_saved_action()
 def saved_queue_share(request: AuthenticatedHttpRequest, saved: SavedQueue) -> str:
     def ids(key: str) -> list[int]:
-        return [int(v) for v in request.POST.getlist(key) if v.isdigit() and len(v) < 19]
+        return [int(v) for v in request.POST.getlist(key) if v.isdecimal() and len(v) < 19]
 
     departments = list(Department.objects.filter(pk__in=ids("departments")))
     teams = list(Team.objects.filter(pk__in=ids("teams")))

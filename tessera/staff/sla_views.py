@@ -40,7 +40,7 @@ def _plan(raw: str) -> SlaPlan | None:
     """The plan an id names; None for "" (automatic). ValueError for anything else."""
     if raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         raise ValueError(raw)
     found = SlaPlan.objects.filter(pk=int(raw), is_active=True).first()
     if found is None:
@@ -83,7 +83,7 @@ def save_sla(request: AuthenticatedHttpRequest, agent: Agent, number: int, what:
         if what == "plan":
             return again(400, _("Choose one of the active SLA plans listed."), found)
         return again(400, _("“%(value)s” is not a date and time.") % {"value": raw[:40]}, found)
-    if not version.isdigit() or int(version) != found.version:
+    if not version.isdecimal() or int(version) != found.version:
         return again(409, _stale_message(found), found)
     name = "sla_plan" if what == "plan" else "sla_due"
     try:

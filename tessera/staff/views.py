@@ -90,7 +90,7 @@ def jump(request: AuthenticatedHttpRequest, agent: Agent) -> HttpResponse:
     """Old links to the number box keep working: a number opens that ticket, text is searched."""
     query = request.GET.get("q", "").strip()
     number = query.lstrip("#").strip()
-    if number.isdigit() and len(number) < 19:
+    if number.isdecimal() and len(number) < 19:
         return redirect("staff:ticket", number=int(number))
     if query:
         return redirect(f"{reverse('staff:search')}?{urlencode({'q': query})}")
@@ -305,7 +305,7 @@ def _canned_kept(ticket: Ticket, submitted: Submitted | None) -> list[Any]:
     it (and the page says which); one query, only then."""
     if submitted is None or submitted.action != "reply":
         return []
-    ids = [int(value) for value in submitted.data.getlist("reply-canned") if value.isdigit() and len(value) < 10]
+    ids = [int(value) for value in submitted.data.getlist("reply-canned") if value.isdecimal() and len(value) < 10]
     return canned_selectors.several_for_ticket(ticket, ids[:20]) if ids else []
 
 

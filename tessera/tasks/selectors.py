@@ -64,7 +64,7 @@ class Page:
 def parse_cursor(raw: str) -> tuple[datetime, int] | None:
     """ "<ISO time>_<id>" from a previous page's link; None for anything else (first page)."""
     stamp, _sep, pk = (raw or "").rpartition("_")
-    if not stamp or not pk.isdigit() or len(raw) > 80:
+    if not stamp or not pk.isdecimal() or len(raw) > 80:
         return None
     try:
         when = datetime.fromisoformat(stamp)

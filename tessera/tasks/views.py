@@ -109,7 +109,7 @@ def _ticket_param(request: AuthenticatedHttpRequest) -> tuple[bool, int | None]:
     raw = (request.POST.get("ticket") or request.GET.get("ticket") or "").strip().lstrip("#")
     if not raw:
         return True, None
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isdecimal() or len(raw) > 18:
         return False, None
     return True, int(raw)
 

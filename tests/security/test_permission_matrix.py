@@ -424,6 +424,8 @@ EXPECTED: dict[str, dict[str, tuple[Cell, Cell]]] = {
     # The webhook delivery log is written by the desk; administrators read it and redeliver.
     "admin:webhooks_delivery_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # The Help Center's settings are one row, made by the migration: never added again or deleted.
+    # The one settings row: its list opens it (a redirect to its change page).
+    "admin:portal_portalsettings_changelist": row(**ADMIN_ONLY, admin=REDIRECT),
     "admin:portal_portalsettings_add": row(**ADMIN_ONLY, admin=FORBIDDEN),
     "admin:portal_portalsettings_delete": row(**ADMIN_ONLY, admin=FORBIDDEN),
     # A rule's unsaved form tried on a sample: POST only, saves nothing (an empty form shows its errors).

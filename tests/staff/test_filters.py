@@ -444,3 +444,9 @@ def test_queue_pages_cost_the_same_queries_with_3_or_30_tickets(as_agent, desk):
     # relation the rows show (requester, priority, status, assignee, team, department, topic).
     assert with_30[-1] <= 7
     assert arrivals_30 <= 7 + 7  # + requesters, assignees and the five reference tables
+
+
+def test_a_superscript_digit_in_a_queue_filter_is_not_a_server_error(client, desk):
+    client.force_login(desk.john.user)
+    assert client.get("/staff/queues/open/", {"user": "²"}).status_code in (200, 400)
+    assert client.get("/staff/people/", {"org": "²"}).status_code == 200

@@ -168,7 +168,7 @@ def _topic(value: str, warnings: list[tuple[str, str]]) -> HelpTopic | None:
     if not value:
         return None
     topic = None
-    if value.isdigit() and len(value) < 10:
+    if value.isdecimal() and len(value) < 10:
         # With what open_ticket reads from it next; get(), as first()'s ORDER BY costs compiling.
         topics = HelpTopic.objects.select_related("department", "default_priority").filter(is_active=True)
         try:
@@ -194,7 +194,7 @@ def _priority(name: str, value: str, warnings: list[tuple[str, str]]) -> Priorit
     if not value:
         return None
     found = None
-    if value.isdigit() and len(value) < 10:
+    if value.isdecimal() and len(value) < 10:
         found = Priority.objects.filter(pk=int(value)).first()
     if found is None:
         found = Priority.objects.filter(name__iexact=value[:60]).first()

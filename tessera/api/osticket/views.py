@@ -105,7 +105,7 @@ def _body(request: HttpRequest, limit: int) -> bytes | None:
     """The body, read up to `limit` bytes (None beyond it). Read from the stream, so Django's
     form-size limit, meant for browsers, does not turn a large attachment into a 400."""
     length = request.META.get("CONTENT_LENGTH") or ""
-    if length.isdigit() and int(length) > limit:
+    if length.isdecimal() and int(length) > limit:
         return None
     data = request.read(limit + 1)
     return None if len(data) > limit else data

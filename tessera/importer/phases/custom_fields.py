@@ -331,7 +331,7 @@ def _typed(ctx: Context, field: Field, row: Row) -> list[dict[str, Any]]:
         try:
             moment = (
                 dt.datetime.fromisoformat(text)
-                if not text.isdigit()
+                if not text.isdecimal()
                 else dt.datetime.fromtimestamp(int(text), dt.UTC).replace(tzinfo=None)
             )
         except ValueError:

@@ -195,7 +195,7 @@ def organizations(ctx: Context) -> None:
         manager = (row["manager"] or "").strip()
         org.account_manager_id = None
         if manager.startswith("s"):
-            org.account_manager_id = _agent(ctx, manager[1:] if manager[1:].isdigit() else 0)
+            org.account_manager_id = _agent(ctx, manager[1:] if manager[1:].isdecimal() else 0)
         elif manager.startswith("t"):
             ctx.report.note("organization", row["id"], _("its account manager is a team: left empty"))
         org.save()

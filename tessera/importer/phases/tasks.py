@@ -68,7 +68,7 @@ def tasks(ctx: Context) -> None:
 
     def create(row: Row) -> int:
         raw = str(row["number"] or "").strip()
-        number = int(raw) if raw.isdigit() and 0 < int(raw) < 10**18 else 0
+        number = int(raw) if raw.isdecimal() and 0 < int(raw) < 10**18 else 0
         if not number or Task.objects.filter(number=number).exists():
             number = next_counter_value(TASK_COUNTER, 1)
             ctx.report.note(

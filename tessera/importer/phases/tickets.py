@@ -76,7 +76,7 @@ def tickets(ctx: Context) -> None:
         wanted = [
             int(r["number"])
             for r in batch
-            if str(r["number"] or "").strip().isdigit() and 0 < int(r["number"]) < 10**18
+            if str(r["number"] or "").strip().isdecimal() and 0 < int(r["number"]) < 10**18
         ]
         taken.update(imported.numbers_taken(wanted))
         orgs.clear()
@@ -156,7 +156,7 @@ def tickets(ctx: Context) -> None:
 
     def number(row: Row) -> int:
         raw = str(row["number"] or "").strip()
-        if raw.isdigit() and 0 < int(raw) < 10**18 and int(raw) not in taken:
+        if raw.isdecimal() and 0 < int(raw) < 10**18 and int(raw) not in taken:
             highest[0] = max(highest[0], int(raw))
             taken.add(int(raw))
             return int(raw)
