@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -135,13 +136,20 @@ def build_source(base: str, scaled: str, tickets: int, prefix: str) -> int:
     return total
 
 
+def _identifier(text: str) -> str:
+    """A database or prefix name as these statements splice it in: letters, digits and _ only."""
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: use letters, digits and _ only")
+    return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", required=True, help="MariaDB database holding the loaded lab dump")
+    parser.add_argument("--base", required=True, type=_identifier, help="MariaDB database holding the loaded lab dump")
     parser.add_argument("--tickets", type=int, default=200_000)
-    parser.add_argument("--prefix", default="ost_")
-    parser.add_argument("--scaled", default="ost_bench_scaled", help="scratch MariaDB database")
-    parser.add_argument("--pg", default="tessera_bench_scaled", help="scratch PostgreSQL database")
+    parser.add_argument("--prefix", default="ost_", type=_identifier)
+    parser.add_argument("--scaled", default="ost_bench_scaled", type=_identifier, help="scratch MariaDB database")
+    parser.add_argument("--pg", default="tessera_bench_scaled", type=_identifier, help="scratch PostgreSQL database")
     parser.add_argument("--keep", action="store_true", help="keep both scratch databases")
     args = parser.parse_args()
 
