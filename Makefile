@@ -50,10 +50,11 @@ run: setup messages
 	@echo "Tessera is serving on http://127.0.0.1:$(PORT)/ (portal) and http://127.0.0.1:$(PORT)/staff/ (agents), with its task worker and scheduler. Ctrl-C stops them."
 	@exec $(PY) manage.py run_desk --bind 127.0.0.1:$(PORT) --workers 2
 
-# One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process, e.g. to debug).
+# One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process, e.g. to debug); a module
+# marked xdist_group stays on one worker, so its module-scoped desk is built once.
 TEST_WORKERS ?= auto
 test: setup-dev messages
-	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Benchmarks (bench/RESULTS.md): fill the database DATABASE_URL names, then measure it over HTTP.
 TICKETS ?= 100000

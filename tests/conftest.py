@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +21,7 @@ from tessera import process_memo
 # then refuse ORM calls from test bodies and fixtures. They really are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -240,3 +245,28 @@ def body_text(message) -> str:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file migrated by `manage.py migrate` in its own process, as an operator's desk is:
+    made once per run and shared by every xdist worker (a lock in the run's common temporary
+    folder), since migrating from nothing costs seconds. Copy it; never write to it."""
+    root = tmp_path_factory.getbasetemp().parent  # shared by the workers of one run
+    path = root / "migrated-desk.sqlite3"
+    with (root / "migrated-desk.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TASKS_BACKEND")}
+            env.update(DATABASE_URL=f"sqlite:///{path}.part", TESSERA_DATA_DIR=str(root), PYTHONPATH=str(REPO))
+            env["DJANGO_SETTINGS_MODULE"] = "tessera.settings"
+            subprocess.run(
+                [sys.executable, str(REPO / "manage.py"), "migrate", "--no-input", "-v0"],
+                cwd=REPO,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            Path(f"{path}.part").rename(path)
+    return path

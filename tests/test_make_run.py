@@ -23,6 +23,9 @@ from django.conf import settings
 
 from tessera.checks import base_url_is_served
 
+# The module-scoped desk is made once: xdist keeps these tests on one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("make_run")
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -45,9 +48,11 @@ def _wait_until_served(url: str, proc: subprocess.Popen, seconds: float = 180) -
     raise AssertionError(f"make run did not serve {url} within {seconds} s")
 
 
-@pytest.fixture
-def desk_on_another_port(tmp_path):
-    """A fresh `make run` (SQLite, demo desk) on a free port, stopped by its process group."""
+@pytest.fixture(scope="module")
+def desk_on_another_port(tmp_path_factory):
+    """A fresh `make run` (SQLite, demo desk) on a free port, stopped by its process group; one
+    for the module, since setting up a desk from nothing takes a while."""
+    tmp_path = tmp_path_factory.mktemp("make-run")
     port = _free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TESSERA_BASE_URL", "DJANGO_SETTINGS_MODULE")

@@ -18,7 +18,7 @@ from tessera.tickets.models import Attachment, Event, ThreadEntry, Ticket
 
 from .helpers import connect, leaves_no_trace, url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("full_import")]  # one import
 
 
 @pytest.fixture(scope="module")

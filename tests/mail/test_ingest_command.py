@@ -23,6 +23,9 @@ from django.db import connection
 
 from tests.mail.test_ingest import mail
 
+# The module-scoped desk is made once: xdist keeps these tests on one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("ingest_command")
+
 ROOT = Path(__file__).resolve().parents[2]
 EX_DATAERR, EX_TEMPFAIL = 65, 75
 
@@ -45,13 +48,12 @@ def manage(env: dict[str, str], *args: str, stdin: bytes = b"", timeout: float =
 
 
 @pytest.fixture(scope="module")
-def sqlite_desk(tmp_path_factory) -> Path:
+def sqlite_desk(tmp_path_factory, migrated_sqlite) -> Path:
     """A migrated SQLite file with a Support desk, made once and copied for each test."""
     folder = tmp_path_factory.mktemp("pipe")
     path = folder / "desk.sqlite3"
+    shutil.copyfile(migrated_sqlite, path)
     env = command_env(folder, f"sqlite:///{path}")
-    done = manage(env, "migrate", "--no-input", timeout=300)
-    assert done.returncode == 0, done.stderr.decode()
     seeded = manage(env, "shell", "-c", SEED, timeout=120)
     assert seeded.returncode == 0, seeded.stderr.decode()
     return path
@@ -100,6 +102,7 @@ SEED = """
 from tessera.accounts.models import Department, Role
 from tessera.tickets.defaults import ensure_defaults
 from tessera.tickets.models import HelpTopic, Priority, Status
+
 ensure_defaults(Priority, Status, Role)
 support = Department.objects.create(name="Support", email="support@example.com")
 HelpTopic.objects.create(name="General question", department=support)

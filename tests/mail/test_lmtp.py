@@ -16,6 +16,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import smtplib
 import sqlite3
@@ -41,13 +42,9 @@ READY = re.compile(rb"Listening for LMTP on (\S+), (\d+) workers?")
 STORED = re.compile(r"received message (\d+)")
 
 # The tests read what the servers committed; the desk itself is made once for the module.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("lmtp")]  # one desk, one server
 
-# Migrating and seeding in one process: one Django start fewer.
-SETUP = (
-    "from django.core.management import call_command; call_command('migrate', verbosity=0);"
-    " from tests.mail.test_lmtp import seed_desk; seed_desk()"
-)
+SEED = "from tests.mail.test_lmtp import seed_desk; seed_desk()"
 
 
 def seed_desk() -> None:
@@ -234,7 +231,7 @@ def server_env(folder: Path, url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def desk(django_db_setup, django_db_blocker, tmp_path_factory):
+def desk(django_db_setup, django_db_blocker, tmp_path_factory, migrated_sqlite):
     """The desk, seeded once for the module, as a long-running server sees a real one (it keeps
     reference rows in memory a while: a desk emptied and made again under it would confuse it).
 
@@ -250,7 +247,8 @@ def desk(django_db_setup, django_db_blocker, tmp_path_factory):
             call_command("flush", interactive=False, verbosity=0)
         return
     path = tmp_path_factory.mktemp("lmtp-desk") / "desk.sqlite3"
-    done = manage(server_env(path.parent, f"sqlite:///{path}"), "shell", "-c", SETUP, timeout=300)
+    shutil.copyfile(migrated_sqlite, path)
+    done = manage(server_env(path.parent, f"sqlite:///{path}"), "shell", "-c", SEED, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     yield Desk(f"sqlite:///{path}", path)
 

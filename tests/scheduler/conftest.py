@@ -65,14 +65,6 @@ class ProcessDesk:
         return self.manage("shell", "--no-imports", "-v", "0", "-c", code, **extra).stdout.strip()
 
 
-@pytest.fixture(scope="session")
-def _migrated_sqlite(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("migrated-desk")
-    path = folder / "desk.sqlite3"
-    ProcessDesk(f"sqlite:///{path}", folder).manage("migrate", "--no-input", "-v0")
-    return path
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def process_desk(request, tmp_path) -> ProcessDesk:
     """A desk database shared by this test and the processes it starts, on each engine."""
@@ -80,7 +72,7 @@ def process_desk(request, tmp_path) -> ProcessDesk:
     data_dir.mkdir()
     if request.param == "sqlite":
         path = tmp_path / "desk.sqlite3"
-        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
         return ProcessDesk(f"sqlite:///{path}", data_dir)
     from django.db import connection
 

@@ -36,6 +36,7 @@ from types import SimpleNamespace
 import pytest
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin as django_admin
 from django.db import connection, transaction
 from django.test import Client, override_settings
@@ -45,6 +46,9 @@ from tessera import process_memo
 
 from . import matrix_scene
 from .matrix_scene import PERSONAS
+
+# The module-scoped desk is made once: xdist keeps these tests on one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("permission_matrix")
 
 # ---------------------------------------------------------------------------- vocabulary
 
@@ -574,13 +578,31 @@ def classify(response) -> str:
     }.get(code, OK if 200 <= code < 300 else f"HTTP {code}")
 
 
+def _signed_in(scene: SimpleNamespace, persona: str) -> Client:
+    """A client as `persona`, with the session `scene` signed it in with. A cell that signs out,
+    rotates or deletes the session is rolled back with it, so the next cell sends the same key."""
+    client = Client()
+    if persona in scene.session_keys:
+        client.cookies[settings.SESSION_COOKIE_NAME] = scene.session_keys[persona]
+    return client
+
+
+def _sign_in_everyone(scene: SimpleNamespace) -> SimpleNamespace:
+    """Each persona signs in once for the module, in the module's transaction (a test's own is
+    rolled back after it): signing in for every cell was a sixth of the module's time."""
+    scene.session_keys = {}
+    for persona, user in scene.users.items():
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            scene.session_keys[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return scene
+
+
 def ask(scene: SimpleNamespace, route: Route, persona: str, method: str, expected: Cell) -> str | None:
     """One cell: the problem, or None when the answer is the expected one."""
     subject = scene.subjects[persona]
-    client = Client()
-    user = scene.users[persona]
-    if user is not None:
-        client.force_login(user)
+    client = _signed_in(scene, persona)
     # After signing in: a password-reset token covers the last sign-in.
     url = reverse(route.url_name, kwargs=matrix_scene.fill(route.url_name, list(route.parameters), scene, subject))
     with transaction.atomic():
@@ -663,7 +685,8 @@ def scene(django_db_setup, django_db_blocker, tmp_path_factory):
 
     media = tmp_path_factory.mktemp("matrix-media")
     with django_db_blocker.unblock(), override_settings(**_module_settings(media)), transaction.atomic():
-        yield matrix_scene.build(desk_fixture.__wrapped__(db=None))  # the shared `desk`, built once
+        # the shared `desk`, built once
+        yield _sign_in_everyone(matrix_scene.build(desk_fixture.__wrapped__(db=None)))
         transaction.set_rollback(True)
 
 
