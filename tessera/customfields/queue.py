@@ -5,7 +5,10 @@ ticket.id AND …)`, never a scan of a blob: "has item X or Y" is answered from 
 `cf_value_item_ticket` (item, ticket), a checkbox or a number/date range from the per-field
 indexes (field, flag/number/date, ticket). Free text is not offered as a filter: "contains" has
 no index to use on FieldValue.text (it would read every answer), so the search page is the way
-to find words.
+to find words. Sorted by last update, a filter on a single item is instead a join to that item's
+answers walked newest first (`FieldFilter.drives`, index `cf_value_item_sort` on the ticket's
+`updated_at` copied onto each answer by customfields.sortkey): a rare item costs a page what a
+common one does.
 
 Query parameters (read by `tessera.staff.filters.QueueFilter`):
 
