@@ -102,6 +102,10 @@ class FieldForm(forms.ModelForm):
             self.add_error(name, problem)
         if self.instance.pk is not None and "type" in self.changed_data and self.instance.values.exists():
             self.add_error("type", _("This field has answers: add a new field instead of changing its type."))
+        if self.instance.pk is not None and "choice_list" in self.changed_data and self.instance.values.exists():
+            # Its answers name items of the old list: a queue filter on an item finds a ticket by
+            # the item alone (customfields.queue), which must name one field.
+            self.add_error("choice_list", _("This field has answers: add a new field instead of changing its list."))
         default = (data.get("default") or "").strip()
         if default and not self.errors:
             self._check_default(data, default)

@@ -260,6 +260,11 @@ class FieldValue(models.Model):
     moment = models.DateTimeField(null=True, blank=True)
     flag = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The ticket's `updated_at`, copied onto its choice answers (ticket and item set; NULL on
+    # every other row) so a queue filtered on one item walks that item's answers newest first
+    # (cf_value_item_sort) instead of every ticket of the queue. Written by database triggers
+    # only (customfields.sortkey): whatever the ORM sends here is replaced.
+    ticket_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("answer")
@@ -308,6 +313,13 @@ class FieldValue(models.Model):
         indexes = [
             # "Tickets whose field has item I": an index-only semi-join (item, ticket).
             models.Index(fields=["item", "ticket"], condition=Q(ticket__isnull=False), name="cf_value_item_ticket"),
+            # "Tickets whose field has item I, newest activity first": the queue's default order,
+            # walked from the item's side (customfields.queue.FieldFilter.drives).
+            models.Index(
+                fields=["item", "-ticket_updated_at", "-ticket"],
+                condition=Q(ticket__isnull=False, item__isnull=False),
+                name="cf_value_item_sort",
+            ),
             # One ticket's answers (the ticket page, variables, a page of queue rows).
             models.Index(fields=["ticket", "field"], condition=Q(ticket__isnull=False), name="cf_value_ticket_field"),
             # Ranges on numbers and dates per field (queue filters).

@@ -5,7 +5,10 @@ ticket.id AND …)`, never a scan of a blob: "has item X or Y" is answered from 
 `cf_value_item_ticket` (item, ticket), a checkbox or a number/date range from the per-field
 indexes (field, flag/number/date, ticket). Free text is not offered as a filter: "contains" has
 no index to use on FieldValue.text (it would read every answer), so the search page is the way
-to find words.
+to find words. Sorted by last update, a filter on a single item is instead a join to that item's
+answers walked newest first (`FieldFilter.drives`, index `cf_value_item_sort` on the ticket's
+`updated_at` copied onto each answer by customfields.sortkey): a rare item costs a page what a
+common one does.
 
 Query parameters (read by `tessera.staff.filters.QueueFilter`):
 
@@ -29,7 +32,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tessera import process_memo
@@ -43,6 +46,8 @@ MAX_PARAM = "cfmax_"
 PREFIXES = (PARAM, MIN_PARAM, MAX_PARAM)
 MAX_ITEMS = 50  # per field, like the other repeatable filters
 MAX_NUMBER = Decimal("1e14")  # FieldValue.number holds 20 digits, 6 after the point
+# The ticket's updated_at as the answer a driving filter joins carries it (customfields.sortkey).
+SORT_KEY = "field_values__ticket_updated_at"
 
 # How each type is filtered: by items, yes/no, or a range. Text types are left out (see above).
 ITEMS, FLAG, NUMBER, DATE = "items", "flag", "number", "date"
@@ -136,6 +141,28 @@ class FieldFilter:
             if self.low is None and self.high is None and self.flag is None:
                 rows = rows.none()
         return Q(Exists(rows))
+
+    @property
+    def drives(self) -> bool:
+        """Whether a queue sorted by last update can be read from this filter's side: joined to
+        the one answer that carries the item, ordered by the answer's copy of the ticket's
+        `updated_at` (index cf_value_item_sort), so a page walks that item's answers newest first
+        however rare the item is, instead of every ticket of the queue.
+
+        One item only: a ticket has at most one answer with a given item for a given field
+        (constraint customfields_value_ticket_item), and one field per item (the field is named
+        when two fields share the list; a field's list cannot change once it has answers), so
+        the join adds no duplicate row. Several items would need the index's per-item orders
+        merged, which the planner cannot do: they keep the semi-join."""
+        return len(self.items) == 1
+
+    def join(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        """`qs` (tickets) joined to the answer with this filter's item: the rows `q()` keeps,
+        each once. Annotate with `SORT_KEY` after this, so the annotation reuses the join."""
+        conditions: dict[str, Any] = {"field_values__item_id": self.items[0], f"{SORT_KEY}__isnull": False}
+        if self.field.list_shared:
+            conditions["field_values__field_id"] = self.field.pk
+        return qs.filter(**conditions)
 
     def params(self) -> list[tuple[str, str]]:
         key = self.field.key

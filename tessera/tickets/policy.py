@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, cast
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -507,14 +508,35 @@ def sees(agent: Agent, ticket: Ticket) -> bool:
     return agent.user.is_superuser or access(agent, ticket).any
 
 
+class _InArray(Func):
+    """`a = ANY(b)`: `b` an ARRAY(subquery)."""
+
+    template = "(%(expressions)s))"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def _referred_q(agent: Agent) -> Q:
+    """Tickets referred to the agent. The referral join can duplicate rows, so it is an id
+    subquery. On PostgreSQL written `id = ANY(ARRAY(subquery))`, an InitPlan run and costed once:
+    as `id IN (subquery)` it is a hashed SubPlan that the planner charges again on every probe
+    of a nested loop whose inner side is the ticket table (a queue filtered on one choice item,
+    customfields.queue), which made a 0.5 ms serial walk look dear enough to launch two parallel
+    workers (20 ms on a loaded machine; bench/RESULTS.md)."""
+    referred = Ticket.objects.filter(referrals__agent_id=agent.pk).values("pk")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        return Q(_InArray(F("pk"), ArraySubquery(referred)))
+    return Q(pk__in=referred)
+
+
 def visible_tickets(agent: Agent, qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     qs = Ticket.objects.all() if qs is None else qs
     if agent.user.is_superuser:
         return qs
-    # The referral join can duplicate rows; filter on an id subquery to keep queues distinct and indexable.
-    referred = Ticket.objects.filter(referrals__agent_id=agent.pk).values("pk")
     view_depts = [m.department_id for m in _memberships(agent) if Perm.VIEW in m.role.permissions]
-    q = Q(department_id__in=view_depts) | Q(assignee_id=agent.pk) | Q(pk__in=referred)
+    q = Q(department_id__in=view_depts) | Q(assignee_id=agent.pk) | _referred_q(agent)
     teams = _team_ids(agent)
     if teams:
         q |= Q(team_id__in=teams)

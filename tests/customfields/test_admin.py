@@ -59,6 +59,27 @@ def test_a_field_with_answers_keeps_its_key_and_type(desk, forms):
     assert set(form.errors) == {"key", "type"}
 
 
+def test_a_choice_field_with_answers_keeps_its_list_but_one_without_may_change_it(desk, forms):
+    data = {"key": "office", "label": "Office", "type": FieldType.LIST, "audience": "user", "order": 2}
+    unanswered = FieldForm(data={**data, "choice_list": forms.other_list.pk}, instance=Field.objects.get(key="office"))
+    assert unanswered.is_valid()
+    ticket_services.open_ticket(
+        desk.ken,
+        requester=desk.ken,
+        subject="x",
+        message="y",
+        topic=desk.outage,
+        custom_values={"asset_tag": "AB-1234", "office": forms.berlin.pk},
+    )
+    # Its answers name the old list's items: a queue filter on one of them must name one field.
+    form = FieldForm(data={**data, "choice_list": forms.other_list.pk}, instance=Field.objects.get(key="office"))
+    assert not form.is_valid()
+    assert set(form.errors) == {"choice_list"}
+    assert FieldForm(
+        data={**data, "choice_list": forms.offices.pk}, instance=Field.objects.get(key="office")
+    ).is_valid()
+
+
 def test_deleting_a_field_with_answers_is_refused_in_the_admin_and_retiring_keeps_them(client, desk, forms):
     ticket = ticket_services.open_ticket(
         desk.ken,
