@@ -11,6 +11,11 @@ import pytest
 
 from .conftest import REDIS_URL
 
+# Both engines' RQ tests use (and empty) Redis database 5: one worker runs them, one at a time.
+# The database mark is for a run of this module alone: pytest-django sets up only the databases
+# collected tests declare, and `process_desk` asks for its database at run time.
+pytestmark = [pytest.mark.xdist_group("redis_db5"), pytest.mark.django_db(transaction=True)]
+
 OPEN_A_TICKET = """
 from tessera.accounts.models import Department, Role
 from tessera.tickets.defaults import ensure_defaults
