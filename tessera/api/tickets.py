@@ -374,7 +374,11 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
     # made from attached; reading it again would cost six queries, a quarter of the request.
     _with_etag(response, ticket)
     response["Location"] = reverse("api-v1:ticket_get", kwargs={"number": ticket.number})
-    return Answer(201, ticket_out(ticket, json_values.values_for(ticket, end_user=agent is None)))
+    # A request that names no custom fields gives the intake hooks nothing to save, and nothing
+    # else answers a ticket's fields while it is being opened: its answer is known to be empty,
+    # and reading it back would cost a three-table query, a sixth of the request's Python.
+    answered = json_values.values_for(ticket, end_user=agent is None) if custom_values is not None else {}
+    return Answer(201, ticket_out(ticket, answered))
 
 
 # ---------------------------------------------------------------------------- list

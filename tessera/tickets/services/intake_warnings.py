@@ -35,7 +35,10 @@ def record_intake_warnings(
     if not warnings and not phone and not address:
         return events
     now = now or timezone.now()
-    with transaction.atomic():
+    # All or nothing; within the caller's transaction (osTicket's endpoint opens the ticket and
+    # writes these in one block, and lets any error roll it all back) a savepoint would only add
+    # two statements per ticket.
+    with transaction.atomic(savepoint=False):
         for field, problem in warnings:
             name = field[:100]
             events.append(_event(ticket, None, EventKind.INTAKE_WARNING, name, problem, now=now, field=name))
