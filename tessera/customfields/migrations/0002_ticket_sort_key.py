@@ -9,16 +9,15 @@ from typing import Any
 
 from django.db import migrations, models
 
+# The triggers' SQL lives with the code that recreates them after SQLite remakes a table.
+from tessera.customfields import sortkey
+
 
 def install(apps: Any, schema_editor: Any) -> None:
-    from tessera.customfields import sortkey
-
     sortkey.install(schema_editor.connection)
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:
-    from tessera.customfields import sortkey
-
     sortkey.uninstall(schema_editor.connection)
 
 
