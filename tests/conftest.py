@@ -79,6 +79,23 @@ def _desk_language():
     translation.deactivate()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_static_files():
+    """Static files through the finders for the whole run, not only inside each test (below): a
+    live server's thread may still answer a browser's late request between two tests, when
+    per-test settings are gone, and the desk's hashed-name storage then fails on a file that
+    was never collected ("Missing staticfiles manifest entry"), inside whichever test comes next."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

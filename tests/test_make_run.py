@@ -55,7 +55,10 @@ def desk_on_another_port(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("make-run")
     port = _free_port()
     env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TESSERA_BASE_URL", "DJANGO_SETTINGS_MODULE")
+        k: v
+        for k, v in os.environ.items()
+        # MAKEFLAGS: a `make test DATABASE_URL=…` would pass its variables on to this `make run`.
+        if k not in ("DATABASE_URL", "TESSERA_BASE_URL", "DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
     }
     env.update(
         PORT=str(port),
