@@ -37,7 +37,7 @@ from .models import (
 )
 from .services import _time_zones, organization_for_email
 
-USER_FIELDS = ("email", "name", "organization", "time_zone", "phone")
+USER_FIELDS = ("email", "name", "organization", "organization_manager", "time_zone", "phone")
 ORGANIZATION_FIELDS = ("name", "account_manager", "share_tickets")
 NOTE_MAX_LENGTH = 4000
 DEPARTMENT_FIELDS = (
@@ -131,9 +131,29 @@ def _clean_person_values(values: Mapping[str, Any], person: User | None) -> dict
         if number and not phone.is_phone(number):
             errors["phone"] = str(phone.PHONE.message)
         cleaned["phone"] = number
+    _clean_manager(cleaned, person, errors)
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _clean_manager(cleaned: dict[str, Any], person: User | None, errors: dict[str, str]) -> None:
+    """An organisation's manager sees its tickets on the Help Center (policy.sees_organisation_tickets),
+    so the flag means nothing without an organisation: asking for it then is refused at the field,
+    and a person left without one (the same change may clear it) silently stops being a manager,
+    so that joining an organisation later never grants its tickets unasked."""
+    if "organization_manager" in cleaned:
+        if cleaned["organization_manager"] is None:  # the API's null: keep it
+            del cleaned["organization_manager"]
+        else:
+            cleaned["organization_manager"] = bool(cleaned["organization_manager"])
+    organization = cleaned.get("organization", person.organization_id if person is not None else None)
+    if organization:
+        return
+    if cleaned.get("organization_manager"):
+        errors["organization_manager"] = _("Only a member of an organisation can be its manager. Choose one first.")
+    elif person is not None and person.organization_manager:
+        cleaned["organization_manager"] = False
 
 
 def create_end_user(actor: User | None, values: Mapping[str, Any]) -> User:

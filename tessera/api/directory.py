@@ -207,6 +207,7 @@ def _user_out(user: User, fields: dict[str, Any] | None = None) -> UserOut:
         email=user.email,
         name=user.name,
         organisation=user.organization_id,
+        organization_manager=user.organization_manager,
         phone=user.phone,
         time_zone=user.time_zone,
         is_active=user.is_active,

@@ -38,6 +38,9 @@ class UserOut(Schema):
     email: str
     name: str
     organisation: int | None
+    organization_manager: bool = Field(
+        description="Sees every ticket of the organisation on the Help Center (its customer-side manager)."
+    )
     phone: str
     time_zone: str
     is_active: bool
@@ -60,6 +63,9 @@ class UserPatch(Schema):
     email: Text | None = None
     name: Text | None = None
     organisation: Id | None = None
+    organization_manager: bool | None = Field(
+        None, description="Only a member of an organisation can be its manager; leaving it clears this."
+    )
     phone: Text | None = None
     time_zone: Text | None = None
     fields: Answers | None = Field(

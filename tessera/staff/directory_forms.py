@@ -32,6 +32,11 @@ class PersonForm(forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organization.objects.none(), required=False, empty_label=_("None")
     )
+    organization_manager = forms.BooleanField(
+        label=_("Organisation manager"),
+        required=False,
+        help_text=_("Sees every ticket of the organisation on the Help Center."),
+    )
     phone = SingleLineField(label=_("Phone"), max_length=phone.MAX_LENGTH, required=False, validators=[phone.PHONE])
     time_zone = forms.ChoiceField(
         label=_("Time zone"), required=False, help_text=_("Times in this person's emails are shown in this zone.")
@@ -51,6 +56,7 @@ class PersonForm(forms.Form):
             "name": data["name"],
             "email": data["email"],
             "organization": org.pk if org is not None else None,
+            "organization_manager": bool(data.get("organization_manager")),
             "time_zone": data.get("time_zone") or "",
             "phone": data.get("phone") or "",
         }

@@ -109,9 +109,9 @@ def tickets_of_organization(agent: Agent, org: Organization) -> list[Ticket]:
 def members(org: Organization) -> list[User]:
     """The organisation's people (agents too, when one was placed in it), one more than shown."""
     return list(
-        org.users.only("id", "email", "name", "is_active", "organization_id").order_by("name", "email")[
-            : MEMBERS_SHOWN + 1
-        ]
+        org.users.only("id", "email", "name", "is_active", "organization_id", "organization_manager").order_by(
+            "name", "email"
+        )[: MEMBERS_SHOWN + 1]
     )
 
 

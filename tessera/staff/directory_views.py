@@ -156,6 +156,7 @@ def person_edit(request: AuthenticatedHttpRequest, agent: Agent, user_id: int) -
         "name": found.name,
         "email": found.email,
         "organization": found.organization_id,
+        "organization_manager": found.organization_manager,
         "phone": found.phone,
         "time_zone": found.time_zone,
     }
