@@ -72,10 +72,14 @@ _PG_UNINSTALL = [
     "DROP FUNCTION IF EXISTS cf_ticket_sort_key()",
     "DROP FUNCTION IF EXISTS cf_value_sort_key()",
 ]
-# SQLite's triggers cannot change NEW: they correct the row after the write (the CASE is the value
-# an answer row should hold). Recursive triggers are off (SQLite's default), so a trigger's own
-# UPDATE does not fire it again; the UPDATE trigger's WHEN finds the value already right after the
-# other two.
+# SQLite's triggers cannot change NEW: they correct the row after the write, to the value an answer
+# row should hold (its ticket's `updated_at`, NULL without an item). Recursive triggers are off
+# (SQLite's default), so a trigger's own UPDATE does not fire it again; the UPDATE trigger's WHEN
+# finds the value already right after the other two.
+_SQLITE_ANSWER_KEY = (
+    "(CASE WHEN NEW.item_id IS NULL THEN NULL"
+    " ELSE (SELECT updated_at FROM tickets_ticket WHERE id = NEW.ticket_id) END)"
+)
 _SQLITE_INSTALL = [
     """
     CREATE TRIGGER IF NOT EXISTS cf_ticket_sort_key AFTER UPDATE OF updated_at ON tickets_ticket
@@ -85,24 +89,16 @@ _SQLITE_INSTALL = [
          WHERE ticket_id = NEW.id AND item_id IS NOT NULL AND ticket_updated_at IS NOT NEW.updated_at;
     END
     """,
-    """
-    CREATE TRIGGER IF NOT EXISTS cf_value_sort_key_insert AFTER INSERT ON customfields_fieldvalue
-    FOR EACH ROW WHEN NEW.ticket_updated_at IS NOT (CASE WHEN NEW.item_id IS NULL THEN NULL
-                 ELSE (SELECT updated_at FROM tickets_ticket WHERE id = NEW.ticket_id) END)
+    *(  # the answer's INSERT and UPDATE triggers, the same but for the event; constants only
+        f"""
+    CREATE TRIGGER IF NOT EXISTS cf_value_sort_key_{event.lower()} AFTER {event} ON customfields_fieldvalue
+    FOR EACH ROW WHEN NEW.ticket_updated_at IS NOT {_SQLITE_ANSWER_KEY}
     BEGIN
-        UPDATE customfields_fieldvalue SET ticket_updated_at = (CASE WHEN NEW.item_id IS NULL THEN NULL
-                 ELSE (SELECT updated_at FROM tickets_ticket WHERE id = NEW.ticket_id) END) WHERE id = NEW.id;
+        UPDATE customfields_fieldvalue SET ticket_updated_at = {_SQLITE_ANSWER_KEY} WHERE id = NEW.id;
     END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS cf_value_sort_key_update AFTER UPDATE ON customfields_fieldvalue
-    FOR EACH ROW WHEN NEW.ticket_updated_at IS NOT (CASE WHEN NEW.item_id IS NULL THEN NULL
-                 ELSE (SELECT updated_at FROM tickets_ticket WHERE id = NEW.ticket_id) END)
-    BEGIN
-        UPDATE customfields_fieldvalue SET ticket_updated_at = (CASE WHEN NEW.item_id IS NULL THEN NULL
-                 ELSE (SELECT updated_at FROM tickets_ticket WHERE id = NEW.ticket_id) END) WHERE id = NEW.id;
-    END
-    """,
+    """  # noqa: S608
+        for event in ("INSERT", "UPDATE")
+    ),
 ]
 _SQLITE_UNINSTALL = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
 

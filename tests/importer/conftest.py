@@ -10,6 +10,7 @@ only the rows a test needs, through SQL, as osTicket would have written them.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,11 +20,16 @@ from typing import Any
 import pymysql  # type: ignore[import-untyped]
 import pytest
 
+from tessera.importer.service import run_import
+
 from .helpers import HOST, PORT, USER, connect, url
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP_NAME = "shared/fixtures/osticket/osticket-1.18.1-lab.sql.gz"
 PREFIX = os.environ.get("TESSERA_TEST_MARIADB_PREFIX", "ost_h_test")
+# Database names are spliced into SQL (MariaDB cannot bind them): a plain identifier only.
+if not re.fullmatch(r"[A-Za-z0-9_]{1,40}", PREFIX):
+    raise pytest.UsageError(f"TESSERA_TEST_MARIADB_PREFIX must be letters, digits and _, not {PREFIX!r}")
 # Configuration tables a crafted source copies from the dump (everything else starts empty).
 CONFIG_TABLES = (
     "config", "department", "role", "staff", "staff_dept_access", "team", "team_member", "ticket_status",
@@ -192,12 +198,26 @@ class Crafted:
         return user
 
 
+@pytest.fixture
+def run(settings, tmp_path):
+    """An import of a crafted source into the test database, asserted free of problems; its
+    report and files go to this test's own data folder."""
+    settings.DATA_DIR = tmp_path / "data"
+
+    def go(crafted: Crafted, **options: Any) -> Any:
+        report, _path = run_import(crafted.url, **options)
+        assert report.problems() == []
+        return report
+
+    return go
+
+
 @pytest.fixture(scope="session")
-def _crafted_schema(osticket_db: str) -> Iterator[dict[str, bool]]:
+def _crafted_schema(osticket_db: str) -> Iterator[dict[str, Any]]:
     """This worker's crafted database. Making 72 tables costs seconds (a file each), emptying them
     milliseconds, so the tables are made once and emptied for each test; a test that changes the
     schema (ALTER…) has them made again for the next one."""
-    state = {"built": False}
+    state: dict[str, Any] = {"tables": []}
     yield state
     _drop(f"{PREFIX}_{_worker()}_c")
 
@@ -212,26 +232,27 @@ def _drop(name: str) -> None:
 
 
 @pytest.fixture
-def crafted(osticket_db: str, _crafted_schema: dict[str, bool]) -> Iterator[Crafted]:
+def crafted(osticket_db: str, _crafted_schema: dict[str, Any]) -> Iterator[Crafted]:
     """An empty osTicket (configuration only) of this test's own."""
     name = f"{PREFIX}_{_worker()}_c"
     conn = connect()
     try:
         with conn.cursor() as cursor:
-            cursor.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name LIKE 'ost%%'",
-                [osticket_db],
-            )
-            tables = [table for (table,) in cursor.fetchall()]
-            if _crafted_schema["built"]:
-                for table in tables:
+            if _crafted_schema["tables"]:
+                for table in _crafted_schema["tables"]:
                     cursor.execute(f"DELETE FROM `{name}`.`{table}`")  # noqa: S608  names are ours
             else:
+                cursor.execute(
+                    "SELECT table_name FROM information_schema.tables"
+                    " WHERE table_schema = %s AND table_name LIKE 'ost%%'",
+                    [osticket_db],
+                )
+                tables = [table for (table,) in cursor.fetchall()]
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
                 cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
                 for table in tables:
                     cursor.execute(f"CREATE TABLE `{name}`.`{table}` LIKE `{osticket_db}`.`{table}`")
-                _crafted_schema["built"] = True
+                _crafted_schema["tables"] = tables
             for table in CONFIG_TABLES:
                 cursor.execute(f"INSERT INTO `{name}`.`ost_{table}` SELECT * FROM `{osticket_db}`.`ost_{table}`")  # noqa: S608  names are ours
         conn.commit()
@@ -241,4 +262,4 @@ def crafted(osticket_db: str, _crafted_schema: dict[str, bool]) -> Iterator[Craf
     yield source
     source.close()
     if source.schema_changed:
-        _crafted_schema["built"] = False
+        _crafted_schema["tables"] = []  # made again for the next test

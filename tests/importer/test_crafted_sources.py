@@ -15,23 +15,10 @@ from django.db.models import Count
 from tessera.accounts.models import DirectoryNote, Organization, User
 from tessera.importer.models import IdMap
 from tessera.importer.report import IMPORTED, NOT_IMPORTED, UNCHANGED
-from tessera.importer.service import run_import
 from tessera.importer.source import Source, SourceError
 from tessera.tickets.models import Attachment, Event, State, ThreadEntry, Ticket, TicketLink
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def run(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-
-    def go(crafted, **options):
-        report, _path = run_import(crafted.url, **options)
-        assert report.problems() == []
-        return report
-
-    return go
 
 
 def ticket_of(source_id: int) -> Ticket:

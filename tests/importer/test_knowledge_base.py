@@ -10,7 +10,6 @@ import pytest
 from tessera.accounts.models import Organization, User
 from tessera.importer.models import IdMap
 from tessera.importer.report import IMPORTED, NOT_IMPORTED, UNCHANGED, UPDATED
-from tessera.importer.service import run_import
 from tessera.kb.models import Article, ArticleVersion, Category
 from tessera.kb.search_query import search
 from tessera.tickets import policy
@@ -18,19 +17,6 @@ from tessera.tickets import policy
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n% a small guide\n" + b"x" * 200
-
-
-@pytest.fixture
-def run(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-    def go(crafted, **options):
-        report, _path = run_import(crafted.url, **options)
-        assert report.problems() == []
-        return report
-
-    return go
 
 
 def article_of(faq_id: int) -> Article:

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from tessera.importer.models import IdMap
 from tessera.importer.report import IMPORTED, NOT_IMPORTED, UNCHANGED, UPDATED
-from tessera.importer.service import run_import
 from tessera.sla import clock
 from tessera.sla.models import HolidayCalendar, Schedule, SlaPlan
 from tessera.sla.plans import load_schedules
@@ -20,18 +19,6 @@ from tessera.sla.plans import load_schedules
 pytestmark = pytest.mark.django_db
 
 OFFICE = "Monday - Friday 8am - 5pm with U.S. Holidays"
-
-
-@pytest.fixture
-def run(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-
-    def go(crafted, **options):
-        report, _path = run_import(crafted.url, **options)
-        assert report.problems() == []
-        return report
-
-    return go
 
 
 def week(schedule: Schedule) -> list[tuple[int, str, str]]:
