@@ -84,10 +84,22 @@ def header_names(raw: bytes) -> set[str]:
     return names
 
 
+def _part_text(part: bytes | str, charset: str | None) -> str:
+    """One decoded piece as a mail client shows it: bytes its charset cannot read (or a charset
+    nobody knows) become replacement characters, never an error. CR, LF and NUL are valid in
+    every charset tried here, so they always survive to be checked."""
+    if isinstance(part, str):
+        return part
+    try:
+        return part.decode(charset or "ascii", errors="replace")
+    except LookupError:
+        return part.decode("latin-1")
+
+
 def decoded_fully(value: str) -> str:
     """A header value decoded as often as a receiving client might (encoded words in encoded words)."""
     for _round in range(5):
-        decoded = str(email.header.make_header(email.header.decode_header(value)))
+        decoded = "".join(_part_text(part, charset) for part, charset in email.header.decode_header(value))
         if decoded == value:
             break
         value = decoded
