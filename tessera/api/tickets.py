@@ -152,6 +152,16 @@ def _row[M: models.Model](source: type[M] | models.QuerySet[M], pk: int | None, 
         raise ApiProblem("validation", message, errors=[(field, message)]) from None
 
 
+def _intake_topic(pk: int | None) -> HelpTopic | None:
+    if pk is None:
+        return None
+    try:
+        return selectors.intake_topic(pk)
+    except HelpTopic.DoesNotExist:
+        message = _("There is no such help topic.")
+        raise ApiProblem("validation", message, errors=[("topic_id", message)]) from None
+
+
 # ---------------------------------------------------------------------------- changes
 
 
@@ -332,9 +342,7 @@ def _entry_answer(ticket: Ticket, entry: ThreadEntry) -> EntryOut:
 def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketIn) -> Answer[TicketOut]:
     require_scope(request, Scope.TICKETS_WRITE)
     agent = _agent(request)
-    # With what open_ticket reads from it next (its department, its default priority).
-    topics = HelpTopic.objects.select_related("department", "default_priority")
-    topic = _row(topics, payload.topic_id, "topic_id", _("There is no such help topic."))
+    topic = _intake_topic(payload.topic_id)
     department = _row(Department, payload.department_id, "department_id", _("There is no such department."))
     priority = _row(Priority, payload.priority_id, "priority_id", _("There is no such priority."))
     uploads = _uploads(payload.attachments)

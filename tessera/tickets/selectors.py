@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from tessera.accounts.models import Agent, Department, Membership, Team, User
+from tessera.compiled_get import CompiledGet
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise, WithAnnotations
@@ -33,6 +34,19 @@ from .models import (
 
 QUEUE_PAGE_SIZE = 50
 COUNT_CAP = 10_000
+
+# With what open_ticket reads from a topic next: its department and default priority.
+_INTAKE_TOPIC = CompiledGet(HelpTopic.objects.select_related("department", "default_priority"), "pk")
+_ACTIVE_INTAKE_TOPIC = CompiledGet(
+    HelpTopic.objects.select_related("department", "default_priority").filter(is_active=True), "pk"
+)
+
+
+def intake_topic(pk: int, *, active_only: bool = False) -> HelpTopic:
+    """The help topic an API request names, for opening a ticket in it; `HelpTopic.DoesNotExist`
+    if there is none (or none active). Every API ticket asks, so the read is compiled once
+    (tessera.compiled_get)."""
+    return (_ACTIVE_INTAKE_TOPIC if active_only else _INTAKE_TOPIC).get(pk)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Department, User
 from tessera.customfields import json_values
 from tessera.tickets import attachments as attachment_store
+from tessera.tickets import selectors
 from tessera.tickets.content import clean_line, from_html
 from tessera.tickets.models import HelpTopic, Priority, Source
 
@@ -169,10 +170,8 @@ def _topic(value: str, warnings: list[tuple[str, str]]) -> HelpTopic | None:
         return None
     topic = None
     if value.isdecimal() and len(value) < 10:
-        # With what open_ticket reads from it next; get(), as first()'s ORDER BY costs compiling.
-        topics = HelpTopic.objects.select_related("department", "default_priority").filter(is_active=True)
         try:
-            topic = topics.get(pk=int(value))
+            topic = selectors.intake_topic(int(value), active_only=True)
         except HelpTopic.DoesNotExist:
             topic = None
     if topic is None:
