@@ -13,6 +13,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tessera.compiled_insert import CompiledInsert
+
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import ManyRelatedManager
 
@@ -143,7 +145,7 @@ class OrganizationDomain(models.Model):
         self.domain = (self.domain or "").strip().lstrip("@").lower()
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(CompiledInsert, AbstractBaseUser, PermissionsMixin):
     """Everyone who touches a ticket: end users (who may never set a password) and agents.
 
     Login is by email address, stored lower-cased so "Ken@Example.com" and

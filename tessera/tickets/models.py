@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tessera.compiled_insert import CompiledInsert
+
 
 class State(models.TextChoices):
     """The fixed lifecycle underneath the admin-defined statuses."""
@@ -123,7 +125,7 @@ class Counter(models.Model):
         return f"{self.name}={self.value}"
 
 
-class Ticket(models.Model):
+class Ticket(CompiledInsert, models.Model):
     number = models.PositiveBigIntegerField(_("number"), unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
     user = models.ForeignKey(
@@ -314,7 +316,7 @@ class EntryKind(models.TextChoices):
     NOTE = "note", _("Internal note")
 
 
-class ThreadEntry(models.Model):
+class ThreadEntry(CompiledInsert, models.Model):
     """One thing written on a ticket. body_html is sanitised on the way in; body_text is its twin
     for search, email and anyone who wants plain text."""
 
@@ -410,7 +412,7 @@ class EventKind(models.TextChoices):
     SATISFACTION = "satisfaction", _("satisfaction rated")
 
 
-class Event(models.Model):
+class Event(CompiledInsert, models.Model):
     """The timeline: who changed what on a ticket, from what to what."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
