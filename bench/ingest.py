@@ -76,7 +76,7 @@ TARGET_PER_SECOND = 100
 TASK_BACKENDS = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
     "dummy": "django.tasks.backends.dummy.DummyBackend",
-    "database": "django_tasks_db.DatabaseBackend",
+    "database": "tessera.scheduler.task_backend.DatabaseBackend",
 }
 
 TOPICS = [

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tessera.settings")
     os.environ["EMAIL_URL"] = "memorymail://"
-    os.environ["TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
+    os.environ["TASKS_BACKEND"] = "database"
     import django
 
     django.setup()

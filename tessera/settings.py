@@ -249,10 +249,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Background work (docs/architecture.md, "Background work"). Unset, tasks run in the process that
 # queues them, after its commit (what the test suite and one-off commands want); `make run` and the
 # production services set "database" (django-tasks-db: rows in this database, run by
-# `manage.py db_worker`), and "rq" scales out on Redis (`manage.py rqworker`). A dotted path works too.
+# `manage.py db_worker`; tessera/scheduler/task_backend.py writes them more cheaply), and "rq"
+# scales out on Redis (`manage.py rqworker`). A dotted path works too.
 TASKS_BACKENDS = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
-    "database": "django_tasks_db.DatabaseBackend",
+    "database": "tessera.scheduler.task_backend.DatabaseBackend",
     "rq": "django_tasks_rq.RQBackend",
 }
 _tasks_backend = env.str("TASKS_BACKEND", default="immediate")

@@ -8,8 +8,12 @@ stays visible to administrators, with its error, until it runs again successfull
 
 from __future__ import annotations
 
+from django_tasks_db.models import DBTaskResult
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from tessera.compiled_insert import CompiledInsert
 
 
 class JobState(models.TextChoices):
@@ -66,3 +70,15 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} @ {self.scheduled_for:%Y-%m-%d %H:%M:%S}"
+
+
+class QueuedTask(CompiledInsert, DBTaskResult):  # type: ignore[type-arg]  # generic in its stubs only
+    """django-tasks-db's task row, inserted through a statement compiled once (tessera.compiled_insert).
+
+    With the database task backend every change writes one inside its own transaction (its
+    notifications), so Django compiling that INSERT afresh was a twelfth of the CPU of a ticket
+    opened through the API (issue 13). Same table, same columns: only the insert is cheaper."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("queued task")

@@ -435,7 +435,7 @@ def test_with_a_task_queue_that_can_wait_the_retry_is_scheduled_for_later(
 
     ticket = services.open_ticket(desk.ken, requester=desk.ken, subject="Jam", message="Hi", topic=desk.general)
     delivery = outbound.queue("new_ticket", ticket, desk.ken, ticket.entries.get())
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "tessera.scheduler.task_backend.DatabaseBackend"}}
 
     with django_capture_on_commit_callbacks(execute=True):
         assert outbound.attempt(delivery.pk) == "queued"

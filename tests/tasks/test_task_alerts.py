@@ -206,7 +206,7 @@ def test_a_standalone_task_alerts_its_assignee(desk, smtp, committed):
 
 def test_with_a_task_worker_the_alert_is_queued_with_the_change_and_sent_by_it(desk, task, smtp, settings, committed):
     # Production's set-up: the alert is a task row written in the assignment's own transaction.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "tessera.scheduler.task_backend.DatabaseBackend"}}
     from django_tasks_db.models import DBTaskResult
 
     with pytest.raises(RuntimeError), transaction.atomic():

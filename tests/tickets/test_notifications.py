@@ -535,7 +535,7 @@ def test_every_email_about_a_ticket_carries_the_same_access_link(desk, opened, s
 @pytest.fixture
 def worker_queue(settings):
     """Production's set-up: notifications are task rows in the database, sent by a db_worker."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "tessera.scheduler.task_backend.DatabaseBackend"}}
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects

@@ -17,16 +17,27 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from django_tasks_db.backend import DatabaseBackend
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 STOP_SECONDS = 20
 
 
+def _runs_in_the_database(backend: str) -> bool:
+    """django-tasks-db's backend, or Tessera's cheaper one (tessera/scheduler/task_backend.py)."""
+    try:
+        return issubclass(import_string(backend), DatabaseBackend)
+    except ImportError:
+        return False
+
+
 def worker_command(backend: str, python: str, manage: str) -> list[str] | None:
     """The worker process for the configured task backend; None when tasks run in process."""
-    if backend == "django_tasks_db.DatabaseBackend":
+    if _runs_in_the_database(backend):
         return [python, manage, "db_worker", "--queue-name", "*", "--interval", "1", "--no-reload"]
     if backend == "django_tasks_rq.RQBackend":
         return [python, manage, "rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler", "default"]
