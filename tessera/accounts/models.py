@@ -3,9 +3,11 @@ tickets.policy from the facts stored here (department memberships and their role
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -206,6 +208,12 @@ class User(CompiledInsert, AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+    def set_unusable_password(self) -> None:
+        # Any value starting with "!" is unusable (django.contrib.auth.hashers). Django draws its
+        # 40 random characters one secrets.choice() at a time, and every requester made by mail
+        # or the API gets one: a single call to the same generator costs a fortieth (issue 13).
+        self.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
     @property
     def display_name(self) -> str:

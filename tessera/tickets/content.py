@@ -176,15 +176,23 @@ def clean_line(text: str) -> str:
     result follows tessera.single_line, so a subject can never become a mail header.
     """
     text = text or ""
+    # Most subjects and names are printable ASCII with no "<", ">", "&" or "=": nothing for the
+    # loop to strip or decode (it would hand them back unchanged), and every API ticket has one.
+    return single_line(text if _PLAIN_LINE.fullmatch(text) else _strip_markup(text))
+
+
+# Printable ASCII but "&", "<", "=" and ">": no tag, no entity, no encoded word can start.
+_PLAIN_LINE = re.compile(r"[\x20-\x25\x27-\x3b\x3f-\x7e]*")
+
+
+def _strip_markup(text: str) -> str:
     for _round in range(8):
         cleaned = decode_words(html.unescape(nh3.clean(text, tags=set())))
         if cleaned == text:
-            break
+            return text
         text = cleaned
-    else:
-        # Pathologically nested escaping: keep the words, drop what could still be markup.
-        text = text.replace("<", "").replace(">", "")
-    return single_line(text)
+    # Pathologically nested escaping: keep the words, drop what could still be markup.
+    return text.replace("<", "").replace(">", "")
 
 
 def link_inline_images(body_html: str, files: Iterable[Any], url: Callable[[Any], str]) -> tuple[str, set[int]]:
