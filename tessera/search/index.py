@@ -101,6 +101,18 @@ def vector_sql(expr: str) -> str:
     return f"to_tsvector('{CONFIG}', translate({expr}, '{chars}', '{' ' * len(SPLIT_CHARS)}'))"
 
 
+# PostgreSQL refuses a tsvector whose lexemes take more than 1 MB ("string is too long for
+# tsvector"); every other oddity of the text (a word too long, a position past 16,383) is
+# dropped or clamped with a notice. vector_sql turns punctuation into spaces first, so each
+# lexeme is a lower-cased word of the text, stored once: at most 4 bytes a character, 6 if
+# lower-casing grows a letter. Text under a twelfth of the limit in characters cannot reach it.
+TSVECTOR_MAX_BYTES = 1_048_575
+
+
+def _always_fits(chars: int) -> bool:
+    return chars * 12 < TSVECTOR_MAX_BYTES
+
+
 def _document_sql(head: str, people: str, body: str) -> str:
     return f"setweight({vector_sql(head)}, 'A') || setweight({vector_sql(people)}, 'B') || {vector_sql(body)}"
 
@@ -282,7 +294,9 @@ class _Backend:
 
 class _Postgres(_Backend):
     """One statement per write, in a savepoint: if PostgreSQL refuses the text (the tsvector
-    limits), the caller's reply still commits and the document keeps what it had."""
+    limits), the caller's reply still commits and the document keeps what it had. A new
+    ticket's document whose text cannot reach those limits (`_always_fits`: nearly all) is
+    written without the savepoint, which cost two of its creation's nineteen statements."""
 
     def append(self, ticket_id: int, text: str, **bookkeeping: int) -> bool:
         sql = (
@@ -301,7 +315,7 @@ class _Postgres(_Backend):
             "last_entry_id = EXCLUDED.last_entry_id, entry_count = EXCLUDED.entry_count, "
             "indexed_chars = EXCLUDED.indexed_chars"
         )
-        params = [
+        params: list[Any] = [
             ticket_id,
             f"{state.number} {state.subject}",
             state.people,
@@ -311,6 +325,11 @@ class _Postgres(_Backend):
             bookkeeping["entry_count"],
             bookkeeping["indexed_chars"],
         ]
+        if _always_fits(len(params[1]) + len(state.people) + len(body)):
+            # Nothing PostgreSQL could refuse: no savepoint, two statements fewer per new ticket.
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            return
         if self._guarded(ticket_id, sql, params, bookkeeping) is None:
             # Keep the ticket findable by number, subject and people at least.
             self._guarded(ticket_id, sql, [*params[:3], "", *params[4:]], bookkeeping)
