@@ -91,7 +91,7 @@ def test_an_invalid_task_is_still_refused_before_anything_is_written(both_backen
 def test_make_run_starts_a_database_worker_for_either_database_backend():
     python, manage = "/usr/bin/python3", "manage.py"
     for backend in ("tessera.scheduler.task_backend.DatabaseBackend", "django_tasks_db.DatabaseBackend"):
-        assert worker_command(backend, python, manage)[2] == "db_worker"  # type: ignore[index]
-    assert worker_command("django_tasks_rq.RQBackend", python, manage)[2] == "rqworker"  # type: ignore[index]
+        assert worker_command(backend, python, manage)[2] == "db_worker"
+    assert worker_command("django_tasks_rq.RQBackend", python, manage)[2] == "rqworker"
     assert worker_command("django.tasks.backends.immediate.ImmediateBackend", python, manage) is None
     assert worker_command("no.such.Backend", python, manage) is None
