@@ -161,12 +161,14 @@ def create_end_user(actor: User | None, values: Mapping[str, Any]) -> User:
     _check_person(actor, None)
     if not values.get("email"):
         raise ValidationError({"email": _("This field is required.")})
-    cleaned = _clean_person_values(values, None)
-    if not cleaned.get("organization"):
-        # No organisation chosen: the one that claims the address's domain, as for every new user.
-        placed = organization_for_email(cleaned["email"])
+    values = dict(values)
+    if not values.get("organization"):
+        # No organisation chosen: the one that claims the address's domain, as for every new user
+        # (placed before the checks, so that its manager may be named in the same call).
+        placed = organization_for_email(str(values["email"]).strip().lower())
         if placed is not None:
-            cleaned["organization"] = placed.pk
+            values["organization"] = placed.pk
+    cleaned = _clean_person_values(values, None)
     user = User(email=cleaned["email"])
     user.set_unusable_password()
     return save_checked(

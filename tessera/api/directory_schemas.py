@@ -55,6 +55,10 @@ class UserIn(Schema):
     email: Text
     name: Text = ""
     organisation: Id | None = None
+    organization_manager: bool = Field(
+        False,
+        description="Only a member of an organisation (named, or claiming the address's domain) can be its manager.",
+    )
     phone: Text = Field("", description="Digits, spaces, + ( ) . - and an optional extension (X123).")
     time_zone: Text = ""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tessera.accounts.models import Organization
+from tessera.accounts.models import Organization, User
 from tessera.api.models import Scope
 from tessera.audit.models import AuditEntry
 
@@ -74,3 +74,30 @@ def test_agents_are_not_made_managers_through_the_api(api, desk, acme, people_ke
     assert response.status_code == 403
     jane.refresh_from_db()
     assert not jane.organization_manager
+
+
+def test_a_new_user_is_made_manager_in_the_same_call(api, desk, acme, people_key):
+    made = api.post(
+        "/api/v1/users",
+        {"email": "Mia@Acme.example", "name": "Mia", "organisation": acme.pk, "organization_manager": True},
+        key=people_key,
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["organization_manager"] is True and made.json()["organisation"] == acme.pk
+    assert api.get(f"/api/v1/users/{made.json()['id']}", key=people_key).json()["organization_manager"] is True
+
+
+def test_a_new_user_placed_by_their_domain_may_be_its_manager(api, desk, acme, people_key):
+    acme.domains.create(domain="acme.example")
+    made = api.post("/api/v1/users", {"email": "ola@acme.example", "organization_manager": True}, key=people_key)
+    assert made.status_code == 201, made.content
+    assert (made.json()["organisation"], made.json()["organization_manager"]) == (acme.pk, True)
+
+
+def test_a_new_user_without_an_organisation_is_not_made_manager_and_not_created(api, desk, people_key):
+    refused = api.post("/api/v1/users", {"email": "solo@example.net", "organization_manager": True}, key=people_key)
+    assert refused.status_code == 422, refused.content
+    assert "organization_manager" in [e["field"] for e in refused.json()["errors"]]
+    assert not User.objects.filter(email="solo@example.net").exists()
+    plain = api.post("/api/v1/users", {"email": "solo@example.net"}, key=people_key)
+    assert plain.status_code == 201 and plain.json()["organization_manager"] is False
