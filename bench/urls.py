@@ -5,6 +5,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from tessera.tickets.models import Ticket
+from tessera.urls import handler400  # noqa: F401  the same refusals as the desk's
 from tessera.urls import urlpatterns as tessera_urlpatterns
 
 

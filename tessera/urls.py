@@ -5,8 +5,14 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from tessera.api.problems import bad_request
+
 admin.site.site_header = _("Tessera configuration")
 admin.site.site_title = _("Tessera admin")
+
+
+# Refused before any view (a malformed Host header): a problem document under /api/v1/.
+handler400 = bad_request
 
 
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:

@@ -13,6 +13,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 TYPE_BASE = "https://tessera.invalid/problems/"  # a name, not a page: stable and never fetched
 
@@ -84,6 +85,15 @@ def respond(request: HttpRequest, problem: ApiProblem) -> HttpResponse:
     for name, value in problem.headers.items():
         response[name] = value
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's own 400 (handler400): a request refused before any view, such as a Host header
+    that is no host name. Under /api/v1/ it is a problem document like every answer there (a
+    client parses what the OpenAPI document promised); elsewhere the site's page."""
+    if request.path.startswith("/api/v1/"):
+        return respond(request, ApiProblem("bad-request", _("The request is malformed: check its Host header.")))
+    return defaults.bad_request(request, exception)
 
 
 def from_django_validation(error: Any) -> ApiProblem:
