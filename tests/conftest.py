@@ -46,8 +46,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         else:
             # The same cause reaches the next test in that worker: a browser's heartbeat (presence,
             # counts) still in flight when a story ended takes a table lock on the shared
-            # in-memory connection. Only that error is retried, once; any other failure stands.
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1, only_rerun=["database table is locked"]))
+            # in-memory connection. Only that error is retried, twice, two seconds apart (one
+            # second once proved too short: the lock outlived it); any other failure stands.
+            item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=2, only_rerun=["database table is locked"]))
 
 
 @pytest.fixture(autouse=True)
