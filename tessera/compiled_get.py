@@ -41,7 +41,6 @@ class _Recorded(NamedTuple):
     klass_info: Any
     annotation_col_map: Any
     col_count: int
-    has_extra_select: bool
     converters: dict[int, Any]
 
 
@@ -107,7 +106,6 @@ class CompiledGet[M: Model]:
             klass_info=compiler.klass_info,
             annotation_col_map=compiler.annotation_col_map,
             col_count=compiler.col_count,
-            has_extra_select=compiler.has_extra_select,
             converters=compiler.get_converters(fields),
         )
 
@@ -147,7 +145,7 @@ class _Replay(SQLCompiler):
         recorded = self.query.recorded
         self.select, self.klass_info = recorded.select, recorded.klass_info
         self.annotation_col_map = recorded.annotation_col_map
-        self.col_count, self.has_extra_select = recorded.col_count, recorded.has_extra_select
+        self.col_count, self.has_extra_select = recorded.col_count, False  # recorded only without extra select
         return recorded.sql, self.query.replay_params
 
     def get_converters(self, expressions: Any) -> dict[int, Any]:

@@ -176,6 +176,18 @@ def desk(db):
 
 
 @pytest.fixture
+def acme(desk):
+    """Ken's organisation, Acme, which does not share tickets: only a manager sees them all.
+    (Modules that need another Acme define their own.)"""
+    from tessera.accounts.models import Organization
+
+    org = Organization.objects.create(name="Acme")
+    desk.ken.organization = org
+    desk.ken.save()
+    return org
+
+
+@pytest.fixture
 def ken_ticket(desk):
     """A ticket Ken opened on the portal about the printer, sitting unassigned in Support."""
     from tessera.tickets import services

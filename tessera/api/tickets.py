@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal, cast
 from urllib.parse import urlencode
@@ -142,24 +142,17 @@ def _acts_for_desk(request: HttpRequest, ticket: Ticket) -> bool:
     return agent is not None and policy.acts_as_agent(agent.user, ticket)
 
 
-def _row[M: models.Model](source: type[M] | models.QuerySet[M], pk: int | None, field: str, message: str) -> M | None:
+def _row[M: models.Model](source: type[M] | Callable[[int], M], pk: int | None, field: str, message: str) -> M | None:
+    """The row a request names by id (a model, or a selector reading one by id); a 422 naming
+    the field when there is none."""
     if pk is None:
         return None
-    rows = source._default_manager.all() if isinstance(source, type) else source
     try:
-        return rows.get(pk=pk)
+        if isinstance(source, type):
+            return cast("type[M]", source)._default_manager.get(pk=pk)
+        return source(pk)
     except ObjectDoesNotExist:
         raise ApiProblem("validation", message, errors=[(field, message)]) from None
-
-
-def _intake_topic(pk: int | None) -> HelpTopic | None:
-    if pk is None:
-        return None
-    try:
-        return selectors.intake_topic(pk)
-    except HelpTopic.DoesNotExist:
-        message = _("There is no such help topic.")
-        raise ApiProblem("validation", message, errors=[("topic_id", message)]) from None
 
 
 # ---------------------------------------------------------------------------- changes
@@ -342,7 +335,7 @@ def _entry_answer(ticket: Ticket, entry: ThreadEntry) -> EntryOut:
 def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketIn) -> Answer[TicketOut]:
     require_scope(request, Scope.TICKETS_WRITE)
     agent = _agent(request)
-    topic = _intake_topic(payload.topic_id)
+    topic = _row(selectors.intake_topic, payload.topic_id, "topic_id", _("There is no such help topic."))
     department = _row(Department, payload.department_id, "department_id", _("There is no such department."))
     priority = _row(Priority, payload.priority_id, "priority_id", _("There is no such priority."))
     uploads = _uploads(payload.attachments)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tessera.accounts.models import Organization, User
+from tessera.accounts.models import User
 from tessera.api.models import Scope
 from tessera.audit.models import AuditEntry
 
@@ -14,14 +14,6 @@ from tessera.audit.models import AuditEntry
 @pytest.fixture
 def people_key(make_key):
     return make_key("CRM", scopes=[Scope.USERS_READ, Scope.USERS_WRITE])[1]
-
-
-@pytest.fixture
-def acme(desk):
-    org = Organization.objects.create(name="Acme")
-    desk.ken.organization = org
-    desk.ken.save()
-    return org
 
 
 def test_a_customer_is_made_manager_and_back_and_every_read_says_so(api, desk, acme, people_key):

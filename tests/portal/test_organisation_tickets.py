@@ -17,14 +17,6 @@ ORG_LIST = reverse("portal:organisation_tickets")
 
 
 @pytest.fixture
-def acme(desk):
-    acme = Organization.objects.create(name="Acme")
-    desk.ken.organization = acme
-    desk.ken.save()
-    return acme
-
-
-@pytest.fixture
 def colleague_ticket(desk, acme):
     return services.open_ticket(
         desk.ken, requester=desk.ken, subject="Printer jams", message="Page two.", topic=desk.general

@@ -10,7 +10,7 @@ import pytest
 
 from django.urls import reverse
 
-from tessera.accounts.models import Organization, User
+from tessera.accounts.models import User
 from tessera.audit.models import AuditEntry
 from tessera.tickets import services
 
@@ -21,15 +21,6 @@ ORG_LIST = reverse("portal:organisation_tickets")
 
 def text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
-
-
-@pytest.fixture
-def acme(desk):
-    """An organisation that does not share tickets: only its manager sees them all."""
-    org = Organization.objects.create(name="Acme")
-    desk.ken.organization = org
-    desk.ken.save()
-    return org
 
 
 @pytest.fixture
