@@ -25,7 +25,6 @@ from tessera.accounts import directory_services as directory
 from tessera.accounts.models import Agent, Department, Organization, Team, User
 from tessera.api.auth import require_agent, require_scope
 from tessera.api.directory_schemas import (
-    MAX_ID,
     AgentOut,
     AgentPage,
     ConditionOut,
@@ -71,6 +70,7 @@ from tessera.api.models import ApiKey, Scope
 from tessera.api.problems import COMMON, ApiProblem
 from tessera.customfields import json_values
 from tessera.customfields import services as field_services
+from tessera.db_keys import MAX_ID, is_key
 from tessera.rules.models import TARGET_FIELDS, ActionKind, Rule
 from tessera.rules.models import Action as RuleAction
 from tessera.sla.models import SlaPlan
@@ -156,7 +156,7 @@ def _page[M: models.Model](qs: models.QuerySet[M], cursor: str | None, limit: in
 
 
 def _one[M: models.Model](qs: models.QuerySet[M], pk: int) -> M:
-    if not 1 <= pk <= MAX_ID:
+    if not is_key(pk):
         raise Http404
     found = qs.filter(pk=pk).first()
     if found is None:
@@ -234,7 +234,7 @@ def list_users(
     if email:
         qs = qs.filter(email=email.strip().lower())
     if organisation is not None:
-        qs = qs.filter(organization_id=organisation if 1 <= organisation <= MAX_ID else 0)
+        qs = qs.filter(organization_id=organisation) if is_key(organisation) else qs.none()
     rows, following = _page(qs, cursor, limit)
     answers = json_values.values_of(rows)
     return UserPage(items=[_user_out(u, answers[u.pk]) for u in rows], next_cursor=following)

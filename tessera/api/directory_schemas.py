@@ -14,8 +14,7 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 
 from tessera.api.ticket_schemas import Answers
-
-MAX_ID = 2**63 - 1
+from tessera.db_keys import MAX_ID
 
 
 def _no_nul(value: str) -> str:

@@ -13,9 +13,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field
 
+from tessera.db_keys import MAX_ID
 from tessera.tickets.models import EntryKind, Source, State
-
-MAX_ID = 2**63 - 1
 
 
 def storable(value: str) -> str:

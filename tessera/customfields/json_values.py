@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tessera.db_keys import is_key
+
 from .models import Audience, ChoiceItem, Field, FieldType, FieldValue, Target
 from .rendering import fields_form
 from .selectors import asked, forms_for_ticket
@@ -29,7 +31,6 @@ from .services import PREFIX
 from .values import Owner, owner_column
 
 JsonValue = str | int | float | bool | list[str] | None
-MAX_ID = 2**63 - 1
 
 
 def json_value(field: Field, rows: Sequence[FieldValue]) -> JsonValue:
@@ -206,7 +207,7 @@ def _choice(value: Any, labels: Mapping[str, int]) -> str:
     if isinstance(value, bool):
         raise ValueError(_("Give a choice by its label."))
     if isinstance(value, int):
-        if not 0 < value <= MAX_ID:  # a database key holds no more; the form would not be asked
+        if not is_key(value):  # a database key holds no more; the form would not be asked
             raise ValueError(_("“%(value)s” is not one of the choices.") % {"value": value})
         return str(value)
     if isinstance(value, str):

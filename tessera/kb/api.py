@@ -17,13 +17,13 @@ from tessera.accounts.models import User
 from tessera.api.auth import require_scope
 from tessera.api.models import Scope
 from tessera.api.problems import COMMON
+from tessera.db_keys import is_key
 
 from . import policy, search_query
 from .models import Article
 
 router = Router(tags=["knowledge base"])
 MAX_LIMIT = 100
-MAX_ID = 2**63 - 1
 
 
 class ArticleOut(Schema):
@@ -106,7 +106,7 @@ def list_articles(request: HttpRequest, q: str = "", category: int | None = None
     else:
         qs = policy.visible_articles(actor).prefetch_related("topics").order_by("-updated_at", "-pk")
         if category is not None:
-            qs = qs.filter(category_id=category)
+            qs = qs.filter(category_id=category) if is_key(category) else qs.none()
         rows = list(qs[:limit])
     return ArticleList(items=[_out(a) for a in rows])
 
@@ -116,7 +116,7 @@ def list_articles(request: HttpRequest, q: str = "", category: int | None = None
 )
 def read_article(request: HttpRequest, article_id: int) -> ArticleOut:
     actor = _reader(request)
-    if not 1 <= article_id <= MAX_ID:
+    if not is_key(article_id):
         raise Http404
     found = policy.visible_articles(actor).prefetch_related("topics").filter(pk=article_id).first()
     if found is None:

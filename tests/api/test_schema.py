@@ -7,6 +7,7 @@ our own static files; nothing inline runs)."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -20,6 +21,10 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
 from tessera.api.models import ApiKey
+
+# Twenty requests per operation keep the suite quick; set TESSERA_FUZZ_EXAMPLES=400 to search
+# harder before a release (a run takes about three and a half minutes on two cores).
+EXAMPLES = int(os.environ.get("TESSERA_FUZZ_EXAMPLES", "20"))
 
 CHECKS = [
     checks.not_a_server_error,
@@ -53,7 +58,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.parametrize()
 @hypothesis_settings(
-    max_examples=20,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
 )

@@ -47,3 +47,14 @@ def test_search_and_the_scope(desk, kb, call):
     assert [a["id"] for a in as_system("/articles", q="torn paper").json()["items"]] == [kb.jam.pk]
     assert as_system("/articles", q="vendor").json()["items"] == []
     assert call(scopes=(Scope.USERS_READ,))("/articles").status_code == 403
+
+
+def test_a_category_filter_lists_that_category_and_an_id_no_row_can_have_lists_nothing(desk, kb, call):
+    as_john = call(desk.john)
+    assert {a["title"] for a in as_john("/articles", category=kb.internal.pk).json()["items"]} == {
+        kb.hidden_place.title
+    }
+    for impossible in (0, -1, 2**63, 10**30):
+        answer = as_john("/articles", category=impossible)
+        assert answer.status_code == 200 and answer.json()["items"] == [], impossible
+        assert as_john(f"/articles/{impossible}").status_code == 404, impossible
