@@ -668,7 +668,10 @@ def ticket_download_attachment(request: HttpRequest, number: Id, attachment_id: 
     except FileNotFoundError:
         raise ApiProblem("not-found", _("This file is missing from the attachment store.")) from None
     download = FileResponse(
-        handle, as_attachment=True, filename=found.name, content_type=found.content_type or "application/octet-stream"
+        handle,
+        as_attachment=True,
+        filename=found.name,
+        content_type=attachment_store.served_content_type(found.content_type),
     )
     download["X-Content-Type-Options"] = "nosniff"
     download["Cache-Control"] = "private, max-age=0"

@@ -162,7 +162,7 @@ def _store_files(response: CannedResponse, uploads: Sequence[attachment_store.Up
             response=response,
             name=name,
             size=len(up.content),
-            content_type=attachment_store.stored_content_type(name, up.content_type, up.content)[:120],
+            content_type=attachment_store.stored_content_type(name, up.content_type, up.content),
             sha256=hashlib.sha256(up.content).hexdigest(),
         )
         row.file.save(name, ContentFile(up.content), save=False)

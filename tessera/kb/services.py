@@ -215,7 +215,7 @@ def _store_files(article: Article, uploads: Sequence[attachment_store.Upload]) -
             article=article,
             name=name,
             size=len(up.content),
-            content_type=attachment_store.stored_content_type(name, up.content_type, up.content)[:120],
+            content_type=attachment_store.stored_content_type(name, up.content_type, up.content),
             sha256=hashlib.sha256(up.content).hexdigest(),
         )
         row.file.save(name, ContentFile(up.content), save=False)

@@ -411,12 +411,12 @@ def attachment(request: AuthenticatedHttpRequest, agent: Agent, attachment_id: i
         handle = found.file.open("rb")
     except FileNotFoundError:
         return _not_found(request, _("This file is missing from the attachment store."))
-    inline = found.content_type in INLINE_IMAGE_TYPES
+    content_type = attachment_store.served_content_type(found.content_type)
     response = FileResponse(
         handle,
-        as_attachment=not inline,
+        as_attachment=content_type not in INLINE_IMAGE_TYPES,
         filename=found.name,
-        content_type=found.content_type or "application/octet-stream",
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=0"

@@ -7,6 +7,7 @@ import hashlib
 import io
 import mimetypes
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Iterable
@@ -139,12 +140,30 @@ def has_macros(content: bytes) -> bool:
         return False
 
 
+# RFC 6838's restricted names, type "/" subtype, lower-cased; the column holds 120 characters.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,58}/[a-z0-9][a-z0-9!#$&^_.+-]{0,58}")
+
+
+def media_type(declared: str) -> str:
+    """`declared` as a bare `type/subtype`, or "" when it is not one. Senders write anything
+    here (a word, a header with a line break, a parameter list cut off); what is stored and
+    served must be a type a browser or client can parse."""
+    base = declared.split(";", 1)[0].strip().lower()
+    return base if _MEDIA_TYPE.fullmatch(base) else ""
+
+
+def served_content_type(stored: str) -> str:
+    """The Content-Type a stored file is served with; rows kept before types were checked may
+    hold anything."""
+    return media_type(stored) or "application/octet-stream"
+
+
 def stored_content_type(name: str, declared: str, content: bytes) -> str:
     """The type a file is stored (and later served) as. A file that says it is an image is only
     kept as one when its bytes are that image: anything else would be shown inline otherwise."""
-    content_type = (declared or mimetypes.guess_type(name)[0] or "application/octet-stream").lower()
-    base = content_type.split(";", 1)[0].strip()
-    if base in _RASTER_IMAGES or (base.startswith("image/") and base != "image/svg+xml"):
+    content_type = media_type(declared) or media_type(mimetypes.guess_type(name)[0] or "")
+    content_type = content_type or "application/octet-stream"
+    if content_type in _RASTER_IMAGES or (content_type.startswith("image/") and content_type != "image/svg+xml"):
         kind = filetype.guess(content[:8192])
         real = kind.mime if kind is not None and kind.mime.startswith("image/") else ""
         return real if real in _RASTER_IMAGES else "application/octet-stream"
@@ -186,7 +205,7 @@ def store(entry: ThreadEntry, uploads: list[Upload]) -> list[Attachment]:
     for up in uploads:
         digest = hashlib.sha256(up.content).hexdigest()
         name = safe_name(up.name)
-        content_type = stored_content_type(name, up.content_type, up.content)[:120]
+        content_type = stored_content_type(name, up.content_type, up.content)
         att = Attachment(
             entry=entry,
             name=name,

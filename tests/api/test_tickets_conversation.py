@@ -117,3 +117,26 @@ def test_internal_files_are_hidden_from_system_keys_and_other_departments(
 def test_a_body_over_the_size_limit_is_a_413_problem(api, ken_ticket, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     problem(api.post(f"{URL}/{ken_ticket.number}/notes", {"note": "a" * 2048}), 413, "too-large")
+
+
+def test_a_file_sent_with_a_type_that_is_not_one_comes_back_as_one_a_client_can_parse(api, ken_ticket):
+    base = f"{URL}/{ken_ticket.number}"
+    files = [
+        {"name": "a.txt", "content_type": "text", "data": b64(b"one")},
+        {"name": "b.pdf", "content_type": "x/", "data": b64(b"%PDF-1.4\n")},
+        {"name": "c.bin", "content_type": "Text/Plain; charset=utf-8; x", "data": b64(b"three")},
+    ]
+    entry = api.post(f"{base}/notes", {"note": "Odd types.", "attachments": files}).json()
+    types = {a["name"]: a["content_type"] for a in entry["attachments"]}
+    assert types == {"a.txt": "text/plain", "b.pdf": "application/pdf", "c.bin": "text/plain"}
+    for attached in entry["attachments"]:
+        assert api.get(attached["url"])["Content-Type"] == types[attached["name"]]
+
+
+def test_a_file_stored_with_a_malformed_type_before_types_were_checked_downloads_as_bytes(api, desk, ken_ticket):
+    old = Upload("old.txt", b"old", "text/plain")
+    entry = services.add_note(desk.john.user, ken_ticket, note="Old.", uploads=[old])
+    stored = Attachment.objects.get(entry=entry)
+    Attachment.objects.filter(pk=stored.pk).update(content_type="text")  # as an older release kept it
+    download = api.get(f"{URL}/{ken_ticket.number}/attachments/{stored.pk}")
+    assert download.status_code == 200 and download["Content-Type"] == "application/octet-stream"

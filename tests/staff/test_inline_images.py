@@ -92,3 +92,14 @@ def test_hostile_mail_html_and_content_ids_stay_inert_on_the_portal_and_in_the_w
     for page in (portal, workspace):
         assert "<script>alert" not in page
         assert 'onerror="' not in page and "onerror=alert" not in page
+
+
+def test_a_file_kept_with_a_malformed_type_downloads_as_bytes_in_the_workspace_and_on_the_portal(
+    client, as_agent, desk, ken_ticket
+):
+    _entry, image = mail_entry(ken_ticket, desk.ken)
+    Attachment.objects.filter(pk=image.pk).update(content_type="image/png\u00e9")  # as an older release kept it
+    download = as_agent(desk.john).get(f"/staff/files/{image.pk}/")
+    assert download["Content-Type"] == "application/octet-stream" and "attachment" in download["Content-Disposition"]
+    token = make_token(ken_ticket, desk.ken)
+    assert client.get(f"/t/{token}/files/{image.pk}/")["Content-Type"] == "application/octet-stream"

@@ -56,6 +56,24 @@ def test_missing_content_type_is_guessed_from_the_name(desk):
     assert types == {"photo.png": "image/png", "notes.weird": "application/octet-stream"}
 
 
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        ("APPLICATION/PDF", "application/pdf"),
+        ('application/pdf; name="scan.pdf"', "application/pdf"),
+        ("pdf", "application/pdf"),
+        ("application/", "application/pdf"),
+        ("text/html\r\nX-Injected: 1", "application/pdf"),
+        ("application/pdf\u00e9", "application/pdf"),
+        ("a/" + "b" * 200, "application/pdf"),
+    ],
+)
+def test_a_declared_type_is_kept_bare_and_one_that_is_not_a_type_is_guessed_from_the_name(desk, declared, stored):
+    ticket = open_with(desk, Upload("scan.pdf", PDF, declared))
+
+    assert Attachment.objects.get(entry__ticket=ticket).content_type == stored
+
+
 def test_uploaded_form_files_become_uploads(desk):
     files = [SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf")]
 
