@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tessera.tickets import services
 from tessera.tickets.attachments import Upload, from_uploaded_files
 from tessera.tickets.models import Attachment, Ticket
+from tessera.tickets.services import imported
 
 from .helpers import unchanged
 
@@ -190,3 +191,10 @@ def test_an_upload_over_the_limit_is_refused_without_being_read_into_memory(sett
         attachments.validate_uploads(uploads)
     message = refused.value.message_dict["attachments"][0].replace("\xa0", " ")
     assert message == "“backup.tar” is 5.0 GB; the limit is 1.0 KB."
+
+
+def test_an_imported_file_is_typed_by_the_same_rules_as_an_uploaded_one(desk, ken_ticket):
+    entry = ken_ticket.entries.get()
+    disguised = imported.import_attachment(entry.pk, "cat.png", b"<script>alert(1)</script>", "image/png")
+    broken = imported.import_attachment(entry.pk, "notes.txt", b"notes", "text/plain\r\nX-Injected: 1")
+    assert (disguised.content_type, broken.content_type) == ("application/octet-stream", "text/plain")

@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Max
 
-from ..attachments import safe_name
+from ..attachments import safe_name, stored_content_type
 from ..models import (
     Attachment,
     Collaborator,
@@ -154,7 +154,7 @@ def import_attachment(
         entry_id=entry_id,
         name=name,
         size=len(content),
-        content_type=(content_type or "application/octet-stream")[:120],
+        content_type=stored_content_type(name, content_type, content),
         sha256=digest,
         content_id=content_id[:255],
     )
