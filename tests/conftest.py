@@ -44,10 +44,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=1))
         else:
-            # The same cause reaches the next test in that worker: a browser's heartbeat (presence,
-            # counts) still in flight when a story ended takes a table lock on the shared
-            # in-memory connection. Only that error is retried, twice, two seconds apart (one
-            # second once proved too short: the lock outlived it); any other failure stands.
+            # The same cause could reach the next test in that worker: a browser's heartbeat
+            # (presence, counts) still in flight when a story ended takes a table lock on the
+            # shared in-memory connection. Stories now close their browsers and wait for the
+            # server's requests in flight (tests/e2e/conftest.py), so this guard should not
+            # fire; if it does, only that error is retried, twice, two seconds apart, and any
+            # other failure stands.
             item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=2, only_rerun=["database table is locked"]))
 
 
