@@ -49,6 +49,8 @@ def test_john_asks_jane_for_a_task_she_closes_then_john_closes_the_ticket(
     expect(jane.get_by_role("heading", name="My tasks")).to_be_visible()
     found["my tasks"] = violations(jane)
     jane.get_by_role("link", name="Check the network port on floor 3").click()
+    # Shortcuts listen once the task page has loaded; a key pressed before lands nowhere.
+    jane.wait_for_url(re.compile(rf"/staff/tasks/{task.number}/$"), wait_until="load")
     jane.keyboard.press("?")
     expect(
         jane.get_by_role("dialog", name="Keyboard shortcuts").get_by_text("Write a note", exact=True)
