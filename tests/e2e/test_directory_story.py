@@ -55,7 +55,8 @@ def test_an_agent_finds_a_customer_notes_something_and_opens_their_organisation(
     expect(page.get_by_role("link", name="Printer jams")).to_be_visible()
     found["person"] = violations(page)
 
-    # "n" goes to the note box; the note is added and shown.
+    # "n" goes to the note box (once the page has loaded: its shortcuts listen from then on).
+    page.wait_for_load_state("load")
     page.keyboard.press("n")
     note = page.get_by_label("Add a note")
     expect(note).to_be_focused()
