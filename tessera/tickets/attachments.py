@@ -140,8 +140,9 @@ def has_macros(content: bytes) -> bool:
         return False
 
 
-# RFC 6838's restricted names, type "/" subtype, lower-cased; the column holds 120 characters.
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,58}/[a-z0-9][a-z0-9!#$&^_.+-]{0,58}")
+# RFC 6838's restricted names, type "/" subtype, lower-cased.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+MAX_CONTENT_TYPE = 120  # Attachment.content_type's length
 
 
 def media_type(declared: str) -> str:
@@ -149,7 +150,7 @@ def media_type(declared: str) -> str:
     here (a word, a header with a line break, a parameter list cut off); what is stored and
     served must be a type a browser or client can parse."""
     base = declared.split(";", 1)[0].strip().lower()
-    return base if _MEDIA_TYPE.fullmatch(base) else ""
+    return base if len(base) <= MAX_CONTENT_TYPE and _MEDIA_TYPE.fullmatch(base) else ""
 
 
 def served_content_type(stored: str) -> str:

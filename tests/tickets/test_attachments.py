@@ -17,6 +17,7 @@ from tessera.tickets.services import imported
 from .helpers import unchanged
 
 PDF = b"%PDF-1.4\n% a tiny pdf\n"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"  # a 61-character subtype
 
 
 def stored_files(settings) -> list:
@@ -67,6 +68,9 @@ def test_missing_content_type_is_guessed_from_the_name(desk):
         ("text/html\r\nX-Injected: 1", "application/pdf"),
         ("application/pdf\u00e9", "application/pdf"),
         ("a/" + "b" * 200, "application/pdf"),
+        ("a/" + "b" * 118, "a/" + "b" * 118),
+        ("a/" + "b" * 119, "application/pdf"),
+        (PPTX, PPTX),
     ],
 )
 def test_a_declared_type_is_kept_bare_and_one_that_is_not_a_type_is_guessed_from_the_name(desk, declared, stored):
