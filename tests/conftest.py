@@ -53,6 +53,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.flaky(reruns=2, reruns_delay=2, only_rerun=["database table is locked"]))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Why each retried test failed before it passed: the retry summary names the test only, and a
+    flaky story is fixed from its error, not its name."""
+    reruns = terminalreporter.stats.get("rerun", [])
+    if not reruns:
+        return
+    terminalreporter.section("why the retried tests failed first")
+    for report in reruns:
+        lines = report.longreprtext.strip().splitlines()
+        errors = [line for line in lines if line.startswith("E ")][:6] or lines[-3:]
+        terminalreporter.write_line(f"{report.nodeid} ({report.when}):")
+        for line in errors:
+            terminalreporter.write_line(f"    {line[:200]}")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_memos():
     """Rows a test rolls back send no signals: forget what the process memos read."""
