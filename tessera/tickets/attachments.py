@@ -142,7 +142,7 @@ def has_macros(content: bytes) -> bool:
 
 # RFC 6838's restricted names, type "/" subtype, lower-cased.
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
-MAX_CONTENT_TYPE = 120  # Attachment.content_type's length
+MAX_CONTENT_TYPE = Attachment._meta.get_field("content_type").max_length or 120
 
 
 def media_type(declared: str) -> str:
